@@ -1,0 +1,43 @@
+// config/: parsing /etc/resolv.conf the way aardvark-dns 2.0 does. No sockets, no DNS packets.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/ip_address.hpp"
+
+namespace config {
+
+struct Nameserver {
+    base::IpAddress address;
+    std::uint32_t scope_id = 0; // IPv6 `%zone`, resolved to an interface index; 0 = none
+
+    bool operator==(const Nameserver&) const = default;
+};
+
+struct ResolvConfResult {
+    std::vector<Nameserver> servers; // the first three `nameserver` lines
+    std::optional<std::string> error; // set when the file as a whole is invalid (spec §5.4)
+};
+
+/// Resolves an interface name to its index; nullopt if unknown. Injectable for tests.
+using InterfaceIndexLookup = std::function<std::optional<std::uint32_t>(std::string_view)>;
+
+/// The default lookup, if_nametoindex(3).
+std::optional<std::uint32_t> system_interface_index(std::string_view name);
+
+/// Spec §5.4: must be UTF-8; lines cut at '#' or ';'; whitespace-split; `nameserver ADDR` lines
+/// only (case-sensitive keyword); `ip%zone` for IPv6 (numeric zone = scope id, else interface
+/// name); keep the first 3, but any bad `nameserver` line anywhere fails the whole read.
+ResolvConfResult parse_resolv_conf(std::string_view text,
+                                   const InterfaceIndexLookup& lookup = system_interface_index);
+
+/// Reads and parses `path`; a missing or unreadable file is an error.
+ResolvConfResult read_resolv_conf(const std::string& path,
+                                  const InterfaceIndexLookup& lookup = system_interface_index);
+
+} // namespace config

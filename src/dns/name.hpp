@@ -1,0 +1,56 @@
+// dns/: a domain name held as uncompressed wire labels, case preserved. No I/O, no asio.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "dns/types.hpp"
+
+namespace dns {
+
+class WireReader;
+class WireWriter;
+
+/// Longest presentation text `format_text` can produce: 255 wire bytes, each escaped as `\ddd`.
+inline constexpr std::size_t kMaxNameTextLength = 4 * kMaxNameWireLength + 1;
+
+class Name {
+public:
+    /// Reads a possibly compressed name at the reader's position (RFC 1035 §4.1.4), following
+    /// pointers only backwards-or-anywhere within the packet but at most `kMaxLabels` hops, and
+    /// rejecting names longer than 255 bytes. On success the reader sits after the name's
+    /// in-place bytes. Returns false on any malformation (and fails the reader).
+    bool read(WireReader& reader) noexcept;
+
+    /// Builds a name from presentation text without escapes, e.g. `web.dns.podman` or
+    /// `atwo.` (labels split on '.'; a trailing dot is optional; "" and "." are the root).
+    /// False when a label is empty or longer than 63 bytes, or the whole exceeds 255 bytes.
+    bool assign_text(std::string_view text) noexcept;
+
+    /// Uncompressed wire form including the terminating zero byte.
+    std::span<const std::uint8_t> wire() const noexcept { return {wire_.data(), size_}; }
+
+    std::size_t label_count() const noexcept { return label_count_; }
+
+    /// The i-th label's raw bytes (0 = leftmost), i < label_count().
+    std::string_view label(std::size_t index) const noexcept;
+
+    /// Presentation form with a trailing dot ("." for the root). Bytes other than letters,
+    /// digits, '-', '_' and '*' are escaped as `\c` (printable) or `\ddd`. With `lowercase`,
+    /// ASCII letters are lowercased. Returns the text inside `buffer`.
+    std::string_view format_text(std::span<char, kMaxNameTextLength> buffer,
+                                 bool lowercase) const noexcept;
+
+    void write(WireWriter& writer) const noexcept;
+
+private:
+    std::array<std::uint8_t, kMaxNameWireLength> wire_{};
+    std::array<std::uint8_t, kMaxLabels> label_offsets_{};
+    std::size_t size_ = 0;
+    std::size_t label_count_ = 0;
+};
+
+} // namespace dns

@@ -1,0 +1,41 @@
+// dns/: bounded big-endian writer into a caller-owned buffer. No I/O, no asio, no allocation.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace dns {
+
+/// Writes into a fixed buffer. A write that does not fit clears `ok()` and writes nothing; later
+/// writes are ignored. `patch_u16` rewrites an already written position (counts, RDLENGTH).
+class WireWriter {
+public:
+    explicit WireWriter(std::span<std::uint8_t> buffer) noexcept;
+
+    void write_u8(std::uint8_t value) noexcept;
+    void write_u16(std::uint16_t value) noexcept;
+    void write_u32(std::uint32_t value) noexcept;
+    void write_bytes(std::span<const std::uint8_t> bytes) noexcept;
+    void patch_u16(std::size_t position, std::uint16_t value) noexcept;
+
+    /// Drops everything written after `position` (used to undo a record that did not fit).
+    void truncate(std::size_t position) noexcept;
+
+    std::size_t size() const noexcept { return pos_; }
+
+    std::size_t capacity() const noexcept { return buffer_.size(); }
+
+    bool ok() const noexcept { return ok_; }
+
+    std::span<std::uint8_t> written() const noexcept { return buffer_.first(pos_); }
+
+private:
+    bool reserve(std::size_t count) noexcept;
+
+    std::span<std::uint8_t> buffer_;
+    std::size_t pos_ = 0;
+    bool ok_ = true;
+};
+
+} // namespace dns

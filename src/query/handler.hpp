@@ -1,0 +1,65 @@
+// query/: the policy, a pure function from request bytes to a verdict. Depends on dns/ and
+// records/; no sockets, no asio.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/ip_address.hpp"
+#include "dns/message.hpp"
+#include "records/record_store.hpp"
+
+namespace query {
+
+struct Settings {
+    /// Search domain with leading and trailing dot, as aardvark normalises `-f` (default
+    /// ".dns.podman."). Compared case-sensitively for the NXDOMAIN decision (spec §4.3) and
+    /// stripped case-insensitively for lookups (spec §4.4).
+    std::string search_domain = ".dns.podman.";
+    bool no_proxy = false;           // AARDVARK_NO_PROXY was set: never forward
+    bool forwarding_enabled = true;  // false: what would be forwarded gets REFUSED
+};
+
+enum class Transport {
+    Udp,
+    Tcp
+};
+
+struct Client {
+    base::IpAddress source;
+    records::NetworkId listener_network = 0; // network of the listener the query arrived on
+    Transport transport = Transport::Udp;
+};
+
+/// Where forwarded queries go (spec §5.2).
+enum class UpstreamSource {
+    Container, // the container's own servers
+    Network,   // its networks' servers
+    Host       // the host resolv.conf servers (chosen by the forwarder, not listed here)
+};
+
+struct Verdict {
+    enum class Action {
+        Reply,   // send out[0, reply_size)
+        Forward, // relay the request upstream (query and upstreams below)
+        Drop     // send nothing
+    };
+
+    Action action = Action::Drop;
+    std::size_t reply_size = 0;
+    dns::Query query;                     // valid for Reply (when parsed) and Forward
+    UpstreamSource source = UpstreamSource::Host;
+    std::vector<base::IpAddress> servers; // Container/Network servers, port 53, in order
+};
+
+/// Decides what to do with one request (spec §4.3-4.7) and, for local answers, writes the
+/// response into `out` (at least kMaxUdpPayload bytes for UDP, 65535 for TCP). `verdict` is
+/// reused between calls so its vectors keep their capacity. Never throws on any input.
+void handle(std::span<const std::uint8_t> request, const Client& client,
+            const records::RecordStore& store, const Settings& settings,
+            std::span<std::uint8_t> out, Verdict& verdict) noexcept;
+
+} // namespace query
