@@ -63,13 +63,21 @@ Level level_from_environment() {
     return Level::Info;
 }
 
-void set_level(Level level) noexcept { g_level.store(static_cast<int>(level)); }
+void set_level(Level level) noexcept {
+    g_level.store(static_cast<int>(level));
+}
 
-Level current_level() noexcept { return static_cast<Level>(g_level.load(std::memory_order_relaxed)); }
+Level current_level() noexcept {
+    return static_cast<Level>(g_level.load(std::memory_order_relaxed));
+}
 
-void open_syslog(const char* ident) noexcept { openlog(ident, LOG_NDELAY, LOG_USER); }
+void open_syslog(const char* ident) noexcept {
+    openlog(ident, LOG_NDELAY, LOG_USER);
+}
 
-void set_sink(Sink sink) noexcept { g_sink.store(sink); }
+void set_sink(Sink sink) noexcept {
+    g_sink.store(sink);
+}
 
 void write(Level level, std::string_view message) noexcept {
     if (g_sink.load(std::memory_order_relaxed) == Sink::Syslog) {
@@ -77,8 +85,8 @@ void write(Level level, std::string_view message) noexcept {
         return;
     }
     try {
-        std::string line = fmt::format("[{}] {}\n", kNames.at(static_cast<std::size_t>(level)),
-                                       message);
+        std::string line =
+            fmt::format("[{}] {}\n", kNames.at(static_cast<std::size_t>(level)), message);
         // One write(2) per line so concurrent processes do not interleave mid-line.
         [[maybe_unused]] const auto written = ::write(STDERR_FILENO, line.data(), line.size());
     } catch (...) {
