@@ -38,9 +38,10 @@ public:
     /// The i-th label's raw bytes (0 = leftmost), i < label_count().
     std::string_view label(std::size_t index) const noexcept;
 
-    /// Presentation form with a trailing dot ("." for the root). Bytes other than letters,
-    /// digits, '-', '_' and '*' are escaped as `\c` (printable) or `\ddd`. With `lowercase`,
-    /// ASCII letters are lowercased. Returns the text inside `buffer`.
+    /// Presentation form with a trailing dot ("." for the root), as hickory prints it (spec
+    /// §4.2): letters, digits, '_', '-' (not first in a label) and '*' (first only) are kept;
+    /// other bytes are escaped as `\c` (printable) or `\ddd` (three octal digits). With
+    /// `lowercase`, ASCII letters are lowercased. Returns the text inside `buffer`.
     std::string_view format_text(std::span<char, kMaxNameTextLength> buffer,
                                  bool lowercase) const noexcept;
 

@@ -52,7 +52,7 @@ private:
 
 /// A header-only reply (QDCOUNT 0) with `rcode`, for requests whose question could not be parsed
 /// (FORMERR) or cases with nothing to echo. Copies ID, opcode and RD from the first 4 bytes of
-/// `request`; returns 0 when `request` is shorter than a header.
+/// `request` (RA follows RD, as above); returns 0 when `request` or `out` is shorter than a header.
 std::size_t build_header_only_reply(std::span<const std::uint8_t> request, Rcode rcode,
                                     std::span<std::uint8_t> out) noexcept;
 

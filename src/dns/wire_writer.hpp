@@ -19,7 +19,8 @@ public:
     void write_bytes(std::span<const std::uint8_t> bytes) noexcept;
     void patch_u16(std::size_t position, std::uint16_t value) noexcept;
 
-    /// Drops everything written after `position` (used to undo a record that did not fit).
+    /// Drops everything written after `position` and clears a failure, since a failed write
+    /// wrote nothing (used to undo a record that did not fit). No effect past `size()`.
     void truncate(std::size_t position) noexcept;
 
     std::size_t size() const noexcept { return pos_; }

@@ -1,0 +1,198 @@
+#include "dns/name.hpp"
+
+#include <algorithm>
+
+#include "dns/wire_reader.hpp"
+#include "dns/wire_writer.hpp"
+
+namespace dns {
+
+namespace {
+
+constexpr std::uint8_t kPointerMask = 0xc0;
+
+bool is_ascii_letter(std::uint8_t byte) noexcept {
+    return (byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z');
+}
+
+bool is_ascii_digit(std::uint8_t byte) noexcept {
+    return byte >= '0' && byte <= '9';
+}
+
+// hickory's `is_safe_ascii` (spec §4.2): these are written as is, everything else is escaped.
+bool is_plain(std::uint8_t byte, bool first_in_label) noexcept {
+    if (is_ascii_letter(byte) || is_ascii_digit(byte) || byte == '_') {
+        return true;
+    }
+    return first_in_label ? byte == '*' : byte == '-';
+}
+
+char to_lower(std::uint8_t byte) noexcept {
+    if (byte >= 'A' && byte <= 'Z') {
+        return static_cast<char>(byte - 'A' + 'a');
+    }
+    return static_cast<char>(byte);
+}
+
+} // namespace
+
+bool Name::read(WireReader& reader) noexcept {
+    size_ = 0;
+    label_count_ = 0;
+    const auto packet = reader.whole();
+    if (!reader.ok()) {
+        return false;
+    }
+    std::size_t cursor = reader.position();
+    // Where the reader resumes: right after the first pointer, or after the terminating zero.
+    std::size_t resume = 0;
+    bool jumped = false;
+    // Every pointer must point before the label run that contains it (hickory's rule, stricter
+    // than RFC 1035 §4.1.4's "prior occurrence"), so hops strictly decrease and always end; the
+    // hop cap is a second guard.
+    std::size_t run_start = cursor;
+    std::size_t hops = 0;
+
+    const auto fail = [&]() noexcept {
+        wire_[0] = 0;
+        size_ = 1;
+        label_count_ = 0;
+        reader.fail();
+        return false;
+    };
+
+    for (;;) {
+        if (cursor >= packet.size()) {
+            return fail();
+        }
+        const std::uint8_t length = packet[cursor];
+        if ((length & kPointerMask) == kPointerMask) {
+            if (packet.size() - cursor < 2) {
+                return fail();
+            }
+            const std::size_t target =
+                (std::size_t{length & 0x3fu} << 8) | std::size_t{packet[cursor + 1]};
+            if (target >= run_start || ++hops > kMaxLabels) {
+                return fail();
+            }
+            if (!jumped) {
+                resume = cursor + 2;
+                jumped = true;
+            }
+            cursor = target;
+            run_start = target;
+            continue;
+        }
+        // RFC 1035 reserves the 10 prefix and RFC 6891 §5 deprecates 01 (extended label types).
+        if ((length & kPointerMask) != 0) {
+            return fail();
+        }
+        if (length == 0) {
+            // Room for this byte was kept by the check below.
+            wire_[size_++] = 0;
+            if (!jumped) {
+                resume = cursor + 1;
+            }
+            break;
+        }
+        // The label, its length byte and the final root byte must fit in 255 (RFC 1035 §2.3.4).
+        if (size_ + 1 + length + 1 > kMaxNameWireLength) {
+            return fail();
+        }
+        if (label_count_ >= kMaxLabels || packet.size() - cursor - 1 < length) {
+            return fail();
+        }
+        label_offsets_[label_count_++] = static_cast<std::uint8_t>(size_);
+        std::copy_n(packet.begin() + static_cast<std::ptrdiff_t>(cursor), length + 1,
+                    wire_.begin() + static_cast<std::ptrdiff_t>(size_));
+        size_ += std::size_t{length} + 1;
+        cursor += std::size_t{length} + 1;
+    }
+    reader.seek(resume);
+    return true;
+}
+
+bool Name::assign_text(std::string_view text) noexcept {
+    size_ = 0;
+    label_count_ = 0;
+    if (!text.empty() && text.back() == '.') {
+        text.remove_suffix(1);
+    }
+    const auto reject = [this]() noexcept {
+        size_ = 0;
+        label_count_ = 0;
+        wire_[size_++] = 0;
+        return false;
+    };
+    while (!text.empty()) {
+        const auto dot = text.find('.');
+        const auto label = text.substr(0, dot);
+        if (label.empty() || label.size() > kMaxLabelLength ||
+            size_ + 1 + label.size() + 1 > kMaxNameWireLength || label_count_ >= kMaxLabels) {
+            return reject();
+        }
+        label_offsets_[label_count_++] = static_cast<std::uint8_t>(size_);
+        wire_[size_++] = static_cast<std::uint8_t>(label.size());
+        for (const char c : label) {
+            wire_[size_++] = static_cast<std::uint8_t>(c);
+        }
+        if (dot == std::string_view::npos) {
+            break;
+        }
+        text.remove_prefix(dot + 1);
+        if (text.empty()) {
+            // "a.." ends in an empty label.
+            return reject();
+        }
+    }
+    wire_[size_++] = 0;
+    return true;
+}
+
+std::string_view Name::label(std::size_t index) const noexcept {
+    if (index >= label_count_) {
+        return {};
+    }
+    const std::size_t offset = label_offsets_[index];
+    return {reinterpret_cast<const char*>(wire_.data() + offset + 1), wire_[offset]};
+}
+
+std::string_view Name::format_text(std::span<char, kMaxNameTextLength> buffer,
+                                   bool lowercase) const noexcept {
+    std::size_t out = 0;
+    if (label_count_ == 0) {
+        buffer[out++] = '.';
+        return {buffer.data(), out};
+    }
+    for (std::size_t i = 0; i < label_count_; ++i) {
+        const auto text = label(i);
+        for (std::size_t j = 0; j < text.size(); ++j) {
+            const auto byte = static_cast<std::uint8_t>(text[j]);
+            if (is_plain(byte, j == 0)) {
+                buffer[out++] = lowercase ? to_lower(byte) : static_cast<char>(byte);
+            } else if (byte > 0x20 && byte < 0x7f) {
+                buffer[out++] = '\\';
+                buffer[out++] = static_cast<char>(byte);
+            } else {
+                // hickory writes `\` and three octal digits (spec §4.2), not RFC 1035's decimal.
+                buffer[out++] = '\\';
+                buffer[out++] = static_cast<char>('0' + ((byte >> 6) & 7));
+                buffer[out++] = static_cast<char>('0' + ((byte >> 3) & 7));
+                buffer[out++] = static_cast<char>('0' + (byte & 7));
+            }
+        }
+        buffer[out++] = '.';
+    }
+    return {buffer.data(), out};
+}
+
+void Name::write(WireWriter& writer) const noexcept {
+    if (size_ == 0) {
+        // A default-constructed name is the root.
+        writer.write_u8(0);
+        return;
+    }
+    writer.write_bytes(wire());
+}
+
+} // namespace dns
