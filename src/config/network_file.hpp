@@ -21,17 +21,17 @@ struct Problem {
 
 /// One container line (spec §3.2), kept faithfully: nothing is merged or dropped here.
 struct ContainerEntry {
-    std::string id;                     // lowercased; may be empty
-    std::vector<base::IpAddress> ipv4;  // field 1
-    std::vector<base::IpAddress> ipv6;  // field 2
-    std::vector<std::string> names;     // field 3, lowercased, in order (first = container name)
+    std::string id;                    // lowercased; may be empty
+    std::vector<base::IpAddress> ipv4; // field 1
+    std::vector<base::IpAddress> ipv6; // field 2
+    std::vector<std::string> names;    // field 3, lowercased, in order (first = container name)
     std::optional<std::vector<base::IpAddress>> dns_servers; // field 4 (only with exactly 5 fields)
-    int line = 0;                       // 1-based line number in the file
+    int line = 0;                                            // 1-based line number in the file
 };
 
 struct NetworkFile {
-    std::string name;  // file name without the `%int` suffix
-    std::string path;  // as read, for diagnostics
+    std::string name; // file name without the `%int` suffix
+    std::string path; // as read, for diagnostics
     bool internal = false;
     std::vector<base::IpAddress> bind_ips;    // header field 0
     std::vector<base::IpAddress> dns_servers; // header field 1 (empty for internal networks)

@@ -20,7 +20,7 @@ struct Nameserver {
 };
 
 struct ResolvConfResult {
-    std::vector<Nameserver> servers; // the first three `nameserver` lines
+    std::vector<Nameserver> servers;  // the first three `nameserver` lines
     std::optional<std::string> error; // set when the file as a whole is invalid (spec §5.4)
 };
 

@@ -43,7 +43,8 @@ struct Header {
     }
 
     void set_rcode(Rcode rcode) noexcept {
-        flags = static_cast<std::uint16_t>((flags & 0xfff0) | (static_cast<std::uint16_t>(rcode) & 0x0f));
+        flags = static_cast<std::uint16_t>((flags & 0xfff0) |
+                                           (static_cast<std::uint16_t>(rcode) & 0x0f));
     }
 
     /// Reads 12 bytes; on a short buffer the reader fails and the header is meaningless.

@@ -23,8 +23,8 @@ struct Edns {
     std::uint16_t udp_payload_size = 0; // as sent; may be < 512
     std::uint8_t extended_rcode = 0;
     std::uint8_t version = 0;
-    std::uint16_t flags = 0;             // DO is 0x8000
-    std::size_t options_offset = 0;      // RDATA (the options) inside the request bytes
+    std::uint16_t flags = 0;        // DO is 0x8000
+    std::size_t options_offset = 0; // RDATA (the options) inside the request bytes
     std::size_t options_length = 0;
 };
 

@@ -47,8 +47,8 @@ inline constexpr std::size_t kHeaderSize = 12;
 inline constexpr std::size_t kMaxNameWireLength = 255; // RFC 1035 §2.3.4
 inline constexpr std::size_t kMaxLabelLength = 63;
 inline constexpr std::size_t kMaxLabels = 128;
-inline constexpr std::size_t kMinUdpPayload = 512; // RFC 1035 §4.2.1
-inline constexpr std::size_t kMaxUdpPayload = 4096; // our receive buffer and EDNS ceiling
+inline constexpr std::size_t kMinUdpPayload = 512;    // RFC 1035 §4.2.1
+inline constexpr std::size_t kMaxUdpPayload = 4096;   // our receive buffer and EDNS ceiling
 inline constexpr std::size_t kMaxMessageSize = 65535; // TCP length prefix limit
 
 } // namespace dns
