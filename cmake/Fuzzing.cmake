@@ -1,9 +1,5 @@
 # Fuzz targets are ordinary executables. Under the fuzz preset (clang, CTRDNS_FUZZ=ON) they link
 # libFuzzer; otherwise they link replay_main.cpp and ctest replays their corpus (Knot's pattern).
-if(CTRDNS_FUZZ)
-  add_compile_options(-fsanitize=fuzzer-no-link)
-endif()
-
 function(ctrdns_add_fuzz_target name)
   set(src ${CMAKE_CURRENT_SOURCE_DIR}/${name}.cpp)
   if(CTRDNS_FUZZ)

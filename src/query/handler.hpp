@@ -19,8 +19,8 @@ struct Settings {
     /// ".dns.podman."). Compared case-sensitively for the NXDOMAIN decision (spec §4.3) and
     /// stripped case-insensitively for lookups (spec §4.4).
     std::string search_domain = ".dns.podman.";
-    bool no_proxy = false;           // AARDVARK_NO_PROXY was set: never forward
-    bool forwarding_enabled = true;  // false: what would be forwarded gets REFUSED
+    bool no_proxy = false;          // AARDVARK_NO_PROXY was set: never forward
+    bool forwarding_enabled = true; // false: what would be forwarded gets REFUSED
 };
 
 enum class Transport {
@@ -50,7 +50,7 @@ struct Verdict {
 
     Action action = Action::Drop;
     std::size_t reply_size = 0;
-    dns::Query query;                     // valid for Reply (when parsed) and Forward
+    dns::Query query; // valid for Reply (when parsed) and Forward
     UpstreamSource source = UpstreamSource::Host;
     std::vector<base::IpAddress> servers; // Container/Network servers, port 53, in order
 };

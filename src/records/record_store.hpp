@@ -40,15 +40,15 @@ enum class EntryStatus {
 
 /// One entry line that the stale-entry rules dropped or shadowed.
 struct Finding {
-    std::string network;      // network name
-    std::string path;         // file it came from
+    std::string network; // network name
+    std::string path;    // file it came from
     std::string container_id;
     int line = 0;
     EntryStatus status = EntryStatus::Current;
-    std::string newer_id;     // the line that made it stale
-    std::string reason;       // human text, e.g. "ip 10.89.0.5 reused by 9f3c..."
+    std::string newer_id;                    // the line that made it stale
+    std::string reason;                      // human text, e.g. "ip 10.89.0.5 reused by 9f3c..."
     std::vector<std::string> shadowed_names; // rule 3: names no longer answered from it
-    bool removable = false;   // `check --fix` may delete the line (rules 1, 2; 3 with no own name)
+    bool removable = false; // `check --fix` may delete the line (rules 1, 2; 3 with no own name)
 };
 
 class RecordStore {
@@ -80,8 +80,8 @@ public:
     bool is_internal_only(const base::IpAddress& requester) const noexcept;
 
     /// The container's own DNS servers (5th field), nullptr when it has none or is only internal.
-    const std::vector<base::IpAddress>* container_dns_servers(
-        const base::IpAddress& requester) const noexcept;
+    const std::vector<base::IpAddress>*
+    container_dns_servers(const base::IpAddress& requester) const noexcept;
 
     /// The network-scoped servers of `nets`, concatenated in order (internal ones contribute
     /// nothing), appended to `out` (cleared first).

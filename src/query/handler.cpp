@@ -1,0 +1,248 @@
+#include "query/handler.hpp"
+
+#include <algorithm>
+#include <array>
+#include <optional>
+#include <string_view>
+
+#include "dns/name.hpp"
+#include "dns/response.hpp"
+#include "dns/types.hpp"
+#include "query/reverse_name.hpp"
+
+namespace query {
+
+namespace {
+
+using NameText = std::array<char, dns::kMaxNameTextLength>;
+
+char to_lower_ascii(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+bool ends_with_ignoring_case(std::string_view text, std::string_view suffix) noexcept {
+    if (suffix.size() > text.size()) {
+        return false;
+    }
+    const auto tail = text.substr(text.size() - suffix.size());
+    return std::equal(tail.begin(), tail.end(), suffix.begin(), suffix.end(),
+                      [](char a, char b) { return to_lower_ascii(a) == to_lower_ascii(b); });
+}
+
+// Spec §4.4 steps 1-3: lowercase, strip the search domain, then strip one trailing dot.
+std::string_view lookup_key(std::string_view lowered, std::string_view search_domain) noexcept {
+    if (ends_with_ignoring_case(lowered, search_domain)) {
+        lowered.remove_suffix(search_domain.size());
+    }
+    if (lowered.ends_with('.')) {
+        lowered.remove_suffix(1);
+    }
+    return lowered;
+}
+
+bool is_plain_label(std::string_view label) noexcept {
+    if (label.empty() || label.size() > dns::kMaxLabelLength || label.front() == '-') {
+        return false;
+    }
+    return std::all_of(label.begin(), label.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '-' || c == '_';
+    });
+}
+
+// Spec §4.5 step 6: aardvark skips PTR targets that are not plain ASCII host names; an empty
+// name (from `a,,b`) is the root.
+bool is_plain_ptr_target(std::string_view name) noexcept {
+    if (name.empty()) {
+        return true;
+    }
+    std::size_t start = 0;
+    while (true) {
+        const std::size_t dot = name.find('.', start);
+        const auto label = name.substr(start, dot == std::string_view::npos ? dot : dot - start);
+        if (!is_plain_label(label)) {
+            return false;
+        }
+        if (dot == std::string_view::npos) {
+            return true;
+        }
+        start = dot + 1;
+    }
+}
+
+// The largest reply this transport carries (RFC 1035 §4.2.1 and RFC 6891 for UDP, the
+// 2-byte length prefix for TCP), never more than the caller's buffer.
+std::size_t size_limit(const dns::Query& query, Transport transport,
+                       std::span<const std::uint8_t> out) noexcept {
+    const std::size_t limit =
+        transport == Transport::Udp ? query.udp_response_limit() : dns::kMaxMessageSize;
+    return std::min(limit, out.size());
+}
+
+class Decision {
+public:
+    Decision(std::span<const std::uint8_t> request, const Client& client,
+             const records::RecordStore& store, const Settings& settings,
+             std::span<std::uint8_t> out, Verdict& verdict) noexcept
+        : request_(request)
+        , client_(client)
+        , store_(store)
+        , settings_(settings)
+        , out_(out)
+        , verdict_(verdict) {}
+
+    void run() {
+        const dns::Query& query = verdict_.query;
+        switch (dns::parse_query(request_, verdict_.query)) {
+        case dns::ParseStatus::Drop:
+            return;
+        case dns::ParseStatus::FormErr:
+            reply_header_only(dns::Rcode::FormErr);
+            return;
+        case dns::ParseStatus::Ok:
+            break;
+        }
+        if (query.header.opcode() != dns::Opcode::Query) {
+            reply(dns::Rcode::NotImp);
+            return;
+        }
+        const auto qtype = static_cast<dns::RecordType>(query.question.type);
+        qname_text_ = query.question.name.format_text(qname_buffer_, false);
+        if (qtype == dns::RecordType::Ptr && answer_ptr()) {
+            return;
+        }
+        if ((qtype == dns::RecordType::A || qtype == dns::RecordType::Aaaa) &&
+            answer_address(qtype)) {
+            return;
+        }
+        not_answered_locally();
+    }
+
+    void fail() noexcept {
+        verdict_.servers.clear();
+        reply_header_only(dns::Rcode::ServFail);
+    }
+
+private:
+    void finish_reply(std::size_t size) noexcept {
+        verdict_.reply_size = size;
+        verdict_.action = size == 0 ? Verdict::Action::Drop : Verdict::Action::Reply;
+    }
+
+    void reply_header_only(dns::Rcode rcode) noexcept {
+        finish_reply(dns::build_header_only_reply(request_, rcode, out_));
+    }
+
+    void reply(dns::Rcode rcode) noexcept {
+        dns::ResponseBuilder builder(out_, request_, verdict_.query,
+                                     size_limit(verdict_.query, client_.transport, out_));
+        builder.set_rcode(rcode);
+        finish_reply(builder.finish());
+    }
+
+    // Spec §4.5. Only known containers get local PTR answers; the first of their networks
+    // that knows the address answers.
+    bool answer_ptr() noexcept {
+        const auto address = parse_reverse_name(qname_text_);
+        if (!address) {
+            return false;
+        }
+        const auto networks = store_.networks_of(client_.source);
+        if (networks.empty()) {
+            return false;
+        }
+        const auto* names = store_.names_for(networks, *address);
+        if (names == nullptr) {
+            return false;
+        }
+        dns::ResponseBuilder builder(out_, request_, verdict_.query,
+                                     size_limit(verdict_.query, client_.transport, out_));
+        builder.set_rcode(dns::Rcode::NoError);
+        for (const auto& name : *names) {
+            if (is_plain_ptr_target(name)) {
+                builder.add_ptr(name);
+            }
+        }
+        finish_reply(builder.finish());
+        return true;
+    }
+
+    // Spec §4.4. A known name answers even with no address of the asked family (NODATA).
+    bool answer_address(dns::RecordType qtype) {
+        NameText lowered_buffer;
+        const auto lowered = verdict_.query.question.name.format_text(lowered_buffer, true);
+        const auto key = lookup_key(lowered, settings_.search_domain);
+        auto networks = store_.networks_of(client_.source);
+        if (networks.empty()) {
+            networks = std::span<const records::NetworkId>(&client_.listener_network, 1);
+        }
+        // Kept per thread so its capacity survives between queries: no steady-state allocation.
+        thread_local std::vector<base::IpAddress> addresses;
+        if (!store_.lookup_name(networks, key, addresses)) {
+            return false;
+        }
+        dns::ResponseBuilder builder(out_, request_, verdict_.query,
+                                     size_limit(verdict_.query, client_.transport, out_));
+        builder.set_rcode(dns::Rcode::NoError);
+        const bool want_v4 = qtype == dns::RecordType::A;
+        for (const auto& address : addresses) {
+            if (address.is_v4() == want_v4) {
+                builder.add_address(address);
+            }
+        }
+        finish_reply(builder.finish());
+        return true;
+    }
+
+    // Spec §4.3 tail and §5.2.
+    void not_answered_locally() {
+        const auto& source = client_.source;
+        if (settings_.no_proxy || store_.is_internal_only(source) ||
+            qname_text_.ends_with(settings_.search_domain)) {
+            reply(dns::Rcode::NxDomain);
+            return;
+        }
+        if (!settings_.forwarding_enabled) {
+            reply(dns::Rcode::Refused);
+            return;
+        }
+        verdict_.action = Verdict::Action::Forward;
+        if (const auto* own = store_.container_dns_servers(source); own != nullptr) {
+            verdict_.source = UpstreamSource::Container;
+            verdict_.servers.assign(own->begin(), own->end());
+            return;
+        }
+        store_.network_dns_servers(store_.networks_of(source), verdict_.servers);
+        verdict_.source = verdict_.servers.empty() ? UpstreamSource::Host : UpstreamSource::Network;
+    }
+
+    std::span<const std::uint8_t> request_;
+    const Client& client_;
+    const records::RecordStore& store_;
+    const Settings& settings_;
+    std::span<std::uint8_t> out_;
+    Verdict& verdict_;
+    NameText qname_buffer_;
+    std::string_view qname_text_; // presentation form as asked, inside qname_buffer_
+};
+
+} // namespace
+
+void handle(std::span<const std::uint8_t> request, const Client& client,
+            const records::RecordStore& store, const Settings& settings,
+            std::span<std::uint8_t> out, Verdict& verdict) noexcept {
+    verdict.action = Verdict::Action::Drop;
+    verdict.reply_size = 0;
+    verdict.source = UpstreamSource::Host;
+    verdict.servers.clear();
+    Decision decision(request, client, store, settings, out, verdict);
+    try {
+        decision.run();
+    } catch (...) {
+        // Only allocation can throw here (a first-use scratch vector or the server list);
+        // answer SERVFAIL rather than take the listener down.
+        decision.fail();
+    }
+}
+
+} // namespace query

@@ -1,0 +1,19 @@
+// query/: reverse-lookup names (in-addr.arpa, ip6.arpa) to addresses, the way aardvark-dns reads
+// them (spec §4.5). Pure text handling: no DNS packets, no store, no allocation.
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "base/ip_address.hpp"
+
+namespace query {
+
+/// The address a PTR question names, from the name's presentation text with trailing dot
+/// (original case). The suffixes `.in-addr.arpa.` and `.ip6.arpa.` are matched case-sensitively
+/// as aardvark does; IPv4 labels are reversed and joined with '.', IPv6 labels are reversed,
+/// concatenated and grouped by four with ':' (labels are not checked to be single nibbles; the
+/// address parser decides). Partial zones, escapes and garbage give nullopt.
+std::optional<base::IpAddress> parse_reverse_name(std::string_view text) noexcept;
+
+} // namespace query

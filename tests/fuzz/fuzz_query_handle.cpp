@@ -1,0 +1,115 @@
+// Fuzz target: request bytes -> query::handle against a small fixed store, from a container, an
+// internal-only container and the host, over UDP and TCP. Besides "no crash", it checks what
+// every client relies on: a reply fits the transport's limit, echoes the ID and has QR set.
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/network_file.hpp"
+#include "dns/message.hpp"
+#include "dns/types.hpp"
+#include "query/handler.hpp"
+
+namespace {
+
+void require(bool condition) {
+    if (!condition) {
+        std::abort();
+    }
+}
+
+config::NetworkFile network_file(std::string_view name, std::string_view text) {
+    auto result = config::parse_network_file(name, name, text);
+    require(result.file.has_value() && result.problems.empty());
+    return std::move(*result.file);
+}
+
+std::shared_ptr<const records::RecordStore> make_store() {
+    std::vector<config::NetworkFile> files;
+    files.push_back(network_file("podman1", "10.88.0.1,fd00:88::1 127.0.0.53\n"
+                                            "a1 10.88.0.2 fd00:88::2 aone,a1alias,crowd\n"
+                                            "a2 10.88.0.3  atwo,a2,crowd 127.0.0.54\n"
+                                            "a0 10.88.0.4  stale\n"
+                                            "a3 10.88.0.4  athree,odd.name,bad!name,,crowd\n"
+                                            "a4 10.88.0.5  athree,crowd\n"));
+    files.push_back(network_file("podman2", "10.89.0.1\n"
+                                            "b1 10.89.0.2  bone\n"
+                                            "a1 10.89.0.3  aone,multi,crowd\n"));
+    files.push_back(network_file("secret%int", "10.90.0.1\n"
+                                               "c1 10.90.0.2  cone\n"));
+    // Enough addresses behind one name to overflow a 512-byte UDP reply.
+    std::string big = "10.91.0.1\n";
+    for (int i = 2; i < 60; ++i) {
+        big += "big" + std::to_string(i) + " 10.91.0." + std::to_string(i) +
+               " fd00:91::" + std::to_string(i) + " big-" + std::to_string(i) + ",crowd\n";
+    }
+    files.push_back(network_file("big", big));
+    return records::RecordStore::build(files);
+}
+
+struct Source {
+    const char* address;
+    const char* listener;
+};
+
+constexpr std::array kSources{
+    Source{"10.88.0.2", "podman1"},  // on two networks
+    Source{"10.88.0.3", "podman1"},  // with its own servers
+    Source{"10.90.0.2", "secret"},   // internal only
+    Source{"10.89.0.1", "podman2"},  // the host, at a gateway
+    Source{"fd00:88::2", "podman1"}, // IPv6 source
+    Source{"10.91.0.7", "big"},      // sees many addresses for one name
+};
+
+void check(std::span<const std::uint8_t> request, const query::Client& client,
+           const query::Verdict& verdict, std::span<const std::uint8_t> out) {
+    dns::Query parsed;
+    const auto status = dns::parse_query(request, parsed);
+    switch (verdict.action) {
+    case query::Verdict::Action::Drop:
+        require(status == dns::ParseStatus::Drop);
+        return;
+    case query::Verdict::Action::Forward:
+        require(status == dns::ParseStatus::Ok);
+        require((verdict.source == query::UpstreamSource::Host) == verdict.servers.empty());
+        return;
+    case query::Verdict::Action::Reply:
+        break;
+    }
+    require(status != dns::ParseStatus::Drop);
+    std::size_t limit = dns::kMaxMessageSize;
+    if (client.transport == query::Transport::Udp) {
+        limit = status == dns::ParseStatus::Ok ? parsed.udp_response_limit() : dns::kMinUdpPayload;
+    }
+    require(verdict.reply_size >= dns::kHeaderSize);
+    require(verdict.reply_size <= limit);
+    require(verdict.reply_size <= out.size());
+    require(out[0] == request[0] && out[1] == request[1]);
+    require((out[2] & 0x80) != 0);
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    static const auto store = make_store();
+    static const query::Settings settings;
+    static std::vector<std::uint8_t> out(dns::kMaxMessageSize);
+    static query::Verdict verdict;
+
+    const std::span<const std::uint8_t> request(data, size);
+    for (const auto& source : kSources) {
+        for (const auto transport : {query::Transport::Udp, query::Transport::Tcp}) {
+            const query::Client client{*base::IpAddress::parse(source.address),
+                                       store->find_network(source.listener).value_or(0), transport};
+            query::handle(request, client, *store, settings, out, verdict);
+            check(request, client, verdict, out);
+        }
+    }
+    return 0;
+}
