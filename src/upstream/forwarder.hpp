@@ -2,7 +2,10 @@
 // base/ only: nothing from records/, config/ or query/.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -12,16 +15,9 @@
 #include <asio/awaitable.hpp>
 
 #include "base/ip_address.hpp"
+#include "upstream/server.hpp"
 
 namespace upstream {
-
-struct Server {
-    base::IpAddress address;
-    std::uint32_t scope_id = 0; // IPv6 link-local zone (interface index); 0 = none
-    std::uint16_t port = 53;
-
-    bool operator==(const Server&) const = default;
-};
 
 enum class Transport {
     Udp,
@@ -30,10 +26,43 @@ enum class Transport {
 
 struct Options {
     bool cache_enabled = true;
+    std::size_t cache_max_entries = 10'000;
+    std::size_t cache_max_bytes = 8U * 1024U * 1024U;
+    std::chrono::seconds cache_max_ttl{3600};
+
+    /// Remember upstreams that time out and try them last (docs/forwarding.md).
+    bool health_enabled = true;
+    std::chrono::milliseconds health_first_backoff{30'000};
+    std::chrono::milliseconds health_max_backoff{300'000};
+
+    /// aardvark's budget for one forwarded query, split evenly across its servers (spec §5.3).
+    /// Only tests should change it.
+    std::chrono::milliseconds total_budget{5000};
+
+    /// Forwards waiting for an upstream at once; beyond it forward() returns nullopt at once.
+    std::size_t max_in_flight = 1024;
+
+    /// Time source for the cache and the health memory (tests inject one); empty = steady_clock.
+    /// Socket timeouts always use the real clock.
+    std::function<std::chrono::steady_clock::time_point()> clock;
+};
+
+/// Counters since construction, for logs and tests.
+struct ForwarderStats {
+    std::uint64_t cache_hits = 0;
+    std::uint64_t forwarded = 0;         // queries sent to at least one upstream
+    std::uint64_t answered = 0;          // of those, relayed an upstream answer
+    std::uint64_t unanswered = 0;        // every upstream failed: no reply
+    std::uint64_t rejected_busy = 0;     // max_in_flight reached
+    std::uint64_t loop_skips = 0;        // a local listen address skipped as upstream
+    std::uint64_t upstream_timeouts = 0; // attempts at one server that timed out
+    std::uint64_t upstream_failures = 0; // attempts that failed otherwise
+    std::uint64_t probes = 0;            // background probes of servers in back-off
 };
 
 /// Forwards queries the way aardvark-dns 2.0 does (spec §5.3) plus health memory and a cache.
-/// Lives on one io_context thread; not thread-safe.
+/// Lives on one io_context thread; not thread-safe. Coroutines still running when it is
+/// destroyed keep its state alive until they finish.
 class Forwarder {
 public:
     Forwarder(asio::any_io_executor executor, Options options);
@@ -45,8 +74,8 @@ public:
     /// split across them, over `transport`. Returns the upstream's response with the client's
     /// ID restored, or nullopt when every server failed (the caller then sends nothing).
     /// An empty `servers` means "the host servers" (set_host_servers).
-    asio::awaitable<std::optional<std::vector<std::uint8_t>>> forward(
-        std::vector<std::uint8_t> query, std::vector<Server> servers, Transport transport);
+    asio::awaitable<std::optional<std::vector<std::uint8_t>>>
+    forward(std::vector<std::uint8_t> query, std::vector<Server> servers, Transport transport);
 
     /// The resolv.conf servers (first three), replaced on reload and on resolv.conf change.
     void set_host_servers(std::vector<Server> servers);
@@ -57,9 +86,17 @@ public:
     /// Drops every cached answer (reload, resolv.conf change).
     void flush_cache();
 
+    ForwarderStats stats() const;
+
+    /// Forwards currently waiting for an upstream.
+    std::size_t in_flight() const;
+
+    /// Answers currently cached.
+    std::size_t cache_size() const;
+
 private:
     struct State;
-    std::unique_ptr<State> state_;
+    std::shared_ptr<State> state_;
 };
 
 } // namespace upstream
