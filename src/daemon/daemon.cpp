@@ -1,0 +1,405 @@
+#include "daemon/daemon.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <asio/use_awaitable.hpp>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "base/log.hpp"
+#include "config/config_dir.hpp"
+#include "config/resolv_conf.hpp"
+#include "daemon/detach.hpp"
+#include "daemon/pid_file.hpp"
+#include "daemon/ready_pipe.hpp"
+#include "daemon/resolv_conf_watch.hpp"
+#include "query/handler.hpp"
+#include "records/record_store.hpp"
+#include "server/listener_set.hpp"
+#include "server/serve_state.hpp"
+#include "upstream/forwarder.hpp"
+
+namespace lifecycle {
+namespace {
+
+constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+/// Writes one whole line to stderr with a single write(2), so the parent's and the child's
+/// lines (both reach netavark's pipe) never interleave mid-line.
+void print_error(std::string_view message) {
+    std::string line(message);
+    line += '\n';
+    std::string_view rest = line;
+    while (!rest.empty()) {
+        const ssize_t written = ::write(STDERR_FILENO, rest.data(), rest.size());
+        if (written < 0 && errno == EINTR) {
+            continue;
+        }
+        if (written <= 0) {
+            return;
+        }
+        rest.remove_prefix(static_cast<std::size_t>(written));
+    }
+}
+
+void set_sighup_blocked(bool blocked) noexcept {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    ::sigprocmask(blocked ? SIG_BLOCK : SIG_UNBLOCK, &set, nullptr);
+}
+
+std::vector<upstream::Server> to_upstream(const std::vector<config::Nameserver>& nameservers) {
+    std::vector<upstream::Server> servers;
+    servers.reserve(nameservers.size());
+    for (const config::Nameserver& nameserver : nameservers) {
+        servers.push_back(upstream::Server{nameserver.address, nameserver.scope_id, 53});
+    }
+    return servers;
+}
+
+bool has_listen_addresses(const records::RecordStore& store) {
+    for (const records::Network& network : store.networks()) {
+        if (!network.bind_ips.empty()) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string_view status_text(records::EntryStatus status) {
+    switch (status) {
+    case records::EntryStatus::Current:
+        return "current";
+    case records::EntryStatus::DuplicateId:
+        return "superseded";
+    case records::EntryStatus::IpReused:
+        return "stale";
+    case records::EntryStatus::Shadowed:
+        return "shadowed";
+    }
+    return "stale";
+}
+
+/// Every skipped file or line and every stale entry, once per (re)load.
+void log_diagnostics(const config::LoadResult& loaded, const records::RecordStore& store) {
+    for (const config::Problem& problem : loaded.problems) {
+        logging::warn("{}", problem.to_string());
+    }
+    for (const records::Finding& finding : store.findings()) {
+        logging::warn("{}:{}: {} entry of container {} in network {}: {}", finding.path,
+                      finding.line, status_text(finding.status), finding.container_id,
+                      finding.network, finding.reason);
+    }
+}
+
+upstream::Options forwarder_options(const Options& options) {
+    upstream::Options result;
+    result.cache_enabled = options.cache_enabled;
+    return result;
+}
+
+/// When /etc/resolv.conf is read, an error means different things (spec §5.4).
+enum class ResolvConfRead {
+    Start,  // ctrdns is lenient where aardvark is fatal: log, serve with no host servers
+    Reload, // SIGHUP: log, no host servers until a later successful read
+    Change  // inotify: log, keep the previous servers
+};
+
+/// Everything the child owns once it serves. Lives until the process exits: the exit paths
+/// call std::exit, like aardvark's process::exit, so no coroutine frame ever outlives the
+/// objects it points at during teardown.
+class Daemon {
+public:
+    Daemon(const Options& options, pid_t pid)
+        : options_(options)
+        , pid_(pid)
+        , pid_path_(pid_file_path(options.config_dir))
+        , forwarder_(io_.get_executor(), forwarder_options(options))
+        , state_(std::make_shared<server::ServeState>(
+              nullptr,
+              [this](std::vector<std::uint8_t> query, std::vector<upstream::Server> servers,
+                     upstream::Transport transport) {
+                  return forwarder_.forward(std::move(query), std::move(servers), transport);
+              }))
+        , listeners_(io_.get_executor(), state_, options.port)
+        , signals_(io_) {
+        settings_.search_domain = normalise_search_domain(options.search_domain);
+        // Read once at start, as aardvark does; any value, even empty, disables forwarding.
+        settings_.no_proxy = std::getenv("AARDVARK_NO_PROXY") != nullptr;
+        settings_.forwarding_enabled = true;
+    }
+
+    /// Loads and binds (spec §2.1 step c/d). nullopt when ready to serve, else the exit status.
+    std::optional<int> start() {
+        const config::LoadResult loaded = config::load_directory(options_.config_dir);
+        if (!loaded.directory_ok) {
+            print_error("Error starting server " + loaded.directory_error);
+            return 1;
+        }
+        std::shared_ptr<const records::RecordStore> store =
+            records::RecordStore::build(loaded.networks);
+        log_diagnostics(loaded, *store);
+        if (!has_listen_addresses(*store)) {
+            // Before resolv.conf and before any bind; the parent sees EOF and reports failure.
+            logging::info("No configuration found stopping the sever");
+            if (const std::error_code error = remove_pid_file(pid_path_)) {
+                logging::error("failed to remove {}: {}", pid_path_, error.message());
+                return 1;
+            }
+            return 0;
+        }
+        publish(std::move(store));
+        read_host_servers(ResolvConfRead::Start);
+        const std::vector<std::string> errors = reconcile();
+        if (!errors.empty()) {
+            print_error(fmt::format("Error starting server {}", fmt::join(errors, "\n")));
+            return 1;
+        }
+        return std::nullopt;
+    }
+
+    /// Detaches (unless in the foreground), signals readiness and runs the loop until an exit.
+    [[noreturn]] void serve(ReadyPipe* ready) {
+        if (ready != nullptr) {
+            try {
+                detach_from_caller();
+            } catch (const std::exception& e) {
+                print_error(fmt::format("Error starting server {}", e.what()));
+                std::exit(1);
+            }
+            if (!ready->signal_ready()) {
+                logging::warn("the starting process is gone; serving anyway");
+            }
+        }
+
+        signals_.add(SIGHUP);
+        // A caller that ignores SIGTERM/SIGINT (netavark's teardown) keeps them ignored in
+        // aardvark; otherwise they end the daemon cleanly instead of killing it outright.
+        for (const int signal_number : {SIGTERM, SIGINT}) {
+            if (!is_signal_ignored(signal_number)) {
+                signals_.add(signal_number);
+            }
+        }
+        // Blocked since before the pid file existed; a SIGHUP sent meanwhile is delivered now
+        // and becomes a reload.
+        set_sighup_blocked(false);
+        asio::co_spawn(io_, handle_signals(), asio::detached);
+
+        resolv_watch_ =
+            ResolvConfWatch::create(io_.get_executor(), options_.resolv_conf_path,
+                                    [this] { read_host_servers(ResolvConfRead::Change); });
+        resolv_watch_->start();
+
+        logging::info("serving {} listener address(es) on port {}", listeners_.size(),
+                      options_.port);
+        io_.run();
+        std::exit(exit_code_);
+    }
+
+private:
+    void publish(std::shared_ptr<const records::RecordStore> store) {
+        auto snapshot = std::make_shared<server::Snapshot>();
+        snapshot->store = std::move(store);
+        snapshot->settings = settings_;
+        state_->publish(std::move(snapshot));
+    }
+
+    std::vector<std::string> reconcile() {
+        std::vector<std::string> errors =
+            listeners_.reconcile(server::desired_listeners(*state_->snapshot()->store));
+        forwarder_.set_local_addresses(listeners_.addresses());
+        return errors;
+    }
+
+    void read_host_servers(ResolvConfRead when) {
+        config::ResolvConfResult result = config::read_resolv_conf(options_.resolv_conf_path);
+        if (result.error) {
+            switch (when) {
+            case ResolvConfRead::Start:
+            case ResolvConfRead::Reload:
+                logging::error("failed to get upstream nameservers, dns forwarding will not "
+                               "work: {}",
+                               *result.error);
+                forwarder_.set_host_servers({});
+                break;
+            case ResolvConfRead::Change:
+                logging::error("Failed to reload nameservers on change: {}", *result.error);
+                return;
+            }
+        } else {
+            logging::debug("{} upstream nameserver(s) from {}", result.servers.size(),
+                           options_.resolv_conf_path);
+            forwarder_.set_host_servers(to_upstream(result.servers));
+        }
+        forwarder_.flush_cache();
+    }
+
+    /// SIGHUP (spec §2.3): a directory error keeps everything as it was; otherwise the new
+    /// snapshot replaces the old one, and listeners are reconciled against it in the same
+    /// synchronous step so no query ever pairs a listener's network id with another snapshot.
+    void reload() {
+        logging::debug("Received SIGHUP");
+        const config::LoadResult loaded = config::load_directory(options_.config_dir);
+        if (!loaded.directory_ok) {
+            logging::error("unable to parse config: {}", loaded.directory_error);
+            return;
+        }
+        std::shared_ptr<const records::RecordStore> store =
+            records::RecordStore::build(loaded.networks);
+        log_diagnostics(loaded, *store);
+        const bool keep_serving = has_listen_addresses(*store);
+        publish(std::move(store));
+        if (!keep_serving) {
+            logging::info("No configuration found stopping the sever");
+            if (const std::error_code error = remove_pid_file(pid_path_)) {
+                logging::error("failed to remove {}: {}", pid_path_, error.message());
+                finish(1);
+                return;
+            }
+            finish(0);
+            return;
+        }
+        read_host_servers(ResolvConfRead::Reload);
+        const std::vector<std::string> errors = reconcile();
+        if (!errors.empty()) {
+            // Failed keys stay unbound and are retried on the next SIGHUP.
+            logging::error("{}", fmt::join(errors, "\n"));
+        }
+        if (resolv_watch_) {
+            resolv_watch_->ensure_watch();
+        }
+    }
+
+    asio::awaitable<void> handle_signals() {
+        for (;;) {
+            auto [error, signal_number] = co_await signals_.async_wait(kUseTuple);
+            if (error) {
+                co_return;
+            }
+            try {
+                if (signal_number == SIGHUP) {
+                    reload();
+                    continue;
+                }
+                logging::info("received signal {}, exiting", signal_number);
+                // Only our own pid file: a daemon started after us may have replaced it.
+                remove_pid_file_if_owned(pid_path_, pid_);
+                finish(0);
+                co_return;
+            } catch (const std::exception& e) {
+                logging::error("reload failed: {}", e.what());
+            }
+        }
+    }
+
+    void finish(int exit_code) {
+        exit_code_ = exit_code;
+        listeners_.stop_all();
+        if (resolv_watch_) {
+            resolv_watch_->stop();
+        }
+        io_.stop();
+    }
+
+    const Options& options_;
+    pid_t pid_;
+    std::string pid_path_;
+    query::Settings settings_;
+    asio::io_context io_{1};
+    upstream::Forwarder forwarder_;
+    std::shared_ptr<server::ServeState> state_;
+    server::ListenerSet listeners_;
+    asio::signal_set signals_;
+    std::shared_ptr<ResolvConfWatch> resolv_watch_;
+    int exit_code_ = 0;
+};
+
+/// The daemon proper (the forked child, or the process itself in the foreground).
+int serve(const Options& options, ReadyPipe* ready) {
+    // SIGHUP's default action kills: netavark may send one as soon as the pid file exists.
+    set_sighup_blocked(true);
+    const pid_t pid = ::getpid();
+    if (const std::optional<std::string> error =
+            write_pid_file(pid_file_path(options.config_dir), pid)) {
+        print_error("Error creating aardvark pid " + *error);
+        return 1;
+    }
+    std::optional<Daemon> daemon;
+    try {
+        daemon.emplace(options, pid);
+        if (const std::optional<int> exit_code = daemon->start()) {
+            return *exit_code;
+        }
+    } catch (const std::exception& e) {
+        print_error(fmt::format("Error starting server {}", e.what()));
+        return 1;
+    }
+    daemon->serve(ready);
+}
+
+} // namespace
+
+std::string normalise_search_domain(std::string_view filter) {
+    std::string domain(filter);
+    if (!domain.empty() && domain.back() != '.') {
+        domain += '.';
+    }
+    return domain;
+}
+
+int run(const Options& options) {
+    ignore_sigpipe();
+    raise_fd_limit();
+    if (options.foreground) {
+        logging::set_sink(logging::Sink::Stderr);
+        return serve(options, nullptr);
+    }
+    logging::set_sink(logging::Sink::Syslog);
+
+    std::optional<ReadyPipe> ready;
+    try {
+        ready.emplace();
+    } catch (const std::system_error& e) {
+        print_error("IO error: " + os_error_text(e.code().value()));
+        return 1;
+    }
+    const pid_t child = ::fork();
+    if (child < 0) {
+        print_error(fmt::format("fork failed with error: {}", std::strerror(errno)));
+        return 1;
+    }
+    if (child > 0) {
+        switch (ready->wait_for_child()) {
+        case ReadyPipe::Outcome::Ready:
+            return 0;
+        case ReadyPipe::Outcome::ChildFailed:
+            print_error("Error from child process");
+            return 1;
+        case ReadyPipe::Outcome::Error:
+            print_error(ready->error());
+            return 1;
+        }
+        return 1;
+    }
+    ready->become_child();
+    return serve(options, &*ready);
+}
+
+} // namespace lifecycle

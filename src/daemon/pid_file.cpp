@@ -1,0 +1,98 @@
+#include "daemon/pid_file.hpp"
+
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <string_view>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "base/unique_fd.hpp"
+#include "config/config_dir.hpp"
+
+namespace lifecycle {
+
+std::string pid_file_path(const std::string& config_dir) {
+    if (config_dir.empty()) {
+        return config::kPidFileName;
+    }
+    if (config_dir.back() == '/') {
+        return config_dir + config::kPidFileName;
+    }
+    return config_dir + "/" + config::kPidFileName;
+}
+
+std::string os_error_text(int error_number) {
+    return fmt::format("{} (os error {})", std::strerror(error_number), error_number);
+}
+
+std::optional<std::string> write_pid_file(const std::string& path, pid_t pid) {
+    constexpr mode_t kMode = 0666;
+    const base::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, kMode));
+    if (!fd.valid()) {
+        return "Unable to get process pid: " + os_error_text(errno);
+    }
+    const std::string text = std::to_string(pid);
+    std::string_view rest = text;
+    while (!rest.empty()) {
+        const ssize_t written = ::write(fd.get(), rest.data(), rest.size());
+        if (written < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            return "Unable to write pid to file: " + os_error_text(errno);
+        }
+        rest.remove_prefix(static_cast<std::size_t>(written));
+    }
+    return std::nullopt;
+}
+
+std::optional<pid_t> read_pid_file(const std::string& path) {
+    const base::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) {
+        return std::nullopt;
+    }
+    // A pid has at most 10 digits; anything longer is not one.
+    std::array<char, 32> buffer{};
+    std::size_t size = 0;
+    while (size < buffer.size()) {
+        const ssize_t got = ::read(fd.get(), buffer.data() + size, buffer.size() - size);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            break;
+        }
+        size += static_cast<std::size_t>(got);
+    }
+    if (size == 0 || size == buffer.size()) {
+        return std::nullopt;
+    }
+    pid_t pid = 0;
+    const char* end = buffer.data() + size;
+    const auto [last, error] = std::from_chars(buffer.data(), end, pid);
+    if (error != std::errc() || last != end || buffer[0] == '-' || buffer[0] == '+') {
+        return std::nullopt;
+    }
+    return pid;
+}
+
+std::error_code remove_pid_file(const std::string& path) {
+    if (::unlink(path.c_str()) != 0) {
+        return {errno, std::generic_category()};
+    }
+    return {};
+}
+
+bool remove_pid_file_if_owned(const std::string& path, pid_t pid) {
+    if (read_pid_file(path) != pid) {
+        return false;
+    }
+    return !remove_pid_file(path);
+}
+
+} // namespace lifecycle

@@ -1,0 +1,36 @@
+// daemon/: the `aardvark.pid` file netavark reads to find the daemon (spec §2.5, §2.6). POSIX
+// file calls only; nothing from server/ or config/.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <system_error>
+
+#include <sys/types.h>
+
+namespace lifecycle {
+
+/// `<config_dir>/aardvark.pid` (no doubled slash when `config_dir` ends in '/').
+std::string pid_file_path(const std::string& config_dir);
+
+/// Writes `pid` in decimal with no newline: netavark parses the whole file as an integer without
+/// trimming. Created with mode 0666 & ~umask, truncated if present. On failure returns aardvark's
+/// wording after "Error creating aardvark pid ": `Unable to get process pid: <io error>` when the
+/// file cannot be created, `Unable to write pid to file: <io error>` when writing fails.
+std::optional<std::string> write_pid_file(const std::string& path, pid_t pid);
+
+/// Reads the pid back exactly as netavark does: the whole content must be a decimal number
+/// (no sign, no whitespace). nullopt when missing, unreadable or malformed.
+std::optional<pid_t> read_pid_file(const std::string& path);
+
+/// unlink(2); the error when it fails.
+std::error_code remove_pid_file(const std::string& path);
+
+/// Removes the file only if it still names `pid`; a daemon started later may have replaced it
+/// and must not lose it. True when it was removed.
+bool remove_pid_file_if_owned(const std::string& path, pid_t pid);
+
+/// Rust's io::Error text, which aardvark's messages embed: `<strerror> (os error N)`.
+std::string os_error_text(int error_number);
+
+} // namespace lifecycle

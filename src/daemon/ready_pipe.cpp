@@ -1,0 +1,56 @@
+#include "daemon/ready_pipe.hpp"
+
+#include <array>
+#include <cerrno>
+#include <system_error>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "daemon/pid_file.hpp"
+
+namespace lifecycle {
+
+ReadyPipe::ReadyPipe() {
+    std::array<int, 2> fds{-1, -1};
+    if (::pipe2(fds.data(), O_CLOEXEC) != 0) {
+        throw std::system_error(errno, std::generic_category(), "pipe");
+    }
+    read_end_.reset(fds[0]);
+    write_end_.reset(fds[1]);
+}
+
+ReadyPipe::Outcome ReadyPipe::wait_for_child() {
+    // Our copy of the write end would keep the pipe open and hide the child's death.
+    write_end_.reset();
+    char byte = 0;
+    for (;;) {
+        const ssize_t got = ::read(read_end_.get(), &byte, 1);
+        if (got == 1) {
+            return Outcome::Ready;
+        }
+        if (got == 0) {
+            return Outcome::ChildFailed;
+        }
+        if (errno != EINTR) {
+            error_ = "IO error: " + os_error_text(errno);
+            return Outcome::Error;
+        }
+    }
+}
+
+void ReadyPipe::become_child() noexcept {
+    read_end_.reset();
+}
+
+bool ReadyPipe::signal_ready() noexcept {
+    const char byte = '1';
+    ssize_t written = -1;
+    do {
+        written = ::write(write_end_.get(), &byte, 1);
+    } while (written < 0 && errno == EINTR);
+    write_end_.reset();
+    return written == 1;
+}
+
+} // namespace lifecycle

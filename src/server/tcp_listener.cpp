@@ -1,0 +1,217 @@
+#include "server/tcp_listener.hpp"
+
+#include <array>
+#include <chrono>
+#include <exception>
+#include <utility>
+#include <variant>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/error.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/read.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include "base/log.hpp"
+#include "dns/types.hpp"
+#include "server/asio_address.hpp"
+
+namespace server {
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+
+constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
+constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
+
+/// Reads one length-prefixed message (RFC 1035 §4.2.2) into `message`.
+asio::awaitable<std::error_code> read_message(asio::ip::tcp::socket& socket,
+                                              std::vector<std::uint8_t>& message) {
+    std::array<std::uint8_t, 2> prefix{};
+    auto [prefix_error, prefix_size] =
+        co_await asio::async_read(socket, asio::buffer(prefix), kUseTuple);
+    if (prefix_error) {
+        co_return prefix_error;
+    }
+    message.resize((std::size_t{prefix[0]} << 8U) | prefix[1]);
+    auto [body_error, body_size] =
+        co_await asio::async_read(socket, asio::buffer(message), kUseTuple);
+    co_return body_error;
+}
+
+asio::awaitable<std::error_code> write_all(asio::ip::tcp::socket& socket,
+                                           const std::vector<std::uint8_t>& bytes) {
+    auto [error, size] = co_await asio::async_write(socket, asio::buffer(bytes), kUseTuple);
+    co_return error;
+}
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
+    asio::steady_timer timer(co_await asio::this_coro::executor, duration);
+    co_await timer.async_wait(kUseTuple);
+}
+
+/// Races `operation` against the idle limit; the loser is cancelled. True when the operation
+/// finished first and without error.
+asio::awaitable<bool> within(asio::awaitable<std::error_code> operation,
+                             std::chrono::milliseconds limit) {
+    const std::variant<std::error_code, std::monostate> result =
+        co_await (std::move(operation) || sleep_for(limit));
+    co_return result.index() == 0 && !std::get<0>(result);
+}
+
+void append_framed(std::vector<std::uint8_t>& out, std::span<const std::uint8_t> message) {
+    out.clear();
+    out.reserve(message.size() + 2);
+    out.push_back(static_cast<std::uint8_t>(message.size() >> 8U));
+    out.push_back(static_cast<std::uint8_t>(message.size() & 0xFFU));
+    out.insert(out.end(), message.begin(), message.end());
+}
+
+} // namespace
+
+std::shared_ptr<TcpListener> TcpListener::bind(const asio::any_io_executor& executor,
+                                               const asio::ip::tcp::endpoint& endpoint,
+                                               std::shared_ptr<ServeState> state,
+                                               records::NetworkId network, std::error_code& error) {
+    asio::ip::tcp::acceptor acceptor(executor);
+    acceptor.open(endpoint.protocol(), error);
+    if (error) {
+        return nullptr;
+    }
+    acceptor.set_option(asio::socket_base::reuse_address(true), error);
+    if (error) {
+        return nullptr;
+    }
+    acceptor.bind(endpoint, error);
+    if (error) {
+        return nullptr;
+    }
+    acceptor.listen(kBacklog, error);
+    if (error) {
+        return nullptr;
+    }
+    return std::shared_ptr<TcpListener>(
+        new TcpListener(std::move(acceptor), std::move(state), network));
+}
+
+TcpListener::TcpListener(asio::ip::tcp::acceptor acceptor, std::shared_ptr<ServeState> state,
+                         records::NetworkId network)
+    : acceptor_(std::move(acceptor))
+    , state_(std::move(state))
+    , network_(network)
+    , response_(dns::kMaxMessageSize) {}
+
+TcpListener::~TcpListener() {
+    stop();
+}
+
+void TcpListener::start() {
+    asio::co_spawn(acceptor_.get_executor(), accept_loop(shared_from_this()), asio::detached);
+}
+
+void TcpListener::stop() noexcept {
+    std::error_code ignored;
+    acceptor_.close(ignored);
+}
+
+asio::ip::tcp::endpoint TcpListener::local_endpoint() const {
+    std::error_code ignored;
+    return acceptor_.local_endpoint(ignored);
+}
+
+asio::awaitable<void> TcpListener::accept_loop(std::shared_ptr<TcpListener> self) {
+    asio::steady_timer retry_delay(acceptor_.get_executor());
+    while (acceptor_.is_open()) {
+        auto [error, socket] = co_await acceptor_.async_accept(kUseTuple);
+        if (error) {
+            if (error == asio::error::operation_aborted || !acceptor_.is_open()) {
+                break;
+            }
+            // EMFILE and the like persist until something closes: pause instead of spinning.
+            logging::warn("tcp accept on {}: {}", local_endpoint().address().to_string(),
+                          error.message());
+            retry_delay.expires_after(kAcceptRetryDelay);
+            co_await retry_delay.async_wait(kUseTuple);
+            continue;
+        }
+        if (state_->tcp_connections >= state_->limits().max_tcp_connections) {
+            logging::debug("too many tcp connections, closing a new one");
+            std::error_code ignored;
+            socket.close(ignored);
+            continue;
+        }
+        try {
+            asio::co_spawn(acceptor_.get_executor(),
+                           serve_connection(self, std::move(socket),
+                                            CountedSlot(state_, &ServeState::tcp_connections)),
+                           asio::detached);
+        } catch (const std::exception& e) {
+            logging::error("tcp connection not started: {}", e.what());
+        }
+    }
+    logging::debug("tcp listener on {} stopped", local_endpoint().address().to_string());
+}
+
+asio::awaitable<void> TcpListener::serve_connection(std::shared_ptr<TcpListener> self,
+                                                    asio::ip::tcp::socket socket,
+                                                    [[maybe_unused]] CountedSlot slot) {
+    try {
+        std::error_code error;
+        const asio::ip::tcp::endpoint peer = socket.remote_endpoint(error);
+        if (error) {
+            co_return;
+        }
+        const base::IpAddress source = from_asio(peer.address());
+        const std::chrono::milliseconds idle_limit = state_->limits().tcp_idle_timeout;
+        std::vector<std::uint8_t> message;
+        std::vector<std::uint8_t> reply;
+        // Timeout, EOF, a short frame or a read error all end the connection (spec §4.1).
+        while (co_await within(read_message(socket, message), idle_limit)) {
+            // Read the network id per message: a reload may have renumbered the networks.
+            co_await self->answer(message, query::Client{source, network_, query::Transport::Tcp},
+                                  reply);
+            if (!reply.empty() && !co_await within(write_all(socket, reply), idle_limit)) {
+                break;
+            }
+        }
+    } catch (const std::exception& e) {
+        logging::error("tcp connection failed: {}", e.what());
+    }
+    std::error_code ignored;
+    socket.shutdown(asio::socket_base::shutdown_both, ignored);
+    socket.close(ignored);
+}
+
+asio::awaitable<void> TcpListener::answer(std::vector<std::uint8_t>& message, query::Client client,
+                                          std::vector<std::uint8_t>& reply) {
+    reply.clear();
+    const std::shared_ptr<const Snapshot> snapshot = state_->snapshot();
+    query::handle(message, client, *snapshot->store, snapshot->settings, response_, verdict_);
+    switch (verdict_.action) {
+    case query::Verdict::Action::Reply:
+        append_framed(reply, std::span<const std::uint8_t>(response_.data(), verdict_.reply_size));
+        break;
+    case query::Verdict::Action::Forward: {
+        if (!state_->forward()) {
+            break;
+        }
+        // Awaited inline: answers on one connection go out in request order (spec §4.1).
+        const std::optional<std::vector<std::uint8_t>> upstream_reply = co_await state_->forward()(
+            std::move(message), upstream_servers_for(verdict_), upstream::Transport::Tcp);
+        if (upstream_reply && !upstream_reply->empty() &&
+            upstream_reply->size() <= dns::kMaxMessageSize) {
+            append_framed(reply, *upstream_reply);
+        }
+        break;
+    }
+    case query::Verdict::Action::Drop:
+        break;
+    }
+}
+
+} // namespace server

@@ -1,0 +1,150 @@
+#include "server/udp_listener.hpp"
+
+#include <exception>
+#include <utility>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/error.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include "base/log.hpp"
+#include "server/asio_address.hpp"
+
+namespace server {
+namespace {
+
+constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
+
+} // namespace
+
+std::shared_ptr<UdpListener> UdpListener::bind(const asio::any_io_executor& executor,
+                                               const asio::ip::udp::endpoint& endpoint,
+                                               std::shared_ptr<ServeState> state,
+                                               records::NetworkId network, std::error_code& error) {
+    asio::ip::udp::socket socket(executor);
+    socket.open(endpoint.protocol(), error);
+    if (error) {
+        return nullptr;
+    }
+    socket.bind(endpoint, error);
+    if (error) {
+        return nullptr;
+    }
+    // Replies are sent inline from the receive loop; a full send buffer must drop the reply
+    // (the client retries) rather than stall every other client of this listener.
+    socket.non_blocking(true, error);
+    if (error) {
+        return nullptr;
+    }
+    return std::shared_ptr<UdpListener>(
+        new UdpListener(std::move(socket), std::move(state), network));
+}
+
+UdpListener::UdpListener(asio::ip::udp::socket socket, std::shared_ptr<ServeState> state,
+                         records::NetworkId network)
+    : socket_(std::move(socket))
+    , state_(std::move(state))
+    , network_(network) {}
+
+UdpListener::~UdpListener() {
+    stop();
+}
+
+void UdpListener::start() {
+    asio::co_spawn(socket_.get_executor(), receive_loop(shared_from_this()), asio::detached);
+}
+
+void UdpListener::stop() noexcept {
+    std::error_code ignored;
+    socket_.close(ignored);
+}
+
+asio::ip::udp::endpoint UdpListener::local_endpoint() const {
+    std::error_code ignored;
+    return socket_.local_endpoint(ignored);
+}
+
+asio::awaitable<void>
+UdpListener::receive_loop([[maybe_unused]] std::shared_ptr<UdpListener> self) {
+    while (socket_.is_open()) {
+        auto [error, size] =
+            co_await socket_.async_receive_from(asio::buffer(request_), sender_, kUseTuple);
+        if (error) {
+            if (error == asio::error::operation_aborted || !socket_.is_open()) {
+                break;
+            }
+            // Transient (e.g. a queued ICMP error); the socket itself is still good.
+            logging::debug("udp receive on {}: {}", local_endpoint().address().to_string(),
+                           error.message());
+            continue;
+        }
+        try {
+            serve_datagram(size);
+        } catch (const std::exception& e) {
+            logging::error("udp query failed: {}", e.what());
+        }
+    }
+    logging::debug("udp listener on {} stopped", local_endpoint().address().to_string());
+}
+
+void UdpListener::serve_datagram(std::size_t size) {
+    const std::shared_ptr<const Snapshot> snapshot = state_->snapshot();
+    const query::Client client{from_asio(sender_.address()), network_, query::Transport::Udp};
+    const std::span<const std::uint8_t> request(request_.data(), size);
+    query::handle(request, client, *snapshot->store, snapshot->settings, response_, verdict_);
+
+    switch (verdict_.action) {
+    case query::Verdict::Action::Reply:
+        send_reply(std::span<const std::uint8_t>(response_.data(), verdict_.reply_size), sender_);
+        break;
+    case query::Verdict::Action::Forward:
+        if (!state_->forward()) {
+            break;
+        }
+        if (state_->udp_forwards >= state_->limits().max_udp_forwards) {
+            logging::debug("too many forwarded udp queries in flight, dropping one");
+            break;
+        }
+        asio::co_spawn(socket_.get_executor(),
+                       forward(shared_from_this(), CountedSlot(state_, &ServeState::udp_forwards),
+                               std::vector<std::uint8_t>(request.begin(), request.end()),
+                               upstream_servers_for(verdict_), sender_),
+                       asio::detached);
+        break;
+    case query::Verdict::Action::Drop:
+        break;
+    }
+}
+
+asio::awaitable<void> UdpListener::forward([[maybe_unused]] std::shared_ptr<UdpListener> self,
+                                           [[maybe_unused]] CountedSlot slot,
+                                           std::vector<std::uint8_t> request,
+                                           std::vector<upstream::Server> servers,
+                                           asio::ip::udp::endpoint client) {
+    try {
+        const std::optional<std::vector<std::uint8_t>> reply = co_await state_->forward()(
+            std::move(request), std::move(servers), upstream::Transport::Udp);
+        // No reply at all when every upstream failed (spec §5.3): the client times out.
+        if (reply) {
+            send_reply(*reply, client);
+        }
+    } catch (const std::exception& e) {
+        logging::error("forwarded udp query failed: {}", e.what());
+    }
+}
+
+void UdpListener::send_reply(std::span<const std::uint8_t> reply,
+                             const asio::ip::udp::endpoint& client) {
+    if (reply.empty() || !socket_.is_open()) {
+        return;
+    }
+    std::error_code error;
+    socket_.send_to(asio::buffer(reply.data(), reply.size()), client, 0, error);
+    if (error) {
+        logging::debug("udp reply to {}: {}", client.address().to_string(), error.message());
+    }
+}
+
+} // namespace server

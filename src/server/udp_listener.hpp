@@ -1,0 +1,75 @@
+// server/: one UDP socket bound to one gateway address (spec §4.1). asio, query/ and the
+// ServeState only; nothing from daemon/ or config/.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <system_error>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
+#include <asio/ip/udp.hpp>
+
+#include "dns/types.hpp"
+#include "query/handler.hpp"
+#include "records/record_store.hpp"
+#include "server/serve_state.hpp"
+
+namespace server {
+
+/// Receives datagrams one at a time and answers local names inline from one reusable receive
+/// buffer and one response buffer; a query that must be forwarded becomes its own coroutine so
+/// the loop never waits on an upstream. Owned through shared_ptr: the running loop holds a
+/// reference, so stop() may be called and the owner may let go at any time.
+class UdpListener : public std::enable_shared_from_this<UdpListener> {
+public:
+    /// Opens and binds `endpoint` without SO_REUSEADDR, so a socket already holding the port
+    /// (even the wildcard address) makes the bind fail as aardvark's does. nullptr + `error`
+    /// on failure.
+    static std::shared_ptr<UdpListener> bind(const asio::any_io_executor& executor,
+                                             const asio::ip::udp::endpoint& endpoint,
+                                             std::shared_ptr<ServeState> state,
+                                             records::NetworkId network, std::error_code& error);
+
+    UdpListener(const UdpListener&) = delete;
+    UdpListener& operator=(const UdpListener&) = delete;
+    ~UdpListener();
+
+    /// Starts the receive loop on the socket's executor.
+    void start();
+
+    /// Closes the socket: the loop ends, forwarded queries still in flight send no reply.
+    void stop() noexcept;
+
+    /// The network of this listener in the current snapshot (ids change across reloads).
+    void set_network(records::NetworkId network) noexcept { network_ = network; }
+
+    records::NetworkId network() const noexcept { return network_; }
+
+    asio::ip::udp::endpoint local_endpoint() const;
+
+    bool is_open() const noexcept { return socket_.is_open(); }
+
+private:
+    UdpListener(asio::ip::udp::socket socket, std::shared_ptr<ServeState> state,
+                records::NetworkId network);
+
+    asio::awaitable<void> receive_loop(std::shared_ptr<UdpListener> self);
+    void serve_datagram(std::size_t size);
+    asio::awaitable<void> forward(std::shared_ptr<UdpListener> self, CountedSlot slot,
+                                  std::vector<std::uint8_t> request,
+                                  std::vector<upstream::Server> servers,
+                                  asio::ip::udp::endpoint client);
+    void send_reply(std::span<const std::uint8_t> reply, const asio::ip::udp::endpoint& client);
+
+    asio::ip::udp::socket socket_;
+    std::shared_ptr<ServeState> state_;
+    records::NetworkId network_;
+    asio::ip::udp::endpoint sender_;
+    std::array<std::uint8_t, dns::kMaxUdpPayload> request_{};
+    std::array<std::uint8_t, dns::kMaxUdpPayload> response_{};
+    query::Verdict verdict_;
+};
+
+} // namespace server

@@ -1,0 +1,133 @@
+// Test support for server/: a ServeState over a small store, a fake forwarder, and an
+// io_context running on its own thread so tests can use blocking loopback clients.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <gtest/gtest.h>
+
+#include "config/network_file.hpp"
+#include "records/record_store.hpp"
+#include "server/listener_set.hpp"
+#include "server/serve_state.hpp"
+
+namespace test_support {
+
+/// Parses network files written as netavark writes them; a rejected file fails the test.
+inline std::shared_ptr<const records::RecordStore>
+make_store(const std::vector<std::pair<std::string, std::string>>& files) {
+    std::vector<config::NetworkFile> parsed;
+    for (const auto& [name, text] : files) {
+        auto result = config::parse_network_file(name, "/test/" + name, text);
+        EXPECT_TRUE(result.file.has_value()) << name;
+        if (result.file) {
+            parsed.push_back(std::move(*result.file));
+        }
+    }
+    return records::RecordStore::build(parsed);
+}
+
+inline std::shared_ptr<const server::Snapshot>
+make_snapshot(std::shared_ptr<const records::RecordStore> store, bool forwarding = true) {
+    auto snapshot = std::make_shared<server::Snapshot>();
+    snapshot->store = std::move(store);
+    snapshot->settings.forwarding_enabled = forwarding;
+    return snapshot;
+}
+
+/// Stands in for upstream::Forwarder: waits `delay`, then answers with the query itself turned
+/// into a response (QR set, RCODE 0), or with nothing when the query bytes contain "fail".
+struct FakeForwarder {
+    std::chrono::milliseconds delay{0};
+    int calls = 0;
+    std::vector<upstream::Server> last_servers;
+    upstream::Transport last_transport = upstream::Transport::Udp;
+
+    server::ForwardFunction function() {
+        return [this](std::vector<std::uint8_t> query, std::vector<upstream::Server> servers,
+                      upstream::Transport transport) {
+            return answer(std::move(query), std::move(servers), transport);
+        };
+    }
+
+    asio::awaitable<std::optional<std::vector<std::uint8_t>>>
+    answer(std::vector<std::uint8_t> query, std::vector<upstream::Server> servers,
+           upstream::Transport transport) {
+        ++calls;
+        last_servers = std::move(servers);
+        last_transport = transport;
+        if (delay.count() > 0) {
+            asio::steady_timer timer(co_await asio::this_coro::executor, delay);
+            co_await timer.async_wait(asio::use_awaitable);
+        }
+        const std::string_view text(reinterpret_cast<const char*>(query.data()), query.size());
+        if (text.find("fail") != std::string_view::npos) {
+            co_return std::nullopt;
+        }
+        query[2] = static_cast<std::uint8_t>(query[2] | 0x80U);
+        co_return query;
+    }
+};
+
+/// The io_context runs on a background thread for the fixture's lifetime; everything that
+/// touches server objects goes through on_io().
+class ServerFixture : public ::testing::Test {
+protected:
+    void start(std::shared_ptr<const server::Snapshot> snapshot, std::uint16_t port,
+               server::Limits limits = {}) {
+        state =
+            std::make_shared<server::ServeState>(std::move(snapshot), forwarder.function(), limits);
+        listeners = std::make_unique<server::ListenerSet>(io.get_executor(), state, port);
+        thread = std::thread([this] { io.run(); });
+    }
+
+    void TearDown() override {
+        if (thread.joinable()) {
+            on_io([this] { listeners.reset(); });
+            work.reset();
+            io.stop();
+            thread.join();
+        }
+    }
+
+    template <typename Function>
+    auto on_io(Function function) -> decltype(function()) {
+        std::packaged_task<decltype(function())()> task(std::move(function));
+        auto result = task.get_future();
+        asio::post(io, std::move(task));
+        return result.get();
+    }
+
+    std::vector<std::string> reconcile(const std::vector<server::DesiredListener>& desired) {
+        return on_io([&] { return listeners->reconcile(desired); });
+    }
+
+    static server::DesiredListener key(std::string network, const char* ip, records::NetworkId id) {
+        return server::DesiredListener{
+            server::ListenerKey{std::move(network), *base::IpAddress::parse(ip)}, id};
+    }
+
+    asio::io_context io{1};
+    asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+    FakeForwarder forwarder;
+    std::shared_ptr<server::ServeState> state;
+    std::unique_ptr<server::ListenerSet> listeners;
+    std::thread thread;
+};
+
+} // namespace test_support
