@@ -12,12 +12,16 @@
 
 #include "base/log.hpp"
 #include "build_info.hpp"
+#include "check/check.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/detach.hpp"
 
 namespace {
 
 constexpr int kUsageExitCode = 2; // clap's, which netavark and scripts may rely on
+
+// Rootful Podman's directory: netavark runs with --config /run/containers/networks.
+constexpr const char* kDefaultCheckDir = "/run/containers/networks/aardvark-dns";
 
 std::string_view program_name(const char* argv0) {
     const std::string_view path = argv0 == nullptr ? "ctrdns" : argv0;
@@ -66,6 +70,15 @@ int main(int argc, char** argv) {
     bool no_cache = false;
     app.add_flag("--no-cache", no_cache, "do not cache upstream answers (ctrdns extension)");
 
+    check::Options check_options;
+    CLI::App* check_parser = app.add_subcommand(
+        "check", "Show what would be served and which entries are stale; --fix removes them.");
+    check_parser->add_option("-c,--config", check_options.config_dir,
+                             fmt::format("configuration directory (default {})", kDefaultCheckDir));
+    check_parser->add_flag("--json", check_options.json, "print the report as JSON");
+    check_parser->add_flag("--fix", check_options.fix,
+                           "remove stale lines (under netavark's lock) and SIGHUP the server");
+
     const std::vector<Command> commands{
         {app.add_subcommand(
              "run", "Runs the aardvark dns server with the specified configuration directory."),
@@ -74,6 +87,15 @@ int main(int argc, char** argv) {
              return lifecycle::run(options);
          }},
         {app.add_subcommand("version", "Display info about aardvark."), print_version_json},
+        {check_parser,
+         [&] {
+             // `ctrdns -c DIR check` and `ctrdns check --config DIR` both work; the latter wins.
+             if (check_options.config_dir.empty()) {
+                 check_options.config_dir =
+                     options.config_dir.empty() ? kDefaultCheckDir : options.config_dir;
+             }
+             return check::run(check_options);
+         }},
     };
 
     try {

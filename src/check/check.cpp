@@ -147,14 +147,9 @@ void print_text(const config::LoadResult& load, const records::RecordStore& stor
         }
         for (const auto* finding : findings_of(store, file)) {
             ++stale;
-            std::string names;
-            for (const auto& name : finding->shadowed_names) {
-                names += names.empty() ? name : ", " + name;
-            }
-            std::printf("  STALE line %d: container %s %s: %s%s%s\n", finding->line,
+            std::printf("  STALE line %d: container %s %s: %s%s\n", finding->line,
                         short_id(finding->container_id).c_str(), status_name(finding->status),
                         finding->reason.c_str(),
-                        names.empty() ? "" : fmt::format(" (names: {})", names).c_str(),
                         finding->removable ? " [removable with --fix]" : "");
         }
     }
