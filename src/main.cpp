@@ -67,6 +67,9 @@ int main(int argc, char** argv) {
                    "search domain answered locally (default .dns.podman)");
     app.add_flag("--foreground", options.foreground,
                  "do not fork or detach; log to stderr (ctrdns extension)");
+    app.add_flag("--probe-liveness", options.probe_liveness,
+                 "probe container addresses with ARP/NDP and leave out dead ones while another "
+                 "address remains (needs CAP_NET_RAW; ctrdns extension)");
     bool no_cache = false;
     app.add_flag("--no-cache", no_cache, "do not cache upstream answers (ctrdns extension)");
 

@@ -29,6 +29,8 @@
 #include "daemon/pid_file.hpp"
 #include "daemon/ready_pipe.hpp"
 #include "daemon/resolv_conf_watch.hpp"
+#include "liveness/gateway.hpp"
+#include "liveness/prober.hpp"
 #include "query/handler.hpp"
 #include "records/record_store.hpp"
 #include "server/listener_set.hpp"
@@ -144,6 +146,15 @@ public:
         // Read once at start, as aardvark does; any value, even empty, disables forwarding.
         settings_.no_proxy = std::getenv("AARDVARK_NO_PROXY") != nullptr;
         settings_.forwarding_enabled = true;
+        if (options.probe_liveness) {
+            prober_.emplace(io_.get_executor());
+            // Verdicts change independently of reloads: republish the same store with them.
+            prober_->on_change([this](const std::shared_ptr<const liveness::DeadSet>& dead) {
+                settings_.dead_addresses = dead;
+                publish(state_->snapshot()->store);
+            });
+            settings_.dead_addresses = prober_->dead_addresses();
+        }
     }
 
     /// Loads and binds (spec §2.1 step c/d). nullopt when ready to serve, else the exit status.
@@ -165,6 +176,7 @@ public:
             }
             return 0;
         }
+        update_probe_targets(*store);
         publish(std::move(store));
         read_host_servers(ResolvConfRead::Start);
         const std::vector<std::string> errors = reconcile();
@@ -214,6 +226,25 @@ public:
     }
 
 private:
+    /// Probes only addresses that share a name with another of their family (the only answers
+    /// a verdict may change), each from its network's gateway (docs/liveness.md).
+    void update_probe_targets(const records::RecordStore& store) {
+        if (!prober_) {
+            return;
+        }
+        std::vector<liveness::Target> targets;
+        const auto networks = store.networks();
+        for (const auto& candidate : store.probe_candidates()) {
+            const auto gateway =
+                liveness::gateway_for(candidate.address, networks[candidate.network].bind_ips);
+            if (gateway) {
+                targets.push_back({candidate.address, *gateway});
+            }
+        }
+        logging::debug("liveness: {} probe target(s)", targets.size());
+        prober_->set_targets(std::move(targets));
+    }
+
     void publish(std::shared_ptr<const records::RecordStore> store) {
         auto snapshot = std::make_shared<server::Snapshot>();
         snapshot->store = std::move(store);
@@ -265,6 +296,7 @@ private:
             records::RecordStore::build(loaded.networks);
         log_diagnostics(loaded, *store);
         const bool keep_serving = has_listen_addresses(*store);
+        update_probe_targets(*store);
         publish(std::move(store));
         if (!keep_serving) {
             logging::info("No configuration found stopping the sever");
@@ -328,6 +360,7 @@ private:
     server::ListenerSet listeners_;
     asio::signal_set signals_;
     std::shared_ptr<ResolvConfWatch> resolv_watch_;
+    std::optional<liveness::Prober> prober_; // --probe-liveness only
     int exit_code_ = 0;
 };
 

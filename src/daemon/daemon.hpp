@@ -20,7 +20,8 @@ struct Options {
     std::uint16_t port = kDefaultPort;
     std::string search_domain = kDefaultSearchDomain; // the raw -f value
     bool foreground = false;                          // ctrdns: no fork, no setsid, logs to stderr
-    bool cache_enabled = true; // ctrdns: --no-cache turns the upstream cache off
+    bool cache_enabled = true;   // ctrdns: --no-cache turns the upstream cache off
+    bool probe_liveness = false; // ctrdns: ARP/NDP probes demote dead addresses (liveness/)
     std::string resolv_conf_path = kResolvConfPath; // fixed in the CLI; tests may point elsewhere
 };
 

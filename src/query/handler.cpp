@@ -8,6 +8,7 @@
 #include "dns/name.hpp"
 #include "dns/response.hpp"
 #include "dns/types.hpp"
+#include "liveness/filter.hpp"
 #include "query/reverse_name.hpp"
 
 namespace query {
@@ -185,10 +186,12 @@ private:
                                      size_limit(verdict_.query, client_.transport, out_));
         builder.set_rcode(dns::Rcode::NoError);
         const bool want_v4 = qtype == dns::RecordType::A;
+        std::erase_if(addresses, [want_v4](const base::IpAddress& address) {
+            return address.is_v4() != want_v4;
+        });
+        liveness::drop_dead(addresses, settings_.dead_addresses.get());
         for (const auto& address : addresses) {
-            if (address.is_v4() == want_v4) {
-                builder.add_address(address);
-            }
+            builder.add_address(address);
         }
         finish_reply(builder.finish());
         return true;

@@ -4,12 +4,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "base/ip_address.hpp"
 #include "dns/message.hpp"
+#include "liveness/dead_set.hpp"
 #include "records/record_store.hpp"
 
 namespace query {
@@ -21,6 +23,9 @@ struct Settings {
     std::string search_domain = ".dns.podman.";
     bool no_proxy = false;          // AARDVARK_NO_PROXY was set: never forward
     bool forwarding_enabled = true; // false: what would be forwarded gets REFUSED
+    /// Addresses that failed liveness probes (--probe-liveness); null when probing is off. An
+    /// answer loses them only while another address of the asked family remains.
+    std::shared_ptr<const liveness::DeadSet> dead_addresses;
 };
 
 enum class Transport {

@@ -312,6 +312,29 @@ void RecordStore::network_dns_servers(std::span<const NetworkId> nets,
     }
 }
 
+std::vector<ProbeCandidate> RecordStore::probe_candidates() const {
+    std::vector<ProbeCandidate> candidates;
+    for (NetworkId id = 0; id < tables_->by_network.size(); ++id) {
+        std::vector<base::IpAddress> chosen;
+        for (const auto& [name, addresses] : tables_->by_network[id].addresses_of) {
+            const auto v4 = std::count_if(addresses.begin(), addresses.end(),
+                                          [](const base::IpAddress& a) { return a.is_v4(); });
+            const auto v6 = static_cast<std::ptrdiff_t>(addresses.size()) - v4;
+            for (const auto& address : addresses) {
+                // A probe can only change an answer with another address of the same family.
+                if ((address.is_v4() ? v4 : v6) >= 2) {
+                    append_unique(chosen, address);
+                }
+            }
+        }
+        std::sort(chosen.begin(), chosen.end());
+        for (const auto& address : chosen) {
+            candidates.push_back({address, id});
+        }
+    }
+    return candidates;
+}
+
 std::span<const Finding> RecordStore::findings() const noexcept {
     return tables_->findings;
 }

@@ -51,6 +51,13 @@ struct Finding {
     bool removable = false; // `check --fix` may delete the line (rules 1, 2; 3 with no own name)
 };
 
+/// An address whose liveness matters: a name answers with it and with another address of the
+/// same family, so a probe verdict could change that answer.
+struct ProbeCandidate {
+    base::IpAddress address;
+    NetworkId network = 0;
+};
+
 class RecordStore {
 public:
     /// Builds the tables from parsed files (in the order given; config sorts them by name),
@@ -87,6 +94,9 @@ public:
     /// nothing), appended to `out` (cleared first).
     void network_dns_servers(std::span<const NetworkId> nets,
                              std::vector<base::IpAddress>& out) const;
+
+    /// The addresses worth probing with --probe-liveness, de-duplicated per network.
+    std::vector<ProbeCandidate> probe_candidates() const;
 
     /// Every entry the stale-entry rules dropped or shadowed, in network then line order.
     std::span<const Finding> findings() const noexcept;

@@ -15,6 +15,7 @@
 #include "dns/name.hpp"
 #include "dns/types.hpp"
 #include "dns/wire_reader.hpp"
+#include "liveness/dead_set.hpp"
 #include "query/handler.hpp"
 #include "query/reverse_name.hpp"
 
@@ -640,6 +641,47 @@ TEST(ReverseName, ParsesAardvarksWay) {
               std::nullopt);
     EXPECT_EQ(query::parse_reverse_name(""), std::nullopt);
     EXPECT_EQ(query::parse_reverse_name("."), std::nullopt);
+}
+
+} // namespace
+
+namespace {
+
+// --probe-liveness: dead addresses leave an answer only while another of the family remains.
+TEST_F(HandlerTest, DeadAddressesAreLeftOutWhileALiveOneRemains) {
+    // "crowd" on network big answers with 100 addresses; mark all but one dead, then all.
+    std::vector<base::IpAddress> dead;
+    for (int i = 2; i < 101; ++i) {
+        dead.push_back(ip(fmt::format("10.91.0.{}", i)));
+    }
+    settings_.dead_addresses = std::make_shared<const liveness::DeadSet>(dead);
+    const auto reply = ask("crowd.dns.podman.", RecordType::A, from("10.91.0.2", big_),
+                           Request{.edns_payload = 4096});
+    EXPECT_THAT(addresses(reply), ElementsAre(ip("10.91.0.101")));
+
+    dead.push_back(ip("10.91.0.101"));
+    settings_.dead_addresses = std::make_shared<const liveness::DeadSet>(dead);
+    // Every address failed its probe: a heuristic never empties an answer, so all stay.
+    const auto all = ask("crowd.dns.podman.", RecordType::A, from("10.91.0.2", big_),
+                         Request{.edns_payload = 65000});
+    EXPECT_EQ(addresses(all).size(), 100U);
+
+    // A single-address name is never touched.
+    EXPECT_THAT(addresses(ask("big-5.", RecordType::A, from("10.91.0.2", big_))),
+                ElementsAre(ip("10.91.0.5")));
+}
+
+TEST_F(HandlerTest, ProbeCandidatesAreAddressesSharingANameWithinAFamily) {
+    std::size_t on_big = 0;
+    for (const auto& candidate : store_->probe_candidates()) {
+        // aone has one v4 and one v6 on podman1: a probe could never change its answer.
+        EXPECT_NE(candidate.address, ip("10.88.0.2"));
+        EXPECT_NE(candidate.address, ip("fd00:88::2"));
+        if (candidate.network == big_) {
+            ++on_big;
+        }
+    }
+    EXPECT_EQ(on_big, 100U);
 }
 
 } // namespace
