@@ -189,18 +189,7 @@ public:
 
     /// Detaches (unless in the foreground), signals readiness and runs the loop until an exit.
     [[noreturn]] void serve(ReadyPipe* ready) {
-        if (ready != nullptr) {
-            try {
-                detach_from_caller();
-            } catch (const std::exception& e) {
-                print_error(fmt::format("Error starting server {}", e.what()));
-                std::exit(1);
-            }
-            if (!ready->signal_ready()) {
-                logging::warn("the starting process is gone; serving anyway");
-            }
-        }
-
+        // Handlers first: a signal sent the moment `run` returns must find them installed.
         signals_.add(SIGHUP);
         // A caller that ignores SIGTERM/SIGINT (netavark's teardown) keeps them ignored in
         // aardvark; otherwise they end the daemon cleanly instead of killing it outright.
@@ -213,6 +202,18 @@ public:
         // and becomes a reload.
         set_sighup_blocked(false);
         asio::co_spawn(io_, handle_signals(), asio::detached);
+
+        if (ready != nullptr) {
+            try {
+                detach_from_caller();
+            } catch (const std::exception& e) {
+                print_error(fmt::format("Error starting server {}", e.what()));
+                std::exit(1);
+            }
+            if (!ready->signal_ready()) {
+                logging::warn("the starting process is gone; serving anyway");
+            }
+        }
 
         resolv_watch_ =
             ResolvConfWatch::create(io_.get_executor(), options_.resolv_conf_path,

@@ -1,12 +1,14 @@
 #include "server/udp_listener.hpp"
 
 #include <exception>
+#include <memory>
 #include <utility>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/error.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
 #include <asio/use_awaitable.hpp>
 
 #include "base/log.hpp"
@@ -46,7 +48,8 @@ UdpListener::UdpListener(asio::ip::udp::socket socket, std::shared_ptr<ServeStat
                          records::NetworkId network)
     : socket_(std::move(socket))
     , state_(std::move(state))
-    , network_(network) {}
+    , network_(network)
+    , batch_(std::make_unique<DatagramBatch>()) {}
 
 UdpListener::~UdpListener() {
     stop();
@@ -68,36 +71,52 @@ asio::ip::udp::endpoint UdpListener::local_endpoint() const {
 
 asio::awaitable<void>
 UdpListener::receive_loop([[maybe_unused]] std::shared_ptr<UdpListener> self) {
+    // asio's epoll registration is edge-triggered, so a wait completes only for datagrams that
+    // arrive after the queue was last seen empty: drain first (datagrams may have arrived before
+    // start()), and wait only once a receive came back short.
     while (socket_.is_open()) {
-        auto [error, size] =
-            co_await socket_.async_receive_from(asio::buffer(request_), sender_, kUseTuple);
-        if (error) {
-            if (error == asio::error::operation_aborted || !socket_.is_open()) {
-                break;
-            }
-            // Transient (e.g. a queued ICMP error); the socket itself is still good.
+        std::error_code error;
+        const std::size_t count = batch_->receive(socket_.native_handle(), error);
+        if (error && error != asio::error::would_block) {
+            // Transient (e.g. a queued ICMP error, consumed by this call); the socket is still
+            // good.
             logging::debug("udp receive on {}: {}", local_endpoint().address().to_string(),
                            error.message());
             continue;
         }
-        try {
-            serve_datagram(size);
-        } catch (const std::exception& e) {
-            logging::error("udp query failed: {}", e.what());
+        for (std::size_t slot = 0; slot < count; ++slot) {
+            try {
+                serve_datagram(slot);
+            } catch (const std::exception& e) {
+                logging::error("udp query failed: {}", e.what());
+            }
+        }
+        batch_->flush(socket_.native_handle());
+        if (count == DatagramBatch::kSlots) {
+            // More may be queued: keep draining, but let TCP and the other listeners run first.
+            co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+            continue;
+        }
+        // The queue was empty when recvmmsg returned short: anything newer raises a new edge.
+        auto [wait_error] = co_await socket_.async_wait(asio::socket_base::wait_read, kUseTuple);
+        if (wait_error == asio::error::operation_aborted || !socket_.is_open()) {
+            break;
         }
     }
     logging::debug("udp listener on {} stopped", local_endpoint().address().to_string());
 }
 
-void UdpListener::serve_datagram(std::size_t size) {
+void UdpListener::serve_datagram(std::size_t slot) {
     const std::shared_ptr<const Snapshot> snapshot = state_->snapshot();
-    const query::Client client{from_asio(sender_.address()), network_, query::Transport::Udp};
-    const std::span<const std::uint8_t> request(request_.data(), size);
-    query::handle(request, client, *snapshot->store, snapshot->settings, response_, verdict_);
+    const asio::ip::udp::endpoint& sender = batch_->sender(slot);
+    const query::Client client{from_asio(sender.address()), network_, query::Transport::Udp};
+    const std::span<const std::uint8_t> request = batch_->request(slot);
+    query::handle(request, client, *snapshot->store, snapshot->settings, batch_->reply_space(),
+                  verdict_);
 
     switch (verdict_.action) {
     case query::Verdict::Action::Reply:
-        send_reply(std::span<const std::uint8_t>(response_.data(), verdict_.reply_size), sender_);
+        batch_->queue_reply(slot, verdict_.reply_size);
         break;
     case query::Verdict::Action::Forward:
         if (!state_->forward()) {
@@ -110,7 +129,7 @@ void UdpListener::serve_datagram(std::size_t size) {
         asio::co_spawn(socket_.get_executor(),
                        forward(shared_from_this(), CountedSlot(state_, &ServeState::udp_forwards),
                                std::vector<std::uint8_t>(request.begin(), request.end()),
-                               upstream_servers_for(verdict_), sender_),
+                               upstream_servers_for(verdict_), sender),
                        asio::detached);
         break;
     case query::Verdict::Action::Drop:

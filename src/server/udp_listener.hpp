@@ -2,7 +2,6 @@
 // ServeState only; nothing from daemon/ or config/.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <memory>
 #include <system_error>
@@ -14,13 +13,14 @@
 #include "dns/types.hpp"
 #include "query/handler.hpp"
 #include "records/record_store.hpp"
+#include "server/batched_socket.hpp"
 #include "server/serve_state.hpp"
 
 namespace server {
 
-/// Receives datagrams one at a time and answers local names inline from one reusable receive
-/// buffer and one response buffer; a query that must be forwarded becomes its own coroutine so
-/// the loop never waits on an upstream. Owned through shared_ptr: the running loop holds a
+/// Waits for readability, then drains the socket in batches (recvmmsg) and answers local names
+/// inline with one sendmmsg per batch; a query that must be forwarded becomes its own coroutine
+/// so the loop never waits on an upstream. Owned through shared_ptr: the running loop holds a
 /// reference, so stop() may be called and the owner may let go at any time.
 class UdpListener : public std::enable_shared_from_this<UdpListener> {
 public:
@@ -56,7 +56,7 @@ private:
                 records::NetworkId network);
 
     asio::awaitable<void> receive_loop(std::shared_ptr<UdpListener> self);
-    void serve_datagram(std::size_t size);
+    void serve_datagram(std::size_t slot);
     asio::awaitable<void> forward(std::shared_ptr<UdpListener> self, CountedSlot slot,
                                   std::vector<std::uint8_t> request,
                                   std::vector<upstream::Server> servers,
@@ -66,9 +66,7 @@ private:
     asio::ip::udp::socket socket_;
     std::shared_ptr<ServeState> state_;
     records::NetworkId network_;
-    asio::ip::udp::endpoint sender_;
-    std::array<std::uint8_t, dns::kMaxUdpPayload> request_{};
-    std::array<std::uint8_t, dns::kMaxUdpPayload> response_{};
+    std::unique_ptr<DatagramBatch> batch_;
     query::Verdict verdict_;
 };
 

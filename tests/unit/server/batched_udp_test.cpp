@@ -1,0 +1,126 @@
+// The batched UDP path: a burst queued while the loop is busy (more than several recvmmsg
+// batches, from two clients, mixing local, unknown, forwarded and garbage datagrams) is answered
+// completely, each reply to its own sender and with its own answer.
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "server/batched_socket.hpp"
+#include "server/listener_set.hpp"
+#include "server_fixture.hpp"
+#include "socket_client.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using test_support::Bytes;
+using test_support::make_query;
+using test_support::UdpClient;
+
+constexpr const char* kIp = "127.0.0.22";
+
+class BatchedUdpTest : public test_support::ServerFixture {
+protected:
+    void start_serving() {
+        port = test_support::free_port(kIp);
+        ASSERT_NE(port, 0);
+        start(test_support::make_snapshot(test_support::make_store(
+                  {{"net1", std::string(kIp) + "\nabc 10.88.0.2  web,www\n"}})),
+              port);
+        ASSERT_TRUE(reconcile({key("net1", kIp, 0)}).empty());
+    }
+
+    std::uint16_t port = 0;
+};
+
+// Receives until `expected` replies arrived or nothing more comes; keyed by DNS id.
+std::map<std::uint16_t, Bytes> collect(UdpClient& client, std::size_t expected) {
+    std::map<std::uint16_t, Bytes> replies;
+    while (replies.size() < expected) {
+        const std::optional<Bytes> reply = client.receive(2000ms);
+        if (!reply) {
+            break;
+        }
+        replies.emplace(test_support::id_of(*reply), *reply);
+    }
+    return replies;
+}
+
+TEST_F(BatchedUdpTest, BurstLargerThanSeveralBatchesIsAnsweredCompletely) {
+    start_serving();
+    constexpr std::uint16_t kPerClient =
+        static_cast<std::uint16_t>(3 * server::DatagramBatch::kSlots + 5);
+    UdpClient first;
+    UdpClient second;
+    // Sent from the io thread, so every datagram is queued before the listener reads any.
+    on_io([&] {
+        for (std::uint16_t id = 1; id <= kPerClient; ++id) {
+            first.send(kIp, port,
+                       make_query(id, id % 3 == 0 ? "nothere.dns.podman" : "web.dns.podman"));
+            second.send(kIp, port,
+                        make_query(static_cast<std::uint16_t>(1000 + id), "www.dns.podman"));
+            if (id == 40) {
+                first.send(kIp, port, Bytes{1, 2, 3}); // garbage in the middle of a batch
+                first.send(kIp, port, make_query(500, "example.com")); // forwarded
+            }
+        }
+    });
+
+    const auto from_first = collect(first, kPerClient + 1);
+    const auto from_second = collect(second, kPerClient);
+    ASSERT_EQ(from_first.size(), kPerClient + 1U);
+    ASSERT_EQ(from_second.size(), std::size_t{kPerClient});
+    for (std::uint16_t id = 1; id <= kPerClient; ++id) {
+        const Bytes& reply = from_first.at(id);
+        EXPECT_NE(reply[2] & 0x80U, 0U);
+        if (id % 3 == 0) {
+            EXPECT_EQ(test_support::rcode_of(reply), 3) << id;
+        } else {
+            EXPECT_EQ(test_support::rcode_of(reply), 0) << id;
+            EXPECT_EQ(test_support::last_a_record(reply), "10.88.0.2") << id;
+        }
+        const Bytes& other = from_second.at(static_cast<std::uint16_t>(1000 + id));
+        EXPECT_EQ(test_support::last_a_record(other), "10.88.0.2") << id;
+    }
+    EXPECT_TRUE(from_first.contains(500)) << "the forwarded query is answered too";
+    EXPECT_EQ(on_io([this] { return forwarder.calls; }), 1);
+}
+
+// A query larger than the packed head of a slot (EDNS padding) is read whole.
+TEST_F(BatchedUdpTest, DatagramLargerThanTheSlotHeadIsReadWhole) {
+    start_serving();
+    Bytes large = make_query(77, "web.dns.podman");
+    large[11] = 1; // ARCOUNT: one OPT record
+    const std::size_t padding = 3 * server::DatagramBatch::kHeadSize;
+    const Bytes opt{0, 0, 41, 0x10, 0, 0, 0, 0, 0};
+    large.insert(large.end(), opt.begin(), opt.end());
+    large.push_back(static_cast<std::uint8_t>((padding + 4) >> 8U));
+    large.push_back(static_cast<std::uint8_t>((padding + 4) & 0xFFU));
+    large.insert(large.end(), {0, 12, static_cast<std::uint8_t>(padding >> 8U),
+                               static_cast<std::uint8_t>(padding & 0xFFU)});
+    large.resize(large.size() + padding, 0);
+    ASSERT_GT(large.size(), server::DatagramBatch::kHeadSize);
+
+    UdpClient client;
+    on_io([&] {
+        client.send(kIp, port, make_query(76, "web.dns.podman"));
+        client.send(kIp, port, large);
+        client.send(kIp, port, make_query(78, "www.dns.podman"));
+    });
+    const auto replies = collect(client, 3);
+    ASSERT_EQ(replies.size(), 3U);
+    EXPECT_EQ(test_support::last_a_record(replies.at(76)), "10.88.0.2");
+    EXPECT_EQ(test_support::last_a_record(replies.at(78)), "10.88.0.2");
+    const Bytes& reply = replies.at(77);
+    EXPECT_EQ(test_support::rcode_of(reply), 0);
+    EXPECT_EQ(test_support::answer_count(reply), 1);
+    const Bytes address{10, 88, 0, 2};
+    EXPECT_NE(std::search(reply.begin(), reply.end(), address.begin(), address.end()), reply.end());
+}
+
+} // namespace
