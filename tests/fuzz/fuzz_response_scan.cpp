@@ -54,12 +54,15 @@ void check_scan(std::span<const std::uint8_t> message) {
             dns::copy_without_edns_option(message, scan, dns::kEdnsOptionCookie, stripped);
         require(size <= message.size());
         if (size != 0 && scan.complete) {
+            // The stripped copy is scanned again before the cache keeps it. It need not scan
+            // like the original: a compression pointer may lead a name through the OPT bytes
+            // that were just removed (corpus: crash-opt-pointer-through-cookie). The cache then
+            // declines to store it; here it must only be read safely.
             stripped.resize(size);
             dns::MessageScan rescanned;
-            require(dns::scan_message(stripped, rescanned));
-            require(rescanned.complete);
-            require(rescanned.ttl_count == scan.ttl_count);
-            require(rescanned.has_opt);
+            if (dns::scan_message(stripped, rescanned)) {
+                require(rescanned.question_end <= stripped.size());
+            }
         }
     }
 
