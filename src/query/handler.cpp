@@ -152,14 +152,15 @@ private:
         if (networks.empty()) {
             return false;
         }
-        const auto* names = store_.names_for(networks, *address);
-        if (names == nullptr) {
+        // Kept per thread so its capacity survives between queries: no steady-state allocation.
+        thread_local std::vector<std::string_view> names;
+        if (!store_.names_for(networks, *address, names)) {
             return false;
         }
         dns::ResponseBuilder builder(out_, request_, verdict_.query,
                                      size_limit(verdict_.query, client_.transport, out_));
         builder.set_rcode(dns::Rcode::NoError);
-        for (const auto& name : *names) {
+        for (const std::string_view name : names) {
             if (is_plain_ptr_target(name)) {
                 builder.add_ptr(name);
             }
@@ -210,9 +211,9 @@ private:
             return;
         }
         verdict_.action = Verdict::Action::Forward;
-        if (const auto* own = store_.container_dns_servers(source); own != nullptr) {
+        if (const auto own = store_.container_dns_servers(source); !own.empty()) {
             verdict_.source = UpstreamSource::Container;
-            verdict_.servers.assign(own->begin(), own->end());
+            verdict_.servers.assign(own.begin(), own.end());
             return;
         }
         store_.network_dns_servers(store_.networks_of(source), verdict_.servers);

@@ -1,4 +1,7 @@
+#include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -23,6 +26,22 @@ std::vector<base::IpAddress> lookup(const RecordStore& store, std::span<const Ne
     const bool found = store.lookup_name(nets, name, out);
     EXPECT_EQ(found, !out.empty()) << name;
     return out;
+}
+
+// names_for as a value: nullopt when no network knows the address.
+std::optional<std::vector<std::string>>
+names_for(const RecordStore& store, std::span<const NetworkId> nets, std::string_view address) {
+    std::vector<std::string_view> out{"stale"}; // must be cleared by names_for
+    if (!store.names_for(nets, ip(address), out)) {
+        EXPECT_TRUE(out.empty());
+        return std::nullopt;
+    }
+    return std::vector<std::string>(out.begin(), out.end());
+}
+
+std::vector<base::IpAddress> dns_servers(const RecordStore& store, std::string_view address) {
+    const auto servers = store.container_dns_servers(ip(address));
+    return {servers.begin(), servers.end()};
 }
 
 NetworkId id_of(const RecordStore& store, std::string_view name) {
@@ -117,8 +136,8 @@ TEST(RecordStore, RepeatedAddressesInOneLineAreAnsweredOnce) {
     const auto store = RecordStore::build(files);
     const std::array nets{NetworkId{0}};
     EXPECT_THAT(lookup(*store, nets, "web"), ElementsAre(ip("10.1.0.2"), ip("fd00::2")));
-    const auto* names = store->names_for(nets, ip("10.1.0.2"));
-    ASSERT_NE(names, nullptr);
+    const auto names = names_for(*store, nets, "10.1.0.2");
+    ASSERT_TRUE(names.has_value());
     EXPECT_THAT(*names, ElementsAre("web", "alias"));
 }
 
@@ -166,14 +185,14 @@ TEST(RecordStore, ReverseNamesComeFromTheFirstNetworkThatKnowsTheAddress) {
     files.push_back(network_file("n2", "10.2.0.1\n"
                                        "x2 10.5.0.2  two\n"));
     const auto store = RecordStore::build(files);
-    const auto* names = store->names_for(std::array{NetworkId{0}, NetworkId{1}}, ip("10.5.0.2"));
-    ASSERT_NE(names, nullptr);
+    auto names = names_for(*store, std::array{NetworkId{0}, NetworkId{1}}, "10.5.0.2");
+    ASSERT_TRUE(names.has_value());
     EXPECT_THAT(*names, ElementsAre("one", "one-alias"));
-    names = store->names_for(std::array{NetworkId{1}, NetworkId{0}}, ip("10.5.0.2"));
-    ASSERT_NE(names, nullptr);
+    names = names_for(*store, std::array{NetworkId{1}, NetworkId{0}}, "10.5.0.2");
+    ASSERT_TRUE(names.has_value());
     EXPECT_THAT(*names, ElementsAre("two"));
-    EXPECT_EQ(store->names_for(std::array{NetworkId{0}}, ip("10.5.0.3")), nullptr);
-    EXPECT_EQ(store->names_for(std::array{NetworkId{9}}, ip("10.5.0.2")), nullptr);
+    EXPECT_EQ(names_for(*store, std::array{NetworkId{0}}, "10.5.0.3"), std::nullopt);
+    EXPECT_EQ(names_for(*store, std::array{NetworkId{9}}, "10.5.0.2"), std::nullopt);
 }
 
 TEST(RecordStore, InternalOnlyIsTrueOnlyForContainersWhoseNetworksAreAllInternal) {
@@ -187,15 +206,13 @@ TEST(RecordStore, InternalOnlyIsTrueOnlyForContainersWhoseNetworksAreAllInternal
 
 TEST(RecordStore, ContainerDnsServersComeFromNonInternalLinesOnly) {
     const auto store = sample_store();
-    const auto* servers = store->container_dns_servers(ip("10.88.0.3"));
-    ASSERT_NE(servers, nullptr);
-    EXPECT_THAT(*servers, ElementsAre(ip("127.0.0.55")));
+    EXPECT_THAT(dns_servers(*store, "10.88.0.3"), ElementsAre(ip("127.0.0.55")));
     // c1's servers are on an internal line: not recorded (spec §3.3).
-    EXPECT_EQ(store->container_dns_servers(ip("10.90.0.2")), nullptr);
+    EXPECT_THAT(dns_servers(*store, "10.90.0.2"), IsEmpty());
     // a2's address in the internal network has no servers of its own either.
-    EXPECT_EQ(store->container_dns_servers(ip("10.90.0.3")), nullptr);
-    EXPECT_EQ(store->container_dns_servers(ip("10.88.0.4")), nullptr);
-    EXPECT_EQ(store->container_dns_servers(ip("192.0.2.1")), nullptr);
+    EXPECT_THAT(dns_servers(*store, "10.90.0.3"), IsEmpty());
+    EXPECT_THAT(dns_servers(*store, "10.88.0.4"), IsEmpty());
+    EXPECT_THAT(dns_servers(*store, "192.0.2.1"), IsEmpty());
 }
 
 TEST(RecordStore, ContainerDnsServersLastWriterWinsEvenWithoutServers) {
@@ -207,10 +224,8 @@ TEST(RecordStore, ContainerDnsServersLastWriterWinsEvenWithoutServers) {
                                        "x3 10.5.0.2  three\n"
                                        "x4 10.5.0.3  four 127.0.0.8\n"));
     const auto store = RecordStore::build(files);
-    EXPECT_EQ(store->container_dns_servers(ip("10.5.0.2")), nullptr);
-    const auto* servers = store->container_dns_servers(ip("10.5.0.3"));
-    ASSERT_NE(servers, nullptr);
-    EXPECT_THAT(*servers, ElementsAre(ip("127.0.0.8")));
+    EXPECT_THAT(dns_servers(*store, "10.5.0.2"), IsEmpty());
+    EXPECT_THAT(dns_servers(*store, "10.5.0.3"), ElementsAre(ip("127.0.0.8")));
 }
 
 TEST(RecordStore, NetworkDnsServersConcatenateInOrderSkippingInternal) {

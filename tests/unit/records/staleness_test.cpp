@@ -1,3 +1,4 @@
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,8 +45,14 @@ std::vector<base::IpAddress> lookup(const RecordStore& store, std::string_view n
     return out;
 }
 
-const std::vector<std::string>* names_of(const RecordStore& store, std::string_view address) {
-    return store.names_for(std::array{NetworkId{0}}, ip(address));
+// names_for as a value: nullopt when the network does not know the address.
+std::optional<std::vector<std::string>> names_of(const RecordStore& store,
+                                                 std::string_view address) {
+    std::vector<std::string_view> out;
+    if (!store.names_for(std::array{NetworkId{0}}, ip(address), out)) {
+        return std::nullopt;
+    }
+    return std::vector<std::string>(out.begin(), out.end());
 }
 
 TEST(Staleness, CleanFileHasNoFindings) {
@@ -80,7 +87,7 @@ TEST(Staleness, RepeatedIdKeepsOnlyTheLastLine) {
     const auto store = store_of(file);
     EXPECT_THAT(lookup(*store, "one"), ElementsAre(ip("10.1.0.3"), ip("fd00::3")));
     EXPECT_THAT(lookup(*store, "one-old"), IsEmpty());
-    EXPECT_EQ(names_of(*store, "10.1.0.2"), nullptr);
+    EXPECT_EQ(names_of(*store, "10.1.0.2"), std::nullopt);
     EXPECT_THAT(store->networks_of(ip("10.1.0.2")), IsEmpty());
 }
 
@@ -107,8 +114,8 @@ TEST(Staleness, ReusedAddressDropsTheOlderLineWhole) {
     EXPECT_THAT(lookup(*store, "0a1b2c3d4e5f"), IsEmpty());
     EXPECT_THAT(lookup(*store, "proj_db_1"), IsEmpty());
     EXPECT_THAT(lookup(*store, "cache"), ElementsAre(ip("10.1.0.5")));
-    const auto* names = names_of(*store, "10.1.0.5");
-    ASSERT_NE(names, nullptr);
+    const auto names = names_of(*store, "10.1.0.5");
+    ASSERT_TRUE(names.has_value());
     EXPECT_THAT(*names, ElementsAre("proj_cache_1", "cache"));
 }
 
@@ -122,7 +129,7 @@ TEST(Staleness, ReusedIpv6AddressAlsoCounts) {
     EXPECT_THAT(classification.findings[0].reason, HasSubstr("fd00::6"));
     const auto store = store_of(file);
     EXPECT_THAT(lookup(*store, "stale"), IsEmpty());
-    EXPECT_EQ(names_of(*store, "fd00::5"), nullptr);
+    EXPECT_EQ(names_of(*store, "fd00::5"), std::nullopt);
 }
 
 TEST(Staleness, ReuseChainsThroughAStaleLine) {
@@ -187,8 +194,8 @@ TEST(Staleness, NewerContainerOfTheSameNameShadowsSharedNamesOnly) {
     EXPECT_THAT(lookup(*store, "proj_web_1"), ElementsAre(ip("10.1.0.4"), ip("fd00::4")));
     EXPECT_THAT(lookup(*store, "old1short"), ElementsAre(ip("10.1.0.2"), ip("fd00::2")));
     // The shadowed line keeps its PTR.
-    const auto* names = names_of(*store, "10.1.0.2");
-    ASSERT_NE(names, nullptr);
+    const auto names = names_of(*store, "10.1.0.2");
+    ASSERT_TRUE(names.has_value());
     EXPECT_THAT(*names, ElementsAre("proj_web_1", "web", "old1short"));
     // And stays a known requester.
     EXPECT_THAT(store->networks_of(ip("10.1.0.2")), ElementsAre(0U));
@@ -204,7 +211,7 @@ TEST(Staleness, ShadowedLineWithNoNameOfItsOwnIsRemovable) {
     EXPECT_TRUE(classification.findings[0].removable);
     const auto store = store_of(file);
     EXPECT_THAT(lookup(*store, "app"), ElementsAre(ip("10.1.0.3")));
-    EXPECT_NE(names_of(*store, "10.1.0.2"), nullptr);
+    EXPECT_NE(names_of(*store, "10.1.0.2"), std::nullopt);
 }
 
 TEST(Staleness, ThreeGenerationsAreAllShadowedByTheNewer) {
@@ -266,7 +273,7 @@ TEST(Staleness, RenamedLiveContainerKeepsItsUniqueNames) {
     EXPECT_THAT(lookup(*store, "web"), ElementsAre(ip("10.1.0.3")));
     EXPECT_THAT(lookup(*store, "live1short"), ElementsAre(ip("10.1.0.2")));
     EXPECT_THAT(lookup(*store, "myhost"), ElementsAre(ip("10.1.0.2")));
-    ASSERT_NE(names_of(*store, "10.1.0.2"), nullptr);
+    ASSERT_NE(names_of(*store, "10.1.0.2"), std::nullopt);
 }
 
 TEST(Staleness, EmptyIdsAndEmptyFirstNamesAreNotIdentities) {

@@ -1,0 +1,407 @@
+#include "records/network_table.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <functional>
+#include <limits>
+#include <utility>
+
+#include "records/staleness.hpp"
+
+namespace records {
+
+namespace {
+
+constexpr std::uint32_t kNoName = std::numeric_limits<std::uint32_t>::max();
+
+// Power of two with load factor <= 1/2: short probe chains, and the slots cost 8 bytes per key.
+std::size_t slot_count_for(std::size_t keys) {
+    return std::bit_ceil(std::max<std::size_t>(8, keys * 2));
+}
+
+std::size_t hash_name(std::string_view name) noexcept {
+    return std::hash<std::string_view>{}(name);
+}
+
+template <typename T>
+bool contains(std::span<const T> list, const T& value) {
+    return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+} // namespace
+
+std::uint64_t container_key(std::string_view container_id) noexcept {
+    // FNV-1a, then a final mix so similar hex IDs spread over the whole range.
+    std::uint64_t hash = 0xcbf29ce484222325ULL;
+    for (const char c : container_id) {
+        hash ^= static_cast<unsigned char>(c);
+        hash *= 0x100000001b3ULL;
+    }
+    hash ^= hash >> 33;
+    hash *= 0xff51afd7ed558ccdULL;
+    hash ^= hash >> 33;
+    return hash;
+}
+
+// Fills a NetworkTable in two passes so every list ends up contiguous: first entries, names and
+// (name, entry) pairs, then the pairs grouped per name.
+class NetworkTableBuilder {
+public:
+    explicit NetworkTableBuilder(NetworkTable& table)
+        : table_(table) {}
+
+    void add_file(const config::NetworkFile& file) {
+        auto& network = table_.network_;
+        network.internal = network.internal || file.internal;
+        network.bind_ips.insert(network.bind_ips.end(), file.bind_ips.begin(), file.bind_ips.end());
+        network.dns_servers.insert(network.dns_servers.end(), file.dns_servers.begin(),
+                                   file.dns_servers.end());
+
+        FileClassification classification = classify_entries(file);
+        std::move(classification.findings.begin(), classification.findings.end(),
+                  std::back_inserter(table_.findings_));
+        // Newest line first: that is the answer order (the oldest line is the likeliest dead).
+        for (std::size_t i = file.entries.size(); i-- > 0;) {
+            const auto& entry_class = classification.entries[i];
+            if (serves(entry_class.status)) {
+                add_entry(file, file.entries[i], entry_class);
+            }
+        }
+    }
+
+    void finish() {
+        auto& network = table_.network_;
+        if (network.internal) {
+            network.dns_servers.clear();
+        }
+        group_hits();
+        index_addresses();
+        auto& keys = table_.sorted_keys_;
+        keys.reserve(table_.entries_.size());
+        for (const auto& entry : table_.entries_) {
+            keys.push_back(entry.key);
+        }
+        std::sort(keys.begin(), keys.end());
+        keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+        keys.shrink_to_fit();
+        table_.entries_.shrink_to_fit();
+        table_.addresses_.shrink_to_fit();
+        table_.address_owner_.shrink_to_fit();
+        table_.entry_names_.shrink_to_fit();
+        table_.dns_pool_.shrink_to_fit();
+        table_.arena_.shrink_to_fit();
+        table_.names_.shrink_to_fit();
+    }
+
+private:
+    void add_entry(const config::NetworkFile& file, const config::ContainerEntry& source,
+                   const EntryClass& entry_class) {
+        NetworkTable::Entry entry;
+        entry.key = container_key(source.id);
+        entry.addr_begin = static_cast<std::uint32_t>(table_.addresses_.size());
+        const auto entry_index = static_cast<std::uint32_t>(table_.entries_.size());
+        // The entry's addresses, IPv4 list then IPv6 list, each once.
+        for (const auto* list : {&source.ipv4, &source.ipv6}) {
+            for (const auto& address : *list) {
+                const std::span<const base::IpAddress> so_far(
+                    table_.addresses_.data() + entry.addr_begin,
+                    table_.addresses_.size() - entry.addr_begin);
+                if (!contains(so_far, address) &&
+                    so_far.size() < std::numeric_limits<std::uint16_t>::max()) {
+                    table_.addresses_.push_back(address);
+                    table_.address_owner_.push_back(entry_index);
+                }
+            }
+        }
+        entry.addr_count = static_cast<std::uint16_t>(table_.addresses_.size() - entry.addr_begin);
+
+        entry.names_begin = static_cast<std::uint32_t>(table_.entry_names_.size());
+        for (const auto& name : source.names) {
+            const std::uint32_t name_id = intern(name);
+            const std::span<const std::uint32_t> so_far(
+                table_.entry_names_.data() + entry.names_begin,
+                table_.entry_names_.size() - entry.names_begin);
+            if (contains(so_far, name_id)) {
+                continue;
+            }
+            table_.entry_names_.push_back(name_id);
+            // Shadowed names still give PTR answers (a renamed live container may own them),
+            // and an entry without addresses answers for nothing.
+            const auto& shadowed = entry_class.shadowed_names;
+            if (entry.addr_count > 0 &&
+                std::find(shadowed.begin(), shadowed.end(), name) == shadowed.end()) {
+                pairs_.emplace_back(name_id, entry_index);
+            }
+        }
+        entry.names_count =
+            static_cast<std::uint32_t>(table_.entry_names_.size() - entry.names_begin);
+
+        // Spec §3.3: entries of internal files never set container DNS servers.
+        entry.writes_dns = !file.internal;
+        if (source.dns_servers) {
+            entry.has_dns = true;
+            entry.dns_begin = static_cast<std::uint32_t>(table_.dns_pool_.size());
+            const std::size_t count = std::min<std::size_t>(
+                source.dns_servers->size(), std::numeric_limits<std::uint16_t>::max());
+            table_.dns_pool_.insert(table_.dns_pool_.end(), source.dns_servers->begin(),
+                                    source.dns_servers->begin() +
+                                        static_cast<std::ptrdiff_t>(count));
+            entry.dns_count = static_cast<std::uint16_t>(count);
+        }
+        table_.entries_.push_back(entry);
+    }
+
+    std::uint32_t intern(std::string_view name) {
+        // The slot array grows with the name count so probes stay short while building.
+        if ((table_.names_.size() + 1) * 2 > table_.name_slots_.size()) {
+            rehash_names(slot_count_for(table_.names_.size() + 1) * 2);
+        }
+        const std::size_t mask = table_.name_slots_.size() - 1;
+        for (std::size_t slot = hash_name(name) & mask;; slot = (slot + 1) & mask) {
+            const std::uint32_t stored = table_.name_slots_[slot];
+            if (stored == 0) {
+                const auto name_id = static_cast<std::uint32_t>(table_.names_.size());
+                NetworkTable::NameRecord record;
+                record.text_begin = static_cast<std::uint32_t>(table_.arena_.size());
+                record.text_size = static_cast<std::uint32_t>(name.size());
+                table_.arena_.append(name);
+                table_.names_.push_back(record);
+                table_.name_slots_[slot] = name_id + 1;
+                return name_id;
+            }
+            if (table_.name_text(stored - 1) == name) {
+                return stored - 1;
+            }
+        }
+    }
+
+    void rehash_names(std::size_t slot_count) {
+        std::vector<std::uint32_t> slots(slot_count, 0);
+        const std::size_t mask = slot_count - 1;
+        for (std::uint32_t id = 0; id < table_.names_.size(); ++id) {
+            std::size_t slot = hash_name(table_.name_text(id)) & mask;
+            while (slots[slot] != 0) {
+                slot = (slot + 1) & mask;
+            }
+            slots[slot] = id + 1;
+        }
+        table_.name_slots_ = std::move(slots);
+    }
+
+    // Counting sort of (name, entry) pairs by name, keeping entry (answer) order.
+    void group_hits() {
+        auto& names = table_.names_;
+        for (const auto& [name_id, entry] : pairs_) {
+            ++names[name_id].hits_count;
+        }
+        std::uint32_t offset = 0;
+        for (auto& record : names) {
+            record.hits_begin = offset;
+            offset += record.hits_count;
+            record.hits_count = 0;
+        }
+        table_.hits_.resize(offset);
+        for (const auto& [name_id, entry] : pairs_) {
+            auto& record = names[name_id];
+            table_.hits_[record.hits_begin + record.hits_count++] = entry;
+        }
+        pairs_.clear();
+        pairs_.shrink_to_fit();
+        rehash_names(slot_count_for(names.size()));
+    }
+
+    void index_addresses() {
+        const auto& addresses = table_.addresses_;
+        auto& slots = table_.address_slots_;
+        slots.assign(slot_count_for(addresses.size()), 0);
+        const std::size_t mask = slots.size() - 1;
+        // Inserted in entry order, so a probe meets the holders of one address newest first.
+        for (std::uint32_t index = 0; index < addresses.size(); ++index) {
+            std::size_t slot = addresses[index].hash() & mask;
+            while (slots[slot] != 0) {
+                if (addresses[slots[slot] - 1] == addresses[index]) {
+                    table_.shared_addresses_ = true;
+                }
+                slot = (slot + 1) & mask;
+            }
+            slots[slot] = index + 1;
+        }
+    }
+
+    NetworkTable& table_;
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs_; // (name id, entry index)
+};
+
+std::shared_ptr<const NetworkTable>
+NetworkTable::build(std::span<const config::NetworkFile* const> files) {
+    std::shared_ptr<NetworkTable> table(new NetworkTable());
+    table->network_.name = files.empty() ? std::string() : files.front()->name;
+    NetworkTableBuilder builder(*table);
+    for (const config::NetworkFile* file : files) {
+        builder.add_file(*file);
+    }
+    builder.finish();
+    return table;
+}
+
+std::string_view NetworkTable::name_text(std::uint32_t name_id) const noexcept {
+    const NameRecord& record = names_[name_id];
+    return std::string_view(arena_).substr(record.text_begin, record.text_size);
+}
+
+std::uint32_t NetworkTable::find_name(std::string_view name) const noexcept {
+    if (name_slots_.empty()) {
+        return kNoName;
+    }
+    const std::size_t mask = name_slots_.size() - 1;
+    for (std::size_t slot = hash_name(name) & mask;; slot = (slot + 1) & mask) {
+        const std::uint32_t stored = name_slots_[slot];
+        if (stored == 0) {
+            return kNoName;
+        }
+        if (name_text(stored - 1) == name) {
+            return stored - 1;
+        }
+    }
+}
+
+template <typename Visit>
+void NetworkTable::for_each_slot_holding(const base::IpAddress& address, Visit&& visit) const {
+    if (address_slots_.empty()) {
+        return;
+    }
+    const std::size_t mask = address_slots_.size() - 1;
+    for (std::size_t slot = address.hash() & mask;; slot = (slot + 1) & mask) {
+        const std::uint32_t stored = address_slots_[slot];
+        if (stored == 0) {
+            return;
+        }
+        if (addresses_[stored - 1] == address && !visit(address_owner_[stored - 1])) {
+            return;
+        }
+    }
+}
+
+void NetworkTable::append_addresses(std::string_view name, std::size_t keep,
+                                    std::vector<base::IpAddress>& out) const {
+    const std::uint32_t name_id = find_name(name);
+    if (name_id == kNoName) {
+        return;
+    }
+    const NameRecord& record = names_[name_id];
+    // The stale-entry rules leave each address one serving entry (lines without an ID aside),
+    // so only then, or when earlier networks answered (out[0, keep)), is a search needed:
+    // a name shared by 1,000 replicas stays linear.
+    const std::size_t first_here = out.size();
+    for (std::uint32_t hit = 0; hit < record.hits_count; ++hit) {
+        const Entry& entry = entries_[hits_[record.hits_begin + hit]];
+        for (std::uint32_t a = 0; a < entry.addr_count; ++a) {
+            const base::IpAddress& address = addresses_[entry.addr_begin + a];
+            const auto begin = out.begin();
+            if (keep > 0 && std::find(begin, begin + static_cast<std::ptrdiff_t>(keep), address) !=
+                                begin + static_cast<std::ptrdiff_t>(keep)) {
+                continue;
+            }
+            if (shared_addresses_ && hit > 0 &&
+                std::find(begin + static_cast<std::ptrdiff_t>(first_here), out.end(), address) !=
+                    out.end()) {
+                continue;
+            }
+            out.push_back(address);
+        }
+    }
+}
+
+bool NetworkTable::append_names(const base::IpAddress& address,
+                                std::vector<std::string_view>& out) const {
+    bool found = false;
+    for_each_slot_holding(address, [&](std::uint32_t entry_index) {
+        found = true;
+        const Entry& entry = entries_[entry_index];
+        for (std::uint32_t n = 0; n < entry.names_count; ++n) {
+            const std::string_view name = name_text(entry_names_[entry.names_begin + n]);
+            if (std::find(out.begin(), out.end(), name) == out.end()) {
+                out.push_back(name);
+            }
+        }
+        return true;
+    });
+    return found;
+}
+
+bool NetworkTable::holds(const base::IpAddress& address, std::vector<std::uint64_t>* keys) const {
+    bool found = false;
+    for_each_slot_holding(address, [&](std::uint32_t entry_index) {
+        found = true;
+        if (keys == nullptr) {
+            return false;
+        }
+        keys->push_back(entries_[entry_index].key);
+        return true;
+    });
+    return found;
+}
+
+bool NetworkTable::has_container(std::uint64_t key) const noexcept {
+    return std::binary_search(sorted_keys_.begin(), sorted_keys_.end(), key);
+}
+
+NetworkTable::DnsServersOf
+NetworkTable::dns_servers_of(const base::IpAddress& address) const noexcept {
+    DnsServersOf result;
+    // Spec §3.4: the last writer in file order wins, i.e. the newest line: the first holder a
+    // probe meets among the non-internal file's entries.
+    for_each_slot_holding(address, [&](std::uint32_t entry_index) {
+        const Entry& entry = entries_[entry_index];
+        if (!entry.writes_dns) {
+            return true;
+        }
+        result.found = true;
+        if (entry.has_dns) {
+            result.servers = std::span<const base::IpAddress>(dns_pool_.data() + entry.dns_begin,
+                                                              entry.dns_count);
+        }
+        return false;
+    });
+    return result;
+}
+
+void NetworkTable::append_probe_candidates(NetworkId id, std::vector<ProbeCandidate>& out) const {
+    std::vector<base::IpAddress> chosen;
+    std::vector<base::IpAddress> addresses;
+    for (std::uint32_t name_id = 0; name_id < names_.size(); ++name_id) {
+        if (names_[name_id].hits_count == 0) {
+            continue;
+        }
+        addresses.clear();
+        append_addresses(name_text(name_id), 0, addresses);
+        const auto v4 = std::count_if(addresses.begin(), addresses.end(),
+                                      [](const base::IpAddress& a) { return a.is_v4(); });
+        const auto v6 = static_cast<std::ptrdiff_t>(addresses.size()) - v4;
+        for (const auto& address : addresses) {
+            // A probe can only change an answer with another address of the same family.
+            if ((address.is_v4() ? v4 : v6) >= 2) {
+                chosen.push_back(address);
+            }
+        }
+    }
+    std::sort(chosen.begin(), chosen.end());
+    chosen.erase(std::unique(chosen.begin(), chosen.end()), chosen.end());
+    for (const auto& address : chosen) {
+        out.push_back({address, id});
+    }
+}
+
+std::size_t NetworkTable::memory_bytes() const noexcept {
+    return sizeof(*this) + entries_.capacity() * sizeof(Entry) +
+           addresses_.capacity() * sizeof(base::IpAddress) +
+           address_owner_.capacity() * sizeof(std::uint32_t) +
+           entry_names_.capacity() * sizeof(std::uint32_t) +
+           dns_pool_.capacity() * sizeof(base::IpAddress) + arena_.capacity() +
+           names_.capacity() * sizeof(NameRecord) + hits_.capacity() * sizeof(std::uint32_t) +
+           name_slots_.capacity() * sizeof(std::uint32_t) +
+           address_slots_.capacity() * sizeof(std::uint32_t) +
+           sorted_keys_.capacity() * sizeof(std::uint64_t);
+}
+
+} // namespace records
