@@ -66,107 +66,126 @@ std::string join_path(const std::string& directory, std::string_view name) {
     return fmt::format("{}/{}", directory, name);
 }
 
-class DirectoryLoader {
-public:
-    explicit DirectoryLoader(LoadResult& result)
-        : result_(result) {}
+std::string too_large_message() {
+    return fmt::format("larger than {} MiB; file skipped", kMaxTextFileSize / kMebibyte);
+}
 
-    void load_entry(int dir_fd, const std::string& directory, std::string_view name) {
-        const std::string path = join_path(directory, name);
-        try {
-            load_file(dir_fd, path, name);
-        } catch (const std::bad_alloc&) {
-            // One absurd file must not take the others down with it.
-            add_problem(path, "out of memory while reading; file skipped");
-        }
+FileIdentity identity_of(const struct stat& info) noexcept {
+    FileIdentity identity;
+    identity.device = static_cast<std::uint64_t>(info.st_dev);
+    identity.inode = static_cast<std::uint64_t>(info.st_ino);
+    identity.size = static_cast<std::int64_t>(info.st_size);
+    identity.mtime_ns = static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 +
+                        static_cast<std::int64_t>(info.st_mtim.tv_nsec);
+    identity.ctime_ns = static_cast<std::int64_t>(info.st_ctim.tv_sec) * 1'000'000'000 +
+                        static_cast<std::int64_t>(info.st_ctim.tv_nsec);
+    return identity;
+}
+
+Problem whole_file_problem(std::string path, std::string message) {
+    return Problem{std::move(path), 0, std::move(message)};
+}
+
+// The checks made before the contents are touched: the file name is the network name, which
+// ends up in logs and in the DNS answers' tables.
+DirectoryEntry stat_candidate(int dir_fd, const std::string& directory, std::string_view name) {
+    DirectoryEntry entry;
+    entry.name = std::string(name);
+    entry.path = join_path(directory, name);
+    if (!is_valid_utf8(name)) {
+        entry.problem =
+            whole_file_problem(entry.path, "file name is not valid UTF-8; file skipped");
+        return entry;
     }
 
-    void add_problem(std::string path, std::string message) {
-        result_.problems.push_back(Problem{std::move(path), 0, std::move(message)});
+    struct stat info {};
+
+    // stat, not lstat: a symlink to a regular file is read, as aardvark reads it.
+    if (::fstatat(dir_fd, entry.name.c_str(), &info, 0) != 0) {
+        entry.problem = whole_file_problem(
+            entry.path, fmt::format("cannot access: {}; file skipped", errno_text(errno)));
+        return entry;
     }
+    if (!S_ISREG(info.st_mode)) {
+        entry.problem =
+            whole_file_problem(entry.path, fmt::format("{}, not a network file; skipped",
+                                                       file_type_name(info.st_mode)));
+        return entry;
+    }
+    if (static_cast<std::uint64_t>(info.st_size) > kMaxTextFileSize) {
+        entry.problem = whole_file_problem(entry.path, too_large_message());
+        return entry;
+    }
+    entry.identity = identity_of(info);
+    return entry;
+}
 
-private:
-    void load_file(int dir_fd, const std::string& path, std::string_view name) {
-        // The name is checked before the contents are touched: the file name is the network
-        // name, which ends up in logs and in the DNS answers' tables.
-        if (!is_valid_utf8(name)) {
-            add_problem(path, "file name is not valid UTF-8; file skipped");
-            return;
-        }
-        const std::string name_z(name);
-
-        struct stat info {};
-
-        // stat, not lstat: a symlink to a regular file is read, as aardvark reads it.
-        if (::fstatat(dir_fd, name_z.c_str(), &info, 0) != 0) {
-            add_problem(path, fmt::format("cannot access: {}; file skipped", errno_text(errno)));
-            return;
-        }
-        if (!S_ISREG(info.st_mode)) {
-            add_problem(
-                path, fmt::format("{}, not a network file; skipped", file_type_name(info.st_mode)));
-            return;
-        }
-        if (static_cast<std::uint64_t>(info.st_size) > kMaxTextFileSize) {
-            add_problem(path, too_large_message());
-            return;
-        }
+FileText read_text(int dir_fd, const std::string& path, const std::string& name) {
+    FileText result;
+    try {
         // O_NONBLOCK: should the entry be swapped for a FIFO after the stat, open and read
         // return at once instead of stalling the reload.
         const base::UniqueFd fd(
             // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): POSIX open has no other form
-            ::openat(dir_fd, name_z.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+            ::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
         if (!fd.valid()) {
-            add_problem(path, fmt::format("cannot open: {}; file skipped", errno_text(errno)));
-            return;
+            result.problem = whole_file_problem(
+                path, fmt::format("cannot open: {}; file skipped", errno_text(errno)));
+            return result;
         }
+
+        struct stat info {};
+
         if (::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
-            add_problem(path, "changed into something other than a regular file; skipped");
-            return;
+            result.problem = whole_file_problem(
+                path, "changed into something other than a regular file; skipped");
+            return result;
         }
+        result.identity = identity_of(info);
         ReadOutcome read = read_capped(fd.get(), kMaxTextFileSize);
         if (read.too_large) {
-            add_problem(path, too_large_message());
-            return;
+            result.problem = whole_file_problem(path, too_large_message());
+            return result;
         }
         if (!read.ok) {
-            add_problem(path, fmt::format("cannot read: {}; file skipped", read.error));
-            return;
+            result.problem =
+                whole_file_problem(path, fmt::format("cannot read: {}; file skipped", read.error));
+            return result;
         }
         if (!is_valid_utf8(read.text)) {
-            add_problem(path, "contents are not valid UTF-8; file skipped");
-            return;
+            result.problem = whole_file_problem(path, "contents are not valid UTF-8; file skipped");
+            return result;
         }
-        NetworkFileResult parsed = parse_network_file(name, path, read.text);
-        for (Problem& problem : parsed.problems) {
-            result_.problems.push_back(std::move(problem));
-        }
-        if (parsed.file) {
-            result_.networks.push_back(std::move(*parsed.file));
-        }
+        result.text = std::move(read.text);
+    } catch (const std::bad_alloc&) {
+        // One absurd file must not take the others down with it.
+        result.text.reset();
+        result.problem = whole_file_problem(path, "out of memory while reading; file skipped");
     }
+    return result;
+}
 
-    static std::string too_large_message() {
-        return fmt::format("larger than {} MiB; file skipped", kMaxTextFileSize / kMebibyte);
-    }
-
-    LoadResult& result_;
-};
-
-} // namespace
-
-LoadResult load_directory(const std::string& directory) {
-    LoadResult result;
-    const base::UniqueFd dir_fd(
+base::UniqueFd open_directory(const std::string& directory, std::string& error) {
+    base::UniqueFd dir_fd(
         // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): POSIX open has no other form
         ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK));
     if (!dir_fd.valid()) {
-        const int error = errno;
-        result.directory_ok = false;
-        result.directory_error = error == ENOTDIR ? fmt::format("{}: not a directory", directory)
-                                                  : fmt::format("{}: cannot open directory: {}",
-                                                                directory, errno_text(error));
-        return result;
+        const int code = errno;
+        error = code == ENOTDIR
+                    ? fmt::format("{}: not a directory", directory)
+                    : fmt::format("{}: cannot open directory: {}", directory, errno_text(code));
+    }
+    return dir_fd;
+}
+
+} // namespace
+
+DirectoryListing list_directory(const std::string& directory) {
+    DirectoryListing listing;
+    const base::UniqueFd dir_fd = open_directory(directory, listing.error);
+    if (!dir_fd.valid()) {
+        listing.ok = false;
+        return listing;
     }
     // fdopendir takes ownership of its descriptor; keep ours for the *at() calls.
     const int list_fd = ::fcntl(dir_fd.get(), F_DUPFD_CLOEXEC, 0);
@@ -176,13 +195,10 @@ LoadResult load_directory(const std::string& directory) {
         if (list_fd >= 0) {
             ::close(list_fd);
         }
-        result.directory_ok = false;
-        result.directory_error =
-            fmt::format("{}: cannot list directory: {}", directory, errno_text(error));
-        return result;
+        listing.ok = false;
+        listing.error = fmt::format("{}: cannot list directory: {}", directory, errno_text(error));
+        return listing;
     }
-
-    DirectoryLoader loader(result);
     for (;;) {
         errno = 0;
         // readdir is only unsafe on a DIR shared between threads; this one is ours alone.
@@ -190,8 +206,9 @@ LoadResult load_directory(const std::string& directory) {
         if (entry == nullptr) {
             if (errno != 0) {
                 // aardvark logs a failed iteration step and carries on with what it has.
-                loader.add_problem(directory, fmt::format("error while listing the directory: {}",
-                                                          errno_text(errno)));
+                listing.problems.push_back(whole_file_problem(
+                    directory,
+                    fmt::format("error while listing the directory: {}", errno_text(errno))));
             }
             break;
         }
@@ -203,7 +220,69 @@ LoadResult load_directory(const std::string& directory) {
             logging::debug("skipping temporary file {}", join_path(directory, name));
             continue;
         }
-        loader.load_entry(dir_fd.get(), directory, name);
+        listing.entries.push_back(stat_candidate(dir_fd.get(), directory, name));
+    }
+    std::sort(listing.entries.begin(), listing.entries.end(),
+              [](const DirectoryEntry& a, const DirectoryEntry& b) { return a.name < b.name; });
+    return listing;
+}
+
+FileText read_network_file(const std::string& directory, std::string_view name) {
+    std::string error;
+    const base::UniqueFd dir_fd = open_directory(directory, error);
+    const std::string path = join_path(directory, name);
+    if (!dir_fd.valid()) {
+        FileText result;
+        result.problem = whole_file_problem(path, error);
+        return result;
+    }
+    return read_text(dir_fd.get(), path, std::string(name));
+}
+
+std::string_view network_name_of(std::string_view file_name) noexcept {
+    constexpr std::string_view kInternalSuffix = "%int";
+    return file_name.ends_with(kInternalSuffix)
+               ? file_name.substr(0, file_name.size() - kInternalSuffix.size())
+               : file_name;
+}
+
+LoadResult load_directory(const std::string& directory) {
+    LoadResult result;
+    DirectoryListing listing = list_directory(directory);
+    if (!listing.ok) {
+        result.directory_ok = false;
+        result.directory_error = std::move(listing.error);
+        return result;
+    }
+    result.problems = std::move(listing.problems);
+    std::string error;
+    const base::UniqueFd dir_fd = open_directory(directory, error);
+    for (const DirectoryEntry& entry : listing.entries) {
+        if (entry.problem) {
+            result.problems.push_back(*entry.problem);
+            continue;
+        }
+        FileText read = dir_fd.valid()
+                            ? read_text(dir_fd.get(), entry.path, entry.name)
+                            : FileText{std::nullopt, {}, whole_file_problem(entry.path, error)};
+        if (!read.text) {
+            if (read.problem) {
+                result.problems.push_back(std::move(*read.problem));
+            }
+            continue;
+        }
+        try {
+            NetworkFileResult parsed = parse_network_file(entry.name, entry.path, *read.text);
+            for (Problem& problem : parsed.problems) {
+                result.problems.push_back(std::move(problem));
+            }
+            if (parsed.file) {
+                result.networks.push_back(std::move(*parsed.file));
+            }
+        } catch (const std::bad_alloc&) {
+            result.problems.push_back(
+                whole_file_problem(entry.path, "out of memory while reading; file skipped"));
+        }
     }
 
     std::sort(result.networks.begin(), result.networks.end(),

@@ -1,7 +1,10 @@
 // config/: reading netavark's aardvark-dns directory. Knows nothing of DNS packets or sockets.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/network_file.hpp"
@@ -16,6 +19,51 @@ struct LoadResult {
     std::vector<NetworkFile> networks; // sorted by network name, for deterministic answers
     std::vector<Problem> problems;     // per-file and per-line diagnostics (skipped content)
 };
+
+/// What identifies one version of a file without reading it. A rewrite in place keeps the inode
+/// but changes the size or the times; a replacement changes the inode.
+struct FileIdentity {
+    std::uint64_t device = 0;
+    std::uint64_t inode = 0;
+    std::int64_t size = 0;
+    std::int64_t mtime_ns = 0;
+    std::int64_t ctime_ns = 0;
+
+    bool operator==(const FileIdentity&) const noexcept = default;
+};
+
+/// One entry of the directory as a network file candidate (after the pid and temp files are
+/// left out): its name, and its identity when it is a regular file.
+struct DirectoryEntry {
+    std::string name;                     // file name, may end in `%int`
+    std::string path;                     // directory + name, for diagnostics
+    std::optional<FileIdentity> identity; // nullopt: not a regular file or not stat-able
+    std::optional<Problem> problem;       // why it is skipped, when it is
+};
+
+struct DirectoryListing {
+    bool ok = true;
+    std::string error; // when !ok
+    std::vector<DirectoryEntry> entries;
+    std::vector<Problem> problems; // listing errors
+};
+
+/// Lists `directory` and stats every candidate (a symlink to a regular file counts, as aardvark
+/// reads it), without reading contents.
+DirectoryListing list_directory(const std::string& directory);
+
+/// The text of one network file, checked (regular file, size cap, UTF-8), with the identity of
+/// the version read. nullopt text: skipped, and `problem` says why.
+struct FileText {
+    std::optional<std::string> text;
+    FileIdentity identity;
+    std::optional<Problem> problem;
+};
+
+FileText read_network_file(const std::string& directory, std::string_view name);
+
+/// The network name a file name stands for (`x%int` -> `x`).
+std::string_view network_name_of(std::string_view file_name) noexcept;
 
 /// Reads every entry of `directory` except `aardvark.pid` (spec §3.1): regular files only (a FIFO
 /// or sub-directory is skipped with a problem, never blocks), non-UTF-8 content or unreadable files

@@ -7,6 +7,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -17,6 +18,7 @@
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 #include <asio/use_awaitable.hpp>
 #include <fmt/format.h>
@@ -28,6 +30,8 @@
 #include "daemon/detach.hpp"
 #include "daemon/pid_file.hpp"
 #include "daemon/ready_pipe.hpp"
+#include "daemon/reload_engine.hpp"
+#include "daemon/reload_worker.hpp"
 #include "daemon/resolv_conf_watch.hpp"
 #include "liveness/gateway.hpp"
 #include "liveness/prober.hpp"
@@ -76,38 +80,19 @@ std::vector<upstream::Server> to_upstream(const std::vector<config::Nameserver>&
     return servers;
 }
 
-bool has_listen_addresses(const records::RecordStore& store) {
-    for (const records::Network& network : store.networks()) {
-        if (!network.bind_ips.empty()) {
-            return true;
+void write_log(const std::vector<LogLine>& lines) {
+    for (const LogLine& line : lines) {
+        switch (line.level) {
+        case LogLine::Level::Debug:
+            logging::debug("{}", line.text);
+            break;
+        case LogLine::Level::Info:
+            logging::info("{}", line.text);
+            break;
+        case LogLine::Level::Warn:
+            logging::warn("{}", line.text);
+            break;
         }
-    }
-    return false;
-}
-
-std::string_view status_text(records::EntryStatus status) {
-    switch (status) {
-    case records::EntryStatus::Current:
-        return "current";
-    case records::EntryStatus::DuplicateId:
-        return "superseded";
-    case records::EntryStatus::IpReused:
-        return "stale";
-    case records::EntryStatus::Shadowed:
-        return "shadowed";
-    }
-    return "stale";
-}
-
-/// Every skipped file or line and every stale entry, once per (re)load.
-void log_diagnostics(const config::LoadResult& loaded, const records::RecordStore& store) {
-    for (const config::Problem& problem : loaded.problems) {
-        logging::warn("{}", problem.to_string());
-    }
-    for (const records::Finding& finding : store.findings()) {
-        logging::warn("{}:{}: {} entry of container {} in network {}: {}", finding.path,
-                      finding.line, status_text(finding.status), finding.container_id,
-                      finding.network, finding.reason);
     }
 }
 
@@ -141,7 +126,8 @@ public:
                   return forwarder_.forward(std::move(query), std::move(servers), transport);
               }))
         , listeners_(io_.get_executor(), state_, options.port)
-        , signals_(io_) {
+        , signals_(io_)
+        , engine_(options.config_dir) {
         settings_.search_domain = normalise_search_domain(options.search_domain);
         // Read once at start, as aardvark does; any value, even empty, disables forwarding.
         settings_.no_proxy = std::getenv("AARDVARK_NO_PROXY") != nullptr;
@@ -158,16 +144,27 @@ public:
     }
 
     /// Loads and binds (spec §2.1 step c/d). nullopt when ready to serve, else the exit status.
+    /// The same ReloadEngine pass as every reload; only what follows a failure differs.
     std::optional<int> start() {
-        const config::LoadResult loaded = config::load_directory(options_.config_dir);
-        if (!loaded.directory_ok) {
-            print_error("Error starting server " + loaded.directory_error);
+        PassResult first = engine_.run_pass(ReloadClock::now());
+        if (!first.directory_ok) {
+            print_error("Error starting server " + first.directory_error);
             return 1;
         }
-        std::shared_ptr<const records::RecordStore> store =
-            records::RecordStore::build(loaded.networks);
-        log_diagnostics(loaded, *store);
-        if (!has_listen_addresses(*store)) {
+        // Files still being written and nothing to serve yet: wait for them to settle rather
+        // than give up on a network that is just being created.
+        // Bounded: a file rewritten without pause for seconds is not a network being created.
+        const auto give_up = ReloadClock::now() + 10 * engine_.settings().settle;
+        while (engine_.current()->networks().empty() && first.recheck_at &&
+               ReloadClock::now() < give_up) {
+            write_log(first.log);
+            std::this_thread::sleep_until(*first.recheck_at);
+            first = engine_.run_pass(ReloadClock::now());
+        }
+        write_log(first.log);
+        recheck_at_ = first.recheck_at;
+        const auto& store = engine_.current();
+        if (store->networks().empty()) {
             // Before resolv.conf and before any bind; the parent sees EOF and reports failure.
             logging::info("No configuration found stopping the sever");
             if (const std::error_code error = remove_pid_file(pid_path_)) {
@@ -177,7 +174,7 @@ public:
             return 0;
         }
         update_probe_targets(*store);
-        publish(std::move(store));
+        publish(store);
         read_host_servers(ResolvConfRead::Start);
         const std::vector<std::string> errors = reconcile();
         if (!errors.empty()) {
@@ -220,9 +217,16 @@ public:
                                     [this] { read_host_servers(ResolvConfRead::Change); });
         resolv_watch_->start();
 
+        worker_.emplace(engine_, [this](PassResult result) {
+            asio::post(io_,
+                       [this, result = std::move(result)]() mutable { apply(std::move(result)); });
+        });
+        worker_->start(recheck_at_);
+
         logging::info("serving {} listener address(es) on port {}", listeners_.size(),
                       options_.port);
         io_.run();
+        worker_->stop();
         std::exit(exit_code_);
     }
 
@@ -283,23 +287,38 @@ private:
         forwarder_.flush_cache();
     }
 
-    /// SIGHUP (spec §2.3): a directory error keeps everything as it was; otherwise the new
-    /// snapshot replaces the old one, and listeners are reconciled against it in the same
-    /// synchronous step so no query ever pairs a listener's network id with another snapshot.
+    /// SIGHUP (spec §2.3): resolv.conf is re-read here; the network files on the worker, whose
+    /// result comes back through apply(). Answers never wait for a reload.
     void reload() {
         logging::debug("Received SIGHUP");
-        const config::LoadResult loaded = config::load_directory(options_.config_dir);
-        if (!loaded.directory_ok) {
-            logging::error("unable to parse config: {}", loaded.directory_error);
+        read_host_servers(ResolvConfRead::Reload);
+        if (resolv_watch_) {
+            resolv_watch_->ensure_watch();
+        }
+        worker_->request();
+    }
+
+    /// A worker pass's outcome, on the io thread: the new snapshot replaces the old one, and
+    /// listeners are reconciled against it in the same synchronous step so no query ever pairs
+    /// a listener's network id with another snapshot. A directory error keeps everything.
+    void apply(PassResult result) {
+        write_log(result.log);
+        if (!result.directory_ok) {
+            logging::error("unable to parse config: {}", result.directory_error);
             return;
         }
-        std::shared_ptr<const records::RecordStore> store =
-            records::RecordStore::build(loaded.networks);
-        log_diagnostics(loaded, *store);
-        const bool keep_serving = has_listen_addresses(*store);
-        update_probe_targets(*store);
-        publish(std::move(store));
-        if (!keep_serving) {
+        if (result.store) {
+            logging::debug("reload: {} network(s) rebuilt in {} us", result.rebuilt_networks.size(),
+                           result.elapsed.count());
+            update_probe_targets(*result.store);
+            publish(std::move(result.store));
+            const std::vector<std::string> errors = reconcile();
+            if (!errors.empty()) {
+                // Failed keys stay unbound and are retried on the next SIGHUP.
+                logging::error("{}", fmt::join(errors, "\n"));
+            }
+        }
+        if (result.nothing_to_serve) {
             logging::info("No configuration found stopping the sever");
             if (const std::error_code error = remove_pid_file(pid_path_)) {
                 logging::error("failed to remove {}: {}", pid_path_, error.message());
@@ -307,16 +326,6 @@ private:
                 return;
             }
             finish(0);
-            return;
-        }
-        read_host_servers(ResolvConfRead::Reload);
-        const std::vector<std::string> errors = reconcile();
-        if (!errors.empty()) {
-            // Failed keys stay unbound and are retried on the next SIGHUP.
-            logging::error("{}", fmt::join(errors, "\n"));
-        }
-        if (resolv_watch_) {
-            resolv_watch_->ensure_watch();
         }
     }
 
@@ -362,6 +371,9 @@ private:
     asio::signal_set signals_;
     std::shared_ptr<ResolvConfWatch> resolv_watch_;
     std::optional<liveness::Prober> prober_; // --probe-liveness only
+    ReloadEngine engine_;
+    std::optional<ReloadClock::time_point> recheck_at_; // from the start-up pass
+    std::optional<ReloadWorker> worker_;                // reloads off the io thread
     int exit_code_ = 0;
 };
 
@@ -375,15 +387,21 @@ int serve(const Options& options, ReadyPipe* ready) {
         print_error("Error creating aardvark pid " + *error);
         return 1;
     }
+    // A failed start must not leave a pid file naming a dead process: netavark would SIGHUP
+    // whatever process gets the number next (or a zombie, and start no new server).
+    const auto failed_start = [&](int exit_code) {
+        remove_pid_file_if_owned(pid_file_path(options.config_dir), pid);
+        return exit_code;
+    };
     std::optional<Daemon> daemon;
     try {
         daemon.emplace(options, pid);
         if (const std::optional<int> exit_code = daemon->start()) {
-            return *exit_code;
+            return *exit_code == 0 ? 0 : failed_start(*exit_code);
         }
     } catch (const std::exception& e) {
         print_error(fmt::format("Error starting server {}", e.what()));
-        return 1;
+        return failed_start(1);
     }
     daemon->serve(ready);
 }

@@ -1,0 +1,42 @@
+// config/: tells a network file that netavark is still writing from a finished one, from its
+// text alone. Pure: no files, no clocks, no DNS, no sockets.
+//
+// Why: netavark's teardown truncates a network file and rewrites it line by line without its
+// lock, `podman network update` rewrites it the same way, and the last teardown deletes it. A
+// reload that lands meanwhile reads an empty, header-only, cut-off or shortened file. Serving that
+// would drop or garble names that exist before and after the rewrite, so such a read is held
+// back until the file has been quiet for a while (docs/reload.md).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+namespace config {
+
+/// The entry lines of one applied version of a file, as sorted 64-bit hashes (a multiset): what
+/// "lines it had a moment ago" is checked against. Eight bytes per container.
+struct LineDigest {
+    std::vector<std::uint64_t> entry_hashes;
+};
+
+enum class WriteState {
+    Complete,     // safe to apply at once
+    Empty,        // no byte, or only blank lines: the moment after a truncate
+    HeaderOnly,   // a header and no entry line: mid-rewrite (or a setup between its two writes)
+    Unterminated, // the last line has no '\n': it may be cut anywhere ("10.89.0.1" of ".12")
+    LostLines     // an entry line of the applied version is missing: mid-rewrite, or a teardown
+};
+
+const char* describe(WriteState state) noexcept;
+
+/// Judges `text` against `applied` (nullptr: nothing applied yet, so nothing can be lost) and
+/// stores the text's own digest in `digest`. Lines are split on '\n'; blank lines are ignored;
+/// the first non-blank line is the header and is not part of the digest.
+WriteState judge_write(std::string_view text, const LineDigest* applied, LineDigest& digest);
+
+/// The part of `text` that is safe to serve when nothing was applied before: everything up to
+/// and including the last '\n' (a new file's cut-off line is left out until it is complete).
+std::string_view complete_lines(std::string_view text) noexcept;
+
+} // namespace config

@@ -1,0 +1,98 @@
+// daemon/: the one loading path behind start-up and every reload: reads only the network files
+// that changed, holds back files netavark is still writing (docs/reload.md), rebuilds only the
+// networks that changed, and composes the store to serve. No threads, no sockets, no asio: the
+// caller picks the thread and passes the time, so the rules are unit-tested with a fake clock.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config_dir.hpp"
+#include "config/write_progress.hpp"
+#include "records/record_store.hpp"
+
+namespace lifecycle {
+
+using ReloadClock = std::chrono::steady_clock;
+
+struct ReloadSettings {
+    /// A held-back file is applied once it has not changed for this long. Longer than netavark's
+    /// pauses between two writes of one rewrite (microseconds to a few milliseconds when it is
+    /// descheduled), short enough that a real shrink or deletion is applied well within a second.
+    std::chrono::milliseconds settle{250};
+};
+
+/// One message for the log, with its level (the engine never logs itself: it may run on a
+/// worker thread, and the caller decides where lines go).
+struct LogLine {
+    enum class Level {
+        Debug,
+        Info,
+        Warn
+    };
+    Level level = Level::Info;
+    std::string text;
+};
+
+struct PassResult {
+    bool directory_ok = true;
+    std::string directory_error;
+    /// The store to serve from now on; null when nothing changed since the last pass.
+    std::shared_ptr<const records::RecordStore> store;
+    std::vector<std::string> rebuilt_networks; // names whose table was rebuilt or dropped
+    std::vector<LogLine> log;
+    /// A file is held back: look again at this time even without a SIGHUP.
+    std::optional<ReloadClock::time_point> recheck_at;
+    /// No network is served and none is held back: the daemon has nothing left to do.
+    bool nothing_to_serve = false;
+    std::chrono::microseconds elapsed{0};
+};
+
+class ReloadEngine {
+public:
+    ReloadEngine(std::string directory, ReloadSettings settings = {});
+
+    /// Looks at the directory once. `now` drives the settle rules.
+    PassResult run_pass(ReloadClock::time_point now);
+
+    /// The store composed by the last pass that changed something (empty before the first).
+    const std::shared_ptr<const records::RecordStore>& current() const noexcept { return store_; }
+
+    const ReloadSettings& settings() const noexcept { return settings_; }
+
+private:
+    struct AppliedFile {
+        config::FileIdentity identity;
+        config::LineDigest digest;
+        std::uint64_t text_hash = 0;
+        bool verify = false; // read within the file system's timestamp granularity of a write
+    };
+
+    struct NetworkState {
+        std::shared_ptr<const records::NetworkTable> table; // last applied; null: none yet
+        std::map<std::string, AppliedFile> files;           // by file name, as applied
+        bool held_back = false;
+        std::map<std::string, config::FileIdentity> seen; // identities at the last look
+        ReloadClock::time_point last_change{};
+    };
+
+    using Candidates = std::map<std::string, config::FileIdentity>; // file name -> identity
+
+    bool unchanged(const NetworkState& state, const Candidates& files) const;
+    void evaluate(const std::string& network, const Candidates& files, NetworkState& state,
+                  ReloadClock::time_point now, PassResult& result);
+    void hold_deleted(const std::string& network, NetworkState& state, ReloadClock::time_point now,
+                      PassResult& result);
+
+    std::string directory_;
+    ReloadSettings settings_;
+    std::map<std::string, NetworkState> networks_; // by network name
+    std::shared_ptr<const records::RecordStore> store_;
+};
+
+} // namespace lifecycle
