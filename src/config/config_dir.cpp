@@ -142,7 +142,8 @@ FileText read_text(int dir_fd, const std::string& path, const std::string& name)
             return result;
         }
         result.identity = identity_of(info);
-        ReadOutcome read = read_capped(fd.get(), kMaxTextFileSize);
+        ReadOutcome read =
+            read_capped(fd.get(), kMaxTextFileSize, static_cast<std::size_t>(info.st_size));
         if (read.too_large) {
             result.problem = whole_file_problem(path, too_large_message());
             return result;

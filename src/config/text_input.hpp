@@ -26,7 +26,8 @@ struct ReadOutcome {
 
 /// Reads `fd` to EOF, at most `max_size` bytes (one more byte means too_large). EINTR is
 /// retried; EAGAIN (a non-blocking FIFO with no data) is an error, never a wait.
-ReadOutcome read_capped(int fd, std::size_t max_size);
+/// `expected_size` (e.g. from fstat) sizes the buffer up front; the file may still differ.
+ReadOutcome read_capped(int fd, std::size_t max_size, std::size_t expected_size = 0);
 
 /// `message` with the errno text, e.g. "No such file or directory (os error 2)".
 std::string errno_text(int error_number);

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -162,6 +163,8 @@ public:
             first = engine_.run_pass(ReloadClock::now());
         }
         write_log(first.log);
+        // The parse's temporaries are freed: do not start serving with their pages resident.
+        ::malloc_trim(0);
         recheck_at_ = first.recheck_at;
         const auto& store = engine_.current();
         if (store->networks().empty()) {
