@@ -370,8 +370,9 @@ int serve(const Options& options, ReadyPipe* ready) {
     // SIGHUP's default action kills: netavark may send one as soon as the pid file exists.
     set_sighup_blocked(true);
     const pid_t pid = ::getpid();
-    if (const std::optional<std::string> error =
-            write_pid_file(pid_file_path(options.config_dir), pid)) {
+    // Armed for the daemon's whole life: no exit leaves a pid file naming this process.
+    PidFileGuard pid_file(pid_file_path(options.config_dir), pid);
+    if (const std::optional<std::string> error = pid_file.write()) {
         print_error("Error creating aardvark pid " + *error);
         return 1;
     }
