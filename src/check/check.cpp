@@ -227,51 +227,44 @@ void signal_server(const std::string& config_dir) {
 }
 
 /// Repairs one file under the lock. Returns the number of lines removed, or nullopt on error.
-/// The file is parsed from the very bytes that get rewritten, so line numbers cannot drift.
+/// The file is parsed from the very bytes that get rewritten, so line numbers cannot drift;
+/// file_repair.hpp re-runs the repair when a teardown rewrote the file behind it.
 std::optional<std::size_t> repair_file(const config::NetworkFile& loaded) {
-    // netavark's teardown rewrites files without the lock; retry if the file moved under us.
-    constexpr int kAttempts = 5;
-    for (int attempt = 0; attempt < kAttempts; ++attempt) {
-        const auto text = read_file(loaded.path);
-        if (!text) {
-            return std::size_t{0}; // removed meanwhile by a teardown: nothing left to repair
-        }
-        const std::string file_name = std::filesystem::path(loaded.path).filename().string();
-        auto parsed = config::parse_network_file(file_name, loaded.path, *text);
-        if (!parsed.file) {
-            return std::size_t{0};
-        }
-        const auto store = records::RecordStore::build({*parsed.file});
-        std::set<int> lines;
-        for (const auto& finding : store->findings()) {
-            if (finding.removable) {
-                lines.insert(finding.line);
+    const std::string file_name = std::filesystem::path(loaded.path).filename().string();
+    std::vector<std::string> removed; // the report of the repair that was last applied
+    const RewriteOutcome outcome =
+        rewrite_file_safely(loaded.path, [&](std::string_view text) -> std::optional<std::string> {
+            removed.clear();
+            auto parsed = config::parse_network_file(file_name, loaded.path, text);
+            if (!parsed.file) {
+                return std::nullopt;
             }
-        }
-        if (lines.empty()) {
-            return std::size_t{0};
-        }
-        const std::string repaired = remove_lines(*text, lines);
-        const auto again = read_file(loaded.path);
-        if (!again || *again != *text) {
-            continue;
-        }
-        if (const std::string error = replace_file_atomically(loaded.path, repaired);
-            !error.empty()) {
-            std::fprintf(stderr, "ctrdns check: %s\n", error.c_str());
-            return std::nullopt;
-        }
-        for (const auto& finding : store->findings()) {
-            if (finding.removable) {
-                std::printf("removed %s line %d: container %s (%s)\n", loaded.path.c_str(),
-                            finding.line, short_id(finding.container_id).c_str(),
-                            finding.reason.c_str());
+            const auto store = records::RecordStore::build({*parsed.file});
+            std::set<int> lines;
+            for (const auto& finding : store->findings()) {
+                if (finding.removable) {
+                    lines.insert(finding.line);
+                    removed.push_back(fmt::format("removed {} line {}: container {} ({})",
+                                                  loaded.path, finding.line,
+                                                  short_id(finding.container_id), finding.reason));
+                }
             }
-        }
-        return lines.size();
+            if (lines.empty()) {
+                return std::nullopt;
+            }
+            return remove_lines(text, lines);
+        });
+    if (!outcome.ok()) {
+        std::fprintf(stderr, "ctrdns check: %s\n", outcome.error.c_str());
+        return std::nullopt;
     }
-    std::fprintf(stderr, "ctrdns check: %s keeps changing; not repaired\n", loaded.path.c_str());
-    return std::nullopt;
+    if (outcome.status == RewriteOutcome::Status::Unchanged) {
+        return std::size_t{0};
+    }
+    for (const auto& line : removed) {
+        std::printf("%s\n", line.c_str());
+    }
+    return removed.size();
 }
 
 int fix(const Options& options) {

@@ -2,17 +2,310 @@
 
 #include <array>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
 
+#include "base/unique_fd.hpp"
+
 namespace check {
+
+namespace {
+
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+// Network files are a few KiB; anything near this is not one, and reading it whole is refused.
+constexpr off_t kMaxFileSize = 64L * 1024 * 1024;
+constexpr milliseconds kWriterPoll{20};
+// A name the config loader skips (config_dir.cpp: `.<name>.ctrdns-tmp<anything>`).
+constexpr std::string_view kTempMarker = ".ctrdns-tmp.";
+constexpr int kTempNameAttempts = 8;
+
+std::string errno_text(int error_number) {
+    return std::strerror(error_number);
+}
+
+struct SplitPath {
+    std::string directory;
+    std::string name;
+};
+
+SplitPath split_path(const std::string& path) {
+    const std::filesystem::path target(path);
+    std::string directory = target.parent_path().string();
+    if (directory.empty()) {
+        directory = ".";
+    }
+    return {directory, target.filename().string()};
+}
+
+// Files are swapped in a directory by whoever may write to it. Its owner can only hurt itself
+// (every write stays inside the directory), but a group or world-writable directory without the
+// sticky bit lets a third party replace the file between our checks and the rename.
+std::optional<std::string> directory_refusal(int directory_fd, const std::string& directory) {
+    struct stat info {};
+
+    if (::fstat(directory_fd, &info) != 0) {
+        return fmt::format("stat {}: {}", directory, errno_text(errno));
+    }
+    if ((info.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (info.st_mode & S_ISVTX) == 0) {
+        return fmt::format("{} is writable by {} without the sticky bit (mode {:04o}): its files "
+                           "could be swapped during a repair; not repaired",
+                           directory, (info.st_mode & S_IWOTH) != 0 ? "others" : "its group",
+                           info.st_mode & 07777);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> read_all(int fd, const std::string& path, std::string& out) {
+    struct stat info {};
+
+    if (::fstat(fd, &info) != 0) {
+        return fmt::format("stat {}: {}", path, errno_text(errno));
+    }
+    if (info.st_size > kMaxFileSize) {
+        return fmt::format("{} is larger than {} bytes; not a network file", path, kMaxFileSize);
+    }
+    out.clear();
+    std::array<char, 16384> buffer{};
+    off_t offset = 0;
+    for (;;) {
+        const ssize_t got = ::pread(fd, buffer.data(), buffer.size(), offset);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got < 0) {
+            return fmt::format("read {}: {}", path, errno_text(errno));
+        }
+        if (got == 0) {
+            return std::nullopt;
+        }
+        out.append(buffer.data(), static_cast<std::size_t>(got));
+        offset += got;
+        if (offset > kMaxFileSize) {
+            return fmt::format("{} grew past {} bytes while being read", path, kMaxFileSize);
+        }
+    }
+}
+
+enum class WriterState {
+    None,   // the kernel says nobody has the inode open for writing
+    Busy,   // still open for writing when the wait ran out
+    Unknown // leases unavailable (filesystem, permissions): the caller settles instead
+};
+
+// A read lease is granted only while no open file description of the inode is writable, which
+// is exactly "no teardown is still in the middle of rewriting it". The lease is dropped at once;
+// its break signal goes to SIGURG, ignored by default, so an opener racing the probe cannot
+// kill us (SIGIO, the default, would).
+WriterState wait_for_no_writers(int fd, milliseconds limit) {
+    const auto deadline = Clock::now() + limit;
+    ::fcntl(fd, F_SETSIG, SIGURG);
+    for (;;) {
+        if (::fcntl(fd, F_SETLEASE, F_RDLCK) == 0) {
+            ::fcntl(fd, F_SETLEASE, F_UNLCK);
+            return WriterState::None;
+        }
+        if (errno != EAGAIN && errno != EBUSY) {
+            return WriterState::Unknown;
+        }
+        if (Clock::now() >= deadline) {
+            return WriterState::Busy;
+        }
+        std::this_thread::sleep_for(kWriterPoll);
+    }
+}
+
+// Contents that no writer is changing any more: quiet per the lease probe, or, without leases,
+// two reads `settle` apart that agree.
+std::optional<std::string> read_final(int fd, const std::string& path, const RewriteTiming& timing,
+                                      std::string& out) {
+    switch (wait_for_no_writers(fd, timing.writer_wait)) {
+    case WriterState::None:
+        return read_all(fd, path, out);
+    case WriterState::Busy:
+        return fmt::format("{} is still open for writing by another process after {} ms (a "
+                           "netavark teardown?); not repaired",
+                           path, timing.writer_wait.count());
+    case WriterState::Unknown:
+        break;
+    }
+    const auto deadline = Clock::now() + timing.writer_wait;
+    std::string again;
+    if (auto error = read_all(fd, path, out)) {
+        return error;
+    }
+    for (;;) {
+        std::this_thread::sleep_for(timing.settle);
+        if (auto error = read_all(fd, path, again)) {
+            return error;
+        }
+        if (again == out) {
+            return std::nullopt;
+        }
+        out.swap(again);
+        if (Clock::now() >= deadline) {
+            return fmt::format("{} kept changing for {} ms; not repaired", path,
+                               timing.writer_wait.count());
+        }
+    }
+}
+
+// 128 random bits: a name nobody can plant in advance. nullopt when the kernel gives none.
+std::optional<std::string> random_suffix() {
+    std::array<unsigned char, 16> bytes{};
+    std::size_t filled = 0;
+    while (filled < bytes.size()) {
+        const ssize_t got = ::getrandom(bytes.data() + filled, bytes.size() - filled, 0);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            return std::nullopt;
+        }
+        filled += static_cast<std::size_t>(got);
+    }
+    std::string hex;
+    for (const unsigned char byte : bytes) {
+        hex += fmt::format("{:02x}", byte);
+    }
+    return hex;
+}
+
+bool write_all(int fd, std::string_view text) {
+    while (!text.empty()) {
+        const ssize_t written = ::write(fd, text.data(), text.size());
+        if (written < 0 && errno == EINTR) {
+            continue;
+        }
+        if (written <= 0) {
+            return false;
+        }
+        text.remove_prefix(static_cast<std::size_t>(written));
+    }
+    return true;
+}
+
+struct Replacement {
+    RewriteOutcome::Status status = RewriteOutcome::Status::Rewritten;
+    std::string error;
+};
+
+// Writes `text` to a fresh temporary file in the directory and renames it over `name`.
+// `expected` (when given) is the inode the name must still refer to just before the rename.
+Replacement replace_name(int directory_fd, const std::string& directory, const std::string& name,
+                         std::string_view text, const struct stat& original,
+                         const struct stat* expected) {
+    const auto failed = [](std::string error) {
+        return Replacement{RewriteOutcome::Status::Failed, std::move(error)};
+    };
+    std::string temp;
+    base::UniqueFd temp_fd;
+    for (int attempt = 0; attempt < kTempNameAttempts && !temp_fd.valid(); ++attempt) {
+        const std::optional<std::string> suffix = random_suffix();
+        if (!suffix) {
+            return {
+                RewriteOutcome::Status::Refused,
+                fmt::format("getrandom: {}; no unpredictable temporary name", errno_text(errno))};
+        }
+        temp = fmt::format(".{}{}{}", name, kTempMarker, *suffix);
+        temp_fd.reset(::openat(directory_fd, temp.c_str(),
+                               O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+        if (!temp_fd.valid() && errno != EEXIST) {
+            return failed(fmt::format("create {}/{}: {}", directory, temp, errno_text(errno)));
+        }
+    }
+    if (!temp_fd.valid()) {
+        return {RewriteOutcome::Status::Refused,
+                fmt::format("every temporary name tried in {} already exists; not repaired",
+                            directory)};
+    }
+    const auto discard = [&](std::string error) {
+        ::unlinkat(directory_fd, temp.c_str(), 0);
+        return failed(std::move(error));
+    };
+    if (!write_all(temp_fd.get(), text)) {
+        return discard(fmt::format("write {}/{}: {}", directory, temp, errno_text(errno)));
+    }
+    // Owner first: chown clears set-id bits, and the mode must end up exactly the original's.
+    if (::fchown(temp_fd.get(), original.st_uid, original.st_gid) != 0) {
+        const int error = errno;
+        ::unlinkat(directory_fd, temp.c_str(), 0);
+        return {RewriteOutcome::Status::Refused,
+                fmt::format("cannot give the repaired {}/{} its owner {}:{}: {}; not repaired",
+                            directory, name, original.st_uid, original.st_gid, errno_text(error))};
+    }
+    if (::fchmod(temp_fd.get(), original.st_mode & 07777) != 0 || ::fsync(temp_fd.get()) != 0) {
+        return discard(fmt::format("finish {}/{}: {}", directory, temp, errno_text(errno)));
+    }
+    if (::close(temp_fd.release()) != 0) {
+        return discard(fmt::format("close {}/{}: {}", directory, temp, errno_text(errno)));
+    }
+    if (expected != nullptr) {
+        struct stat now {};
+
+        if (::fstatat(directory_fd, name.c_str(), &now, AT_SYMLINK_NOFOLLOW) != 0 ||
+            now.st_dev != expected->st_dev || now.st_ino != expected->st_ino) {
+            ::unlinkat(directory_fd, temp.c_str(), 0);
+            return {RewriteOutcome::Status::Unchanged, "replaced meanwhile"};
+        }
+    }
+    if (::renameat(directory_fd, temp.c_str(), directory_fd, name.c_str()) != 0) {
+        return discard(fmt::format("rename {}/{}: {}", directory, temp, errno_text(errno)));
+    }
+    return {};
+}
+
+RewriteOutcome refused(std::string error) {
+    return {RewriteOutcome::Status::Refused, std::move(error)};
+}
+
+RewriteOutcome failed(std::string error) {
+    return {RewriteOutcome::Status::Failed, std::move(error)};
+}
+
+// Opens the target without following a symlink and checks it is a lone regular file. nullopt
+// with `missing` set when it does not exist.
+std::optional<std::string> open_target(int directory_fd, const std::string& path,
+                                       const std::string& name, base::UniqueFd& fd,
+                                       struct stat& info, bool& missing) {
+    missing = false;
+    // O_NONBLOCK: opening a planted FIFO must not hang; it is refused just below.
+    fd.reset(::openat(directory_fd, name.c_str(),
+                      O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (!fd.valid()) {
+        if (errno == ENOENT) {
+            missing = true;
+            return std::nullopt;
+        }
+        if (errno == ELOOP) {
+            return fmt::format("{} is a symbolic link; not repaired", path);
+        }
+        return fmt::format("open {}: {}", path, errno_text(errno));
+    }
+    if (::fstat(fd.get(), &info) != 0) {
+        return fmt::format("stat {}: {}", path, errno_text(errno));
+    }
+    if (!S_ISREG(info.st_mode)) {
+        return fmt::format("{} is not a regular file; not repaired", path);
+    }
+    if (info.st_nlink != 1) {
+        return fmt::format("{} has {} hard links; not repaired", path, info.st_nlink);
+    }
+    return std::nullopt;
+}
+
+} // namespace
 
 std::string remove_lines(std::string_view text, const std::set<int>& lines) {
     std::string out;
@@ -36,21 +329,69 @@ std::string remove_lines(std::string_view text, const std::set<int>& lines) {
 }
 
 NetavarkLock::NetavarkLock(const std::string& config_dir) {
-    const std::string path = (std::filesystem::path(config_dir) / ".." / "aardvark.lock").string();
-    // netavark creates the lock file with create(true) too, so creating it here is harmless.
-    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) {
-        error_ = fmt::format("open {}: {}", path, std::strerror(errno));
+    constexpr const char* kLockName = "aardvark.lock";
+    const std::string directory = (std::filesystem::path(config_dir) / "..").string();
+    const std::string path = (std::filesystem::path(directory) / kLockName).string();
+    const base::UniqueFd directory_fd(
+        ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!directory_fd.valid()) {
+        error_ = fmt::format("open {}: {}", directory, errno_text(errno));
         return;
     }
-    while (::flock(fd_, LOCK_EX) != 0) {
+    if (auto refusal = directory_refusal(directory_fd.get(), directory)) {
+        error_ = std::move(*refusal);
+        return;
+    }
+
+    struct stat directory_info {};
+
+    if (::fstat(directory_fd.get(), &directory_info) != 0) {
+        error_ = fmt::format("stat {}: {}", directory, errno_text(errno));
+        return;
+    }
+    base::UniqueFd fd;
+    // Open, else create; a racing creator (netavark) makes the exclusive create fail: open again.
+    for (int attempt = 0; attempt < 3 && !fd.valid(); ++attempt) {
+        fd.reset(::openat(directory_fd.get(), kLockName,
+                          O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+        if (fd.valid() || errno != ENOENT) {
+            break;
+        }
+        fd.reset(::openat(directory_fd.get(), kLockName,
+                          O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+        if (fd.valid()) {
+            // netavark running as the directory's owner (rootless) must be able to open it.
+            if (::fchown(fd.get(), directory_info.st_uid, directory_info.st_gid) != 0) {
+                error_ =
+                    fmt::format("cannot give {} the directory's owner {}:{}: {}", path,
+                                directory_info.st_uid, directory_info.st_gid, errno_text(errno));
+                ::unlinkat(directory_fd.get(), kLockName, 0);
+                return;
+            }
+            ::fchmod(fd.get(), 0644); // the umask may have narrowed it
+        } else if (errno != EEXIST) {
+            break;
+        }
+    }
+    if (!fd.valid()) {
+        error_ = errno == ELOOP ? fmt::format("{} is a symbolic link; not used", path)
+                                : fmt::format("open {}: {}", path, errno_text(errno));
+        return;
+    }
+
+    struct stat info {};
+
+    if (::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
+        error_ = fmt::format("{} is not a regular file; not used", path);
+        return;
+    }
+    while (::flock(fd.get(), LOCK_EX) != 0) {
         if (errno != EINTR) {
-            error_ = fmt::format("flock {}: {}", path, std::strerror(errno));
-            ::close(fd_);
-            fd_ = -1;
+            error_ = fmt::format("flock {}: {}", path, errno_text(errno));
             return;
         }
     }
+    fd_ = fd.release();
 }
 
 NetavarkLock::~NetavarkLock() {
@@ -60,46 +401,86 @@ NetavarkLock::~NetavarkLock() {
     }
 }
 
-std::string replace_file_atomically(const std::string& path, std::string_view text) {
-    const std::filesystem::path target(path);
-    const std::string temp =
-        (target.parent_path() /
-         fmt::format(".{}.ctrdns-tmp.{}", target.filename().string(), ::getpid()))
-            .string();
-
-    struct stat original {};
-
-    const mode_t mode = ::stat(path.c_str(), &original) == 0 ? (original.st_mode & 07777) : 0644;
-    const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-    if (fd < 0) {
-        return fmt::format("create {}: {}", temp, std::strerror(errno));
+RewriteOutcome rewrite_file_safely(const std::string& path, const RepairFunction& repair,
+                                   const RewriteTiming& timing) {
+    const auto [directory, name] = split_path(path);
+    if (name.empty() || name == "." || name == "..") {
+        return refused(fmt::format("{} names no file", path));
     }
-    std::size_t done = 0;
-    while (done < text.size()) {
-        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) {
+    const base::UniqueFd directory_fd(
+        ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!directory_fd.valid()) {
+        return failed(fmt::format("open {}: {}", directory, errno_text(errno)));
+    }
+    if (auto refusal = directory_refusal(directory_fd.get(), directory)) {
+        return refused(std::move(*refusal));
+    }
+
+    // Each pass: read a quiet file, repair, rename over the same inode. A pass restarts when the
+    // name was replaced meanwhile (another writer renamed a file in).
+    constexpr int kPasses = 5;
+    for (int pass = 0; pass < kPasses; ++pass) {
+        base::UniqueFd original_fd;
+
+        struct stat original {};
+
+        bool missing = false;
+        if (auto refusal =
+                open_target(directory_fd.get(), path, name, original_fd, original, missing)) {
+            return refused(std::move(*refusal));
+        }
+        if (missing) {
+            return {}; // a teardown removed it: nothing left to repair
+        }
+        std::string text;
+        if (auto error = read_final(original_fd.get(), path, timing, text)) {
+            return failed(std::move(*error));
+        }
+        std::optional<std::string> wanted = repair(text);
+        if (!wanted) {
+            return {};
+        }
+        Replacement replaced =
+            replace_name(directory_fd.get(), directory, name, *wanted, original, &original);
+        if (replaced.status == RewriteOutcome::Status::Unchanged) {
             continue;
         }
-        if (n <= 0) {
-            const std::string message = fmt::format("write {}: {}", temp, std::strerror(errno));
-            ::close(fd);
-            ::unlink(temp.c_str());
-            return message;
+        if (replaced.status != RewriteOutcome::Status::Rewritten) {
+            return {replaced.status, std::move(replaced.error)};
         }
-        done += static_cast<std::size_t>(n);
+
+        // A writer that opened the old inode before the rename (netavark's teardown truncates,
+        // then writes line by line) is still writing there: its final contents are the truth.
+        for (int redo = 0;; ++redo) {
+            std::string final_text;
+            if (auto error = read_final(original_fd.get(), path, timing, final_text)) {
+                return failed(fmt::format("after the rename: {}", *error));
+            }
+            if (final_text == text) {
+                return {RewriteOutcome::Status::Rewritten, {}};
+            }
+            if (redo >= timing.max_redos) {
+                return failed(fmt::format("{} kept being rewritten behind the repair", path));
+            }
+            text = std::move(final_text);
+            wanted = repair(text);
+            replaced = replace_name(directory_fd.get(), directory, name, wanted ? *wanted : text,
+                                    original, nullptr);
+            if (replaced.status != RewriteOutcome::Status::Rewritten) {
+                return {replaced.status, std::move(replaced.error)};
+            }
+        }
     }
-    // fchmod because umask may have narrowed the mode given to open().
-    if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0 || ::close(fd) != 0) {
-        const std::string message = fmt::format("finish {}: {}", temp, std::strerror(errno));
-        ::unlink(temp.c_str());
-        return message;
+    return failed(fmt::format("{} keeps being replaced; not repaired", path));
+}
+
+std::string replace_file_atomically(const std::string& path, std::string_view text) {
+    const RewriteOutcome outcome = rewrite_file_safely(
+        path, [text](std::string_view) { return std::optional<std::string>(text); });
+    if (outcome.status == RewriteOutcome::Status::Unchanged) {
+        return fmt::format("{} does not exist", path);
     }
-    if (::rename(temp.c_str(), path.c_str()) != 0) {
-        const std::string message = fmt::format("rename {}: {}", temp, std::strerror(errno));
-        ::unlink(temp.c_str());
-        return message;
-    }
-    return {};
+    return outcome.error;
 }
 
 } // namespace check

@@ -385,26 +385,21 @@ int serve(const Options& options, ReadyPipe* ready) {
     // SIGHUP's default action kills: netavark may send one as soon as the pid file exists.
     set_sighup_blocked(true);
     const pid_t pid = ::getpid();
-    if (const std::optional<std::string> error =
-            write_pid_file(pid_file_path(options.config_dir), pid)) {
+    // Armed for the daemon's whole life: no exit leaves a pid file naming this process.
+    PidFileGuard pid_file(pid_file_path(options.config_dir), pid);
+    if (const std::optional<std::string> error = pid_file.write()) {
         print_error("Error creating aardvark pid " + *error);
         return 1;
     }
-    // A failed start must not leave a pid file naming a dead process: netavark would SIGHUP
-    // whatever process gets the number next (or a zombie, and start no new server).
-    const auto failed_start = [&](int exit_code) {
-        remove_pid_file_if_owned(pid_file_path(options.config_dir), pid);
-        return exit_code;
-    };
     std::optional<Daemon> daemon;
     try {
         daemon.emplace(options, pid);
         if (const std::optional<int> exit_code = daemon->start()) {
-            return *exit_code == 0 ? 0 : failed_start(*exit_code);
+            return *exit_code;
         }
     } catch (const std::exception& e) {
         print_error(fmt::format("Error starting server {}", e.what()));
-        return failed_start(1);
+        return 1;
     }
     daemon->serve(ready);
 }

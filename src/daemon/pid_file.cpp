@@ -3,10 +3,12 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fmt/format.h>
@@ -93,6 +95,84 @@ bool remove_pid_file_if_owned(const std::string& path, pid_t pid) {
         return false;
     }
     return !remove_pid_file(path);
+}
+
+bool runs_this_executable(pid_t pid) {
+    if (pid <= 0) {
+        return false;
+    }
+
+    struct stat self {};
+
+    struct stat other {};
+
+    // A zombie or a dead pid has no readable exe link; another program has another inode.
+    const std::string other_exe = fmt::format("/proc/{}/exe", pid);
+    return ::stat("/proc/self/exe", &self) == 0 && ::stat(other_exe.c_str(), &other) == 0 &&
+           self.st_dev == other.st_dev && self.st_ino == other.st_ino;
+}
+
+namespace {
+
+// std::exit runs atexit handlers without unwinding the stack, so the guard's frame (serve()'s,
+// which never returns while the daemon runs) is still intact when this is called.
+PidFileGuard* armed_guard = nullptr;
+
+void clean_up_at_exit() {
+    if (armed_guard != nullptr) {
+        armed_guard->clean_up();
+    }
+}
+
+} // namespace
+
+PidFileGuard::PidFileGuard(std::string path, pid_t pid)
+    : path_(std::move(path))
+    , pid_(pid) {}
+
+PidFileGuard::~PidFileGuard() {
+    clean_up();
+}
+
+std::optional<std::string> PidFileGuard::write() {
+    previous_ = read_pid_file(path_);
+    if (previous_ == pid_) {
+        previous_.reset();
+    }
+    static const bool registered = std::atexit(clean_up_at_exit) == 0;
+    (void)registered;
+    armed_guard = this;
+    armed_ = true;
+    std::optional<std::string> error = write_pid_file(path_, pid_);
+    write_failed_ = error.has_value();
+    return error;
+}
+
+void PidFileGuard::release() noexcept {
+    armed_ = false;
+    if (armed_guard == this) {
+        armed_guard = nullptr;
+    }
+}
+
+void PidFileGuard::clean_up() noexcept {
+    if (!armed_) {
+        return;
+    }
+    release();
+    try {
+        // After a failed write the file holds a prefix of our pid (or nothing): ours as well.
+        const std::optional<pid_t> named = read_pid_file(path_);
+        if (named != pid_ && !(write_failed_ && !named)) {
+            return; // another daemon wrote it since: it is theirs
+        }
+        if (previous_ && runs_this_executable(*previous_) && !write_pid_file(path_, *previous_)) {
+            return;
+        }
+        remove_pid_file(path_);
+    } catch (...) {
+        // Allocation failed on the way out: nothing better to do than leave.
+    }
 }
 
 } // namespace lifecycle

@@ -30,6 +30,39 @@ std::error_code remove_pid_file(const std::string& path);
 /// and must not lose it. True when it was removed.
 bool remove_pid_file_if_owned(const std::string& path, pid_t pid);
 
+/// The pid file of a daemon that is starting: written by write(), and on every exit that leaves
+/// the file naming this process (a failed start returning through the guard's scope, or any
+/// std::exit while it is armed) put back as it was: the previous pid when that process is still
+/// a running copy of this executable (two daemons raced for one directory and the other won),
+/// else removed. A stale pid file would make netavark and `check --fix` SIGHUP whatever process
+/// reuses the pid, and SIGHUP's default action kills. One guard per process.
+class PidFileGuard {
+public:
+    PidFileGuard(std::string path, pid_t pid);
+    ~PidFileGuard();
+    PidFileGuard(const PidFileGuard&) = delete;
+    PidFileGuard& operator=(const PidFileGuard&) = delete;
+
+    /// write_pid_file(path, pid), remembering what the file named before.
+    std::optional<std::string> write();
+
+    /// Keeps the file as it is from now on (e.g. ownership handed to another process).
+    void release() noexcept;
+
+    /// Restores or removes the file now if it names this process (idempotent).
+    void clean_up() noexcept;
+
+private:
+    std::string path_;
+    pid_t pid_;
+    std::optional<pid_t> previous_;
+    bool armed_ = false;
+    bool write_failed_ = false;
+};
+
+/// Whether `pid` is a live (not zombie) process running the same executable file as this one.
+bool runs_this_executable(pid_t pid);
+
 /// Rust's io::Error text, which aardvark's messages embed: `<strerror> (os error N)`.
 std::string os_error_text(int error_number);
 

@@ -68,7 +68,9 @@ ParseStatus parse_query(std::span<const std::uint8_t> packet, Query& out) noexce
     if (out.header.is_response()) {
         return ParseStatus::Drop;
     }
-    if (out.header.qdcount == 0) {
+    // RFC 9619: no server answers several questions in one query consistently; refuse them
+    // rather than answer the first and ignore the rest.
+    if (out.header.qdcount != 1) {
         return ParseStatus::FormErr;
     }
 
@@ -83,18 +85,7 @@ ParseStatus parse_query(std::span<const std::uint8_t> packet, Query& out) noexce
     }
     out.question_end = reader.position();
 
-    // Later questions are ignored, but they must be walked to find the sections after them.
     Name scratch;
-    for (std::uint16_t i = 1; i < out.header.qdcount; ++i) {
-        if (!scratch.read(reader)) {
-            return ParseStatus::FormErr;
-        }
-        reader.skip(4);
-        if (!reader.ok()) {
-            return ParseStatus::FormErr;
-        }
-    }
-
     RecordFields fields;
     const std::size_t skipped = std::size_t{out.header.ancount} + out.header.nscount;
     for (std::size_t i = 0; i < skipped; ++i) {

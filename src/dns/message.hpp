@@ -30,7 +30,7 @@ struct Edns {
 
 struct Query {
     Header header;
-    Question question;               // the first question; later ones are ignored
+    Question question;               // the only question
     std::size_t question_offset = 0; // where the first question starts in the request (12)
     std::size_t question_end = 0;    // one past its QCLASS
     std::optional<Edns> edns;
@@ -46,8 +46,9 @@ enum class ParseStatus {
 };
 
 /// Parses the header, the first question and the OPT record of the additional section.
-/// QDCOUNT 0 is FormErr. Answer and authority records are skipped with bounds checks; a second
-/// OPT is FormErr. Never throws; never reads outside `packet`.
+/// QDCOUNT other than 1 is FormErr (RFC 9619: a query holds exactly one question). Answer and
+/// authority records are skipped with bounds checks; a second OPT is FormErr. Never throws; never
+/// reads outside `packet`.
 ParseStatus parse_query(std::span<const std::uint8_t> packet, Query& out) noexcept;
 
 } // namespace dns

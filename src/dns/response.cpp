@@ -100,6 +100,7 @@ ResponseBuilder::ResponseBuilder(std::span<std::uint8_t> out, std::span<const st
 }
 
 void ResponseBuilder::set_rcode(Rcode rcode) noexcept {
+    rcode_ = rcode;
     header_.set_rcode(rcode);
 }
 
@@ -146,13 +147,14 @@ std::size_t ResponseBuilder::finish() noexcept {
             options = {};
             truncated_ = true;
         }
-        const auto extended_rcode = static_cast<std::uint32_t>(header_.rcode()) >> 4;
+        const auto extended_rcode = static_cast<std::uint32_t>(rcode_) >> 4;
         writer_.write_u8(0);
         writer_.write_u16(static_cast<std::uint16_t>(RecordType::Opt));
         // RFC 6891 §6.2.5: values below 512 are treated as 512.
         writer_.write_u16(
             std::max(edns.udp_payload_size, static_cast<std::uint16_t>(kMinUdpPayload)));
-        writer_.write_u32((extended_rcode << 24) | (std::uint32_t{edns.version} << 16) |
+        // RFC 6891 §6.1.3: the version is the responder's own, whatever the request's.
+        writer_.write_u32((extended_rcode << 24) | (std::uint32_t{kEdnsVersion} << 16) |
                           edns.flags);
         writer_.write_u16(static_cast<std::uint16_t>(options.size()));
         writer_.write_bytes(options);

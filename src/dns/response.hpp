@@ -16,7 +16,8 @@ namespace dns {
 /// Builds the reply to one parsed query the way aardvark-dns shapes it (spec §4.7): same ID and
 /// opcode, QR=1, AA/RD/AD/CD copied from the request, RA=1 when RD=1 (else copied), Z cleared;
 /// the first question echoed byte for byte; the request's OPT echoed (payload size raised to 512
-/// when lower, version, flags and options kept) when it had one. Answer owners are a compression
+/// when lower, flags and options kept, version ours: 0) when it had one. An extended RCODE
+/// (BADVERS) puts its upper bits in that OPT. Answer owners are a compression
 /// pointer to the echoed question name, so they are the qname exactly as asked. TTL is 0.
 ///
 /// `size_limit` is the largest message this transport may carry (Query::udp_response_limit() for
@@ -46,6 +47,7 @@ private:
     const Query& query_;
     std::size_t size_limit_;
     std::uint16_t answers_ = 0;
+    Rcode rcode_ = Rcode::NoError; // all 12 bits; the header holds the low 4
     bool truncated_ = false;
     Header header_;
 };

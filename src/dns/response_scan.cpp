@@ -204,7 +204,7 @@ ResponseCheck check_response(std::span<const std::uint8_t> query,
     if (!scan_message(response, scan)) {
         return ResponseCheck::Reject;
     }
-    if (!scan.header.is_response()) {
+    if (!scan.header.is_response() || scan.header.qdcount == 0) {
         return ResponseCheck::Reject;
     }
     if (!scan.complete && !scan.header.is_truncated()) {
@@ -316,6 +316,50 @@ std::size_t copy_without_edns_option(std::span<const std::uint8_t> message, cons
     std::copy_n(message.begin() + static_cast<std::ptrdiff_t>(rdata_end), tail,
                 out.begin() + static_cast<std::ptrdiff_t>(written));
     return written + tail;
+}
+
+bool has_edns_option(std::span<const std::uint8_t> message, const MessageScan& scan,
+                     std::uint16_t option_code) noexcept {
+    if (!scan.has_opt || scan.opt_rdata_offset > message.size() ||
+        scan.opt_rdata_length > message.size() - scan.opt_rdata_offset) {
+        return false;
+    }
+    WireReader options(message.first(scan.opt_rdata_offset + scan.opt_rdata_length),
+                       scan.opt_rdata_offset);
+    while (options.ok() && options.remaining() > 0) {
+        const std::uint16_t code = options.read_u16();
+        options.skip(options.read_u16());
+        if (options.ok() && code == option_code) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool cap_edns_udp_size(std::span<std::uint8_t> message, std::uint16_t max_size) noexcept {
+    MessageScan scan;
+    // The OPT's CLASS sits 8 bytes before its RDATA: CLASS, TTL (4), RDLENGTH (2).
+    constexpr std::size_t kClassBeforeRdata = 8;
+    if (!scan_message(message, scan) || !scan.complete || !scan.has_opt ||
+        scan.opt_udp_size <= max_size || scan.opt_rdata_offset < kClassBeforeRdata) {
+        return false;
+    }
+    store_u16(message, scan.opt_rdata_offset - kClassBeforeRdata, max_size);
+    return true;
+}
+
+std::size_t truncated_reply(std::span<const std::uint8_t> prefix,
+                            std::span<std::uint8_t> out) noexcept {
+    MessageScan scan;
+    if (!scan_message(prefix, scan) || scan.question_end > out.size()) {
+        return 0;
+    }
+    std::copy_n(prefix.begin(), scan.question_end, out.begin());
+    out[2] = static_cast<std::uint8_t>(out[2] | (Header::kTc >> 8));
+    store_u16(out, 6, 0);  // ANCOUNT
+    store_u16(out, 8, 0);  // NSCOUNT
+    store_u16(out, 10, 0); // ARCOUNT
+    return scan.question_end;
 }
 
 } // namespace dns

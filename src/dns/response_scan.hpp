@@ -43,7 +43,8 @@ struct MessageScan {
 };
 
 inline constexpr std::uint16_t kEdnsDoFlag = 0x8000;
-inline constexpr std::uint16_t kEdnsOptionCookie = 10; // RFC 7873
+inline constexpr std::uint16_t kEdnsOptionCookie = 10;      // RFC 7873
+inline constexpr std::uint16_t kEdnsOptionClientSubnet = 8; // RFC 7871
 
 /// Upper bound of the records a message of `message_size` bytes can hold (the smallest record is
 /// 11 bytes), so a caller can size the TTL offset span before scanning.
@@ -65,7 +66,8 @@ enum class ResponseCheck {
 };
 
 /// Judges `response` against the `query` that was sent (aardvark spec §5.3): a message shorter
-/// than a header, with QR=0, or whose sections do not parse fails; another ID or a question
+/// than a header, with QR=0, with no question (QDCOUNT 0: nothing ties it to the query), or
+/// whose sections do not parse fails; another ID or a question
 /// section that is not a subset of the query's (names compared case-insensitively, at most 32
 /// questions per side) is ignored. A TC response only needs its header and questions to parse.
 ResponseCheck check_response(std::span<const std::uint8_t> query,
@@ -73,6 +75,22 @@ ResponseCheck check_response(std::span<const std::uint8_t> query,
 
 /// ASCII case-insensitive equality of two names (label length bytes are below 'A').
 bool names_equal_ignore_case(const Name& left, const Name& right) noexcept;
+
+/// Whether the message's OPT record (per `scan`, from scan_message on `message`) carries an
+/// option with `option_code`. False without OPT or when its options are malformed.
+bool has_edns_option(std::span<const std::uint8_t> message, const MessageScan& scan,
+                     std::uint16_t option_code) noexcept;
+
+/// Lowers the OPT record's UDP payload size of a query to `max_size` when it is larger, so an
+/// upstream keeps its UDP answer within what we receive whole. Returns whether it changed.
+bool cap_edns_udp_size(std::span<std::uint8_t> message, std::uint16_t max_size) noexcept;
+
+/// Writes into `out` the TC=1 reply that stands for a datagram too large to receive whole
+/// (`prefix` is its first bytes): its header and question section, every other count 0, so
+/// the client retries over TCP. Returns its length, 0 when the header or the question section
+/// of `prefix` do not parse or `out` is too small.
+std::size_t truncated_reply(std::span<const std::uint8_t> prefix,
+                            std::span<std::uint8_t> out) noexcept;
 
 /// Overwrites the message ID (no-op on a message shorter than 2 bytes).
 void set_message_id(std::span<std::uint8_t> message, std::uint16_t id) noexcept;

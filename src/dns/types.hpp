@@ -26,8 +26,12 @@ enum class Rcode : std::uint8_t {
     ServFail = 2,
     NxDomain = 3,
     NotImp = 4,
-    Refused = 5
+    Refused = 5,
+    BadVers = 16 // RFC 6891 §9: 12-bit; the upper 8 bits travel in the OPT record
 };
+
+/// The EDNS version ctrdns implements (RFC 6891): replies carry it; a higher one gets BADVERS.
+inline constexpr std::uint8_t kEdnsVersion = 0;
 
 enum class Opcode : std::uint8_t {
     Query = 0,

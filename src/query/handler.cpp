@@ -103,6 +103,12 @@ public:
         case dns::ParseStatus::Ok:
             break;
         }
+        // RFC 6891 §6.1.3: a version we do not implement gets BADVERS, answered here for
+        // forwarded names too (an upstream's EDNS version is not ours to promise).
+        if (query.edns && query.edns->version > dns::kEdnsVersion) {
+            reply(dns::Rcode::BadVers);
+            return;
+        }
         if (query.header.opcode() != dns::Opcode::Query) {
             reply(dns::Rcode::NotImp);
             return;

@@ -53,6 +53,11 @@ std::optional<CacheQuery> describe_query(std::span<const Server> servers,
         header.ancount != 0 || header.nscount != 0) {
         return std::nullopt;
     }
+    // EDNS Client Subnet asks for an answer tailored to one client's network: it must not be
+    // served to others, and is passed through uncached (docs/forwarding.md).
+    if (dns::has_edns_option(query, scan, dns::kEdnsOptionClientSubnet)) {
+        return std::nullopt;
+    }
 
     CacheQuery described;
     std::string& key = described.key;
@@ -100,6 +105,10 @@ std::optional<std::uint32_t> cacheable_ttl(const dns::MessageScan& scan) noexcep
     } else if (header.rcode() == dns::Rcode::NxDomain ||
                (header.rcode() == dns::Rcode::NoError && header.ancount == 0)) {
         ttl = scan.negative_ttl;
+        // A CNAME chain ending in NXDOMAIN: the chain's own records expire no later.
+        if (ttl && scan.min_ttl && *scan.min_ttl < *ttl) {
+            ttl = scan.min_ttl;
+        }
     }
     if (!ttl || *ttl == 0) {
         return std::nullopt;
@@ -119,6 +128,10 @@ bool AnswerCache::insert(const std::string& key, std::span<const std::uint8_t> r
     }
     const auto ttl = cacheable_ttl(scan);
     if (!ttl) {
+        return false;
+    }
+    // Scoped to the network of whoever asked (RFC 7871 §7.3.1): not for every client.
+    if (dns::has_edns_option(response, scan, dns::kEdnsOptionClientSubnet)) {
         return false;
     }
 

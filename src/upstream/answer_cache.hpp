@@ -34,15 +34,17 @@ struct CacheQuery {
     std::size_t udp_limit = 0;
 };
 
-/// Describes a cacheable query (opcode QUERY, exactly one question, no answer records); nullopt
-/// for anything else. Never throws on malformed bytes (may throw bad_alloc).
+/// Describes a cacheable query (opcode QUERY, exactly one question, no answer records, no EDNS
+/// Client Subnet option); nullopt for anything else. Never throws on malformed bytes (may throw
+/// bad_alloc).
 std::optional<CacheQuery> describe_query(std::span<const Server> servers,
                                          std::span<const std::uint8_t> query);
 
 /// The TTL, in seconds, under which a response may be cached, before any cap; nullopt when it
 /// must not be. NOERROR with answers: the smallest TTL of all its records. NXDOMAIN, or NOERROR
-/// without answers (NODATA): RFC 2308 §5, min(SOA TTL, SOA MINIMUM) of the authority SOA, and no
-/// caching without one. Never cached: TC, other rcodes (SERVFAIL, REFUSED, ...), other opcodes,
+/// without answers (NODATA): RFC 2308 §5, min(SOA TTL, SOA MINIMUM) of the authority SOA, lowered
+/// to the smallest TTL of the other records (a CNAME chain ending in NXDOMAIN), and no caching
+/// without an SOA. Never cached: TC, other rcodes (SERVFAIL, REFUSED, ...), other opcodes,
 /// not exactly one question, a message that does not fully parse, or a TTL of 0.
 std::optional<std::uint32_t> cacheable_ttl(const dns::MessageScan& scan) noexcept;
 
@@ -61,9 +63,9 @@ public:
     explicit AnswerCache(CacheSettings settings = {});
 
     /// Stores `response` (an accepted upstream answer) under `key` when cacheable_ttl allows,
-    /// for at most max_ttl. A client's EDNS COOKIE is removed first: it must not reach another
-    /// client. Replaces an entry with the same key; evicts least recently used entries to stay
-    /// within the bounds. Returns whether it was stored.
+    /// for at most max_ttl; never an answer carrying EDNS Client Subnet. A client's EDNS COOKIE is
+    /// removed first: it must not reach another client. Replaces an entry with the same key; evicts
+    /// least recently used entries to stay within the bounds. Returns whether it was stored.
     bool insert(const std::string& key, std::span<const std::uint8_t> response, TimePoint now);
 
     /// The answer for `query` (whose CacheQuery is `described`) if one is cached, fresh, and no

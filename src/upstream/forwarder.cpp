@@ -195,6 +195,11 @@ asio::awaitable<Response> forward_query(std::shared_ptr<Core> core, std::vector<
 
     std::vector<std::uint8_t> wire = query;
     dns::set_message_id(wire, random_id());
+    if (transport == Transport::Udp) {
+        // An answer larger than our receive buffer would arrive cut; a client asking for more
+        // than that gets at most this much, or TC and a TCP retry (docs/forwarding.md).
+        dns::cap_edns_udp_size(wire, static_cast<std::uint16_t>(kUdpReceiveSize));
+    }
 
     const auto budget = std::chrono::milliseconds{core->options.total_budget.count() /
                                                   static_cast<std::int64_t>(servers.size())};

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <array>
 #include <system_error>
 #include <variant>
@@ -11,6 +12,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include "dns/response_scan.hpp"
+#include "dns/types.hpp"
 #include "upstream/exchange.hpp"
 
 namespace upstream {
@@ -74,7 +76,9 @@ asio::awaitable<ExchangeResult> udp_exchange(const Server& server,
             wake = started + kUdpResendTimes[resends_done];
         }
         timer.expires_at(wake);
-        auto outcome = co_await (socket.async_receive(asio::buffer(buffer), kAsTuple) ||
+        // MSG_TRUNC makes the kernel report a datagram's real length even when it was cut to
+        // the buffer, so an oversized answer is told apart from a malformed one.
+        auto outcome = co_await (socket.async_receive(asio::buffer(buffer), MSG_TRUNC, kAsTuple) ||
                                  timer.async_wait(kAsTuple));
 
         if (outcome.index() == 1) {
@@ -95,11 +99,27 @@ asio::awaitable<ExchangeResult> udp_exchange(const Server& server,
         if (receive_error) {
             co_return failed("receive: " + receive_error.message());
         }
-        const std::span<const std::uint8_t> datagram(buffer.data(), received);
+        std::span<const std::uint8_t> datagram(buffer.data(), std::min(received, buffer.size()));
+        std::vector<std::uint8_t> stand_in;
+        if (received > buffer.size()) {
+            // Larger than any size we let the query advertise (forwarder.cpp caps it): relay
+            // what a conforming server would have sent, TC=1, so the client asks over TCP.
+            stand_in.resize(buffer.size());
+            stand_in.resize(dns::truncated_reply(datagram, stand_in));
+            datagram = stand_in;
+            if (datagram.empty()) {
+                // Nothing usable in its first bytes: judged like any datagram that does not
+                // parse, unless another ID says it is not ours.
+                datagram = std::span<const std::uint8_t>(buffer.data(), dns::kHeaderSize);
+            }
+        }
         switch (dns::check_response(query, datagram)) {
         case dns::ResponseCheck::Accept:
-            buffer.resize(received);
-            co_return ExchangeResult{ExchangeResult::Status::Answered, std::move(buffer), {}};
+            if (stand_in.empty()) {
+                buffer.resize(received);
+                stand_in = std::move(buffer);
+            }
+            co_return ExchangeResult{ExchangeResult::Status::Answered, std::move(stand_in), {}};
         case dns::ResponseCheck::Reject:
             co_return failed("unusable response");
         case dns::ResponseCheck::Ignore:

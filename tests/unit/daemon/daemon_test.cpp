@@ -219,8 +219,8 @@ TEST_F(DaemonTest, BindFailureIsReportedByBothProcesses) {
                 HasSubstr("Error starting server failed to bind udp listener on " +
                           std::string(ip) + ":" + std::to_string(options.port) +
                           ": IO error: Address already in use (os error 98)\n"));
-    // Unlike aardvark, no pid file is left naming the dead child (netavark would signal it).
-    EXPECT_FALSE(lifecycle::read_pid_file(pid_file()).has_value());
+    // Unlike aardvark, no pid file stays behind naming the dead child (PidFileGuard).
+    EXPECT_FALSE(config.exists("aardvark.pid"));
 }
 
 TEST_F(DaemonTest, UnwritablePidFileFailsTheStart) {

@@ -1,7 +1,10 @@
 // pid file format and ownership rules (spec §2.1 step 4.2, §2.6 notify step 1).
+#include <csignal>
+#include <cstdlib>
 #include <string>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -83,6 +86,104 @@ TEST(PidFile, RemoveReportsTheError) {
     const test_support::TempDir dir;
     EXPECT_EQ(lifecycle::remove_pid_file(dir.file("aardvark.pid")),
               std::error_code(ENOENT, std::generic_category()));
+}
+
+// --- the guard of a starting daemon ---------------------------------------------------------
+
+using lifecycle::PidFileGuard;
+
+// A child of this test binary (so it runs the same executable) that sleeps until killed.
+pid_t start_sleeper() {
+    const pid_t child = ::fork();
+    if (child == 0) {
+        for (;;) {
+            ::pause();
+        }
+    }
+    return child;
+}
+
+void stop(pid_t child) {
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+}
+
+TEST(PidFileGuard, AFailedStartLeavesNoPidFile) {
+    const test_support::TempDir dir;
+    {
+        PidFileGuard guard(dir.file("aardvark.pid"), 4242);
+        ASSERT_EQ(guard.write(), std::nullopt);
+        EXPECT_EQ(dir.read("aardvark.pid"), "4242");
+    }
+    EXPECT_FALSE(dir.exists("aardvark.pid"));
+}
+
+TEST(PidFileGuard, AFileRewrittenByAnotherDaemonIsLeftToIt) {
+    const test_support::TempDir dir;
+    {
+        PidFileGuard guard(dir.file("aardvark.pid"), 4242);
+        ASSERT_EQ(guard.write(), std::nullopt);
+        dir.write("aardvark.pid", "4343");
+    }
+    EXPECT_EQ(dir.read("aardvark.pid"), "4343");
+}
+
+TEST(PidFileGuard, ReleasedKeepsTheFile) {
+    const test_support::TempDir dir;
+    {
+        PidFileGuard guard(dir.file("aardvark.pid"), 4242);
+        ASSERT_EQ(guard.write(), std::nullopt);
+        guard.release();
+    }
+    EXPECT_EQ(dir.read("aardvark.pid"), "4242");
+}
+
+TEST(PidFileGuard, TheWinnerOfAStartRaceGetsItsPidBack) {
+    const test_support::TempDir dir;
+    const pid_t winner = start_sleeper();
+    ASSERT_GT(winner, 0);
+    ASSERT_TRUE(lifecycle::runs_this_executable(winner));
+    dir.write("aardvark.pid", std::to_string(winner));
+    {
+        PidFileGuard guard(dir.file("aardvark.pid"), 4242);
+        ASSERT_EQ(guard.write(), std::nullopt);
+    }
+    EXPECT_EQ(dir.read("aardvark.pid"), std::to_string(winner));
+    stop(winner);
+}
+
+TEST(PidFileGuard, ADeadOrForeignPreviousPidIsNotRestored) {
+    const test_support::TempDir dir;
+    const pid_t dead = start_sleeper();
+    ASSERT_GT(dead, 0);
+    stop(dead);
+    EXPECT_FALSE(lifecycle::runs_this_executable(dead));
+    dir.write("aardvark.pid", std::to_string(dead));
+    {
+        PidFileGuard guard(dir.file("aardvark.pid"), 4242);
+        ASSERT_EQ(guard.write(), std::nullopt);
+    }
+    EXPECT_FALSE(dir.exists("aardvark.pid"));
+}
+
+TEST(PidFileGuard, StdExitWhileArmedRemovesTheFile) {
+    const test_support::TempDir dir;
+    const std::string path = dir.file("aardvark.pid");
+    const pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        PidFileGuard guard(path, ::getpid());
+        if (guard.write()) {
+            ::_exit(3);
+        }
+        std::exit(1); // no unwinding: only the exit hook can clean up
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    EXPECT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 1);
+    EXPECT_FALSE(dir.exists("aardvark.pid"));
 }
 
 } // namespace

@@ -227,11 +227,61 @@ TEST(CheckResponse, TruncatedAnswerNeedsOnlyHeaderAndQuestion) {
     EXPECT_EQ(check_response(query.span(), cut.span()), ResponseCheck::Accept);
 }
 
-TEST(CheckResponse, EmptyQuestionSectionIsASubset) {
+TEST(CheckResponse, EmptyQuestionSectionIsRejected) {
+    // Nothing ties it to the question asked: relaying it would answer the client's question
+    // with anything (issue 8); the next upstream is tried instead.
     const Packet query = query_for("example.com");
     Packet formerr;
     formerr.header(0x1234, 0x8001, 0, 0, 0, 0);
-    EXPECT_EQ(check_response(query.span(), formerr.span()), ResponseCheck::Accept);
+    EXPECT_EQ(check_response(query.span(), formerr.span()), ResponseCheck::Reject);
+    Packet answer;
+    answer.header(0x1234, kResponseFlags, 0, 1, 0, 0);
+    add_record(answer, "example.com", kTypeA, 60, {1, 2, 3, 4});
+    EXPECT_EQ(check_response(query.span(), answer.span()), ResponseCheck::Reject);
+}
+
+TEST(EdnsOptions, ClientSubnetIsFound) {
+    Packet packet;
+    packet.header(1, 0x0100, 1, 0, 0, 1).question("a", kTypeA);
+    packet.opt(1232, 0, {0, 10, 0, 0, 0, 8, 0, 7, 0, 1, 24, 0, 10, 1, 2});
+    MessageScan scan;
+    ASSERT_TRUE(scan_message(packet.span(), scan));
+    EXPECT_TRUE(dns::has_edns_option(packet.span(), scan, dns::kEdnsOptionClientSubnet));
+    EXPECT_TRUE(dns::has_edns_option(packet.span(), scan, dns::kEdnsOptionCookie));
+    EXPECT_FALSE(dns::has_edns_option(packet.span(), scan, 3));
+}
+
+TEST(EdnsOptions, UdpSizeIsCappedOnlyDownwards) {
+    Packet packet;
+    packet.header(1, 0x0100, 1, 0, 0, 1).question("a", kTypeA).opt(65000, 0);
+    std::vector<std::uint8_t> bytes(packet.span().begin(), packet.span().end());
+    EXPECT_TRUE(dns::cap_edns_udp_size(bytes, 4096));
+    MessageScan scan;
+    ASSERT_TRUE(scan_message(bytes, scan));
+    EXPECT_EQ(scan.opt_udp_size, 4096);
+    EXPECT_FALSE(dns::cap_edns_udp_size(bytes, 8192));
+    EXPECT_FALSE(dns::cap_edns_udp_size(std::span(bytes).first(12), 512)); // no OPT parsed
+}
+
+TEST(TruncatedReply, KeepsHeaderAndQuestionAndSetsTc) {
+    const Packet query = query_for("example.com");
+    Packet big;
+    big.header(0x1234, kResponseFlags, 1, 300, 0, 0).question("example.com", kTypeA);
+    for (int i = 0; i < 300; ++i) {
+        add_compressed_a(big, 60);
+    }
+    const auto cut = big.span().first(4096);
+    std::vector<std::uint8_t> out(4096);
+    const std::size_t size = dns::truncated_reply(cut, out);
+    ASSERT_EQ(size, 12u + 13u + 4u);
+    out.resize(size);
+    MessageScan scan;
+    ASSERT_TRUE(scan_message(out, scan));
+    EXPECT_TRUE(scan.complete);
+    EXPECT_TRUE(scan.header.is_truncated());
+    EXPECT_EQ(scan.header.ancount, 0);
+    EXPECT_EQ(check_response(query.span(), out), ResponseCheck::Accept);
+    EXPECT_EQ(dns::truncated_reply(big.span().first(20), out), 0u); // question cut
 }
 
 TEST(AgeTtls, LowersAndStopsAtZero) {

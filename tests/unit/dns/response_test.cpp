@@ -255,15 +255,16 @@ TEST(ResponseBuilder, EdnsPayloadBelow512IsRaised) {
 TEST(ResponseBuilder, EdnsVersionFlagsAndOptionsAreCopied) {
     Packet packet;
     packet.header(3, 0x0100, 1, 0, 0, 1).question("a", kTypeA);
-    // Request extended-rcode 7 is not echoed (ours follows the response rcode); version 1,
-    // flags DO plus an unknown bit; two options (NSID empty, then a padding option).
+    // Request extended-rcode 7 is not echoed (ours follows the response rcode), nor is version
+    // 1 (ours is 0, RFC 6891 §6.1.3); flags DO plus an unknown bit; two options (NSID empty, then a
+    // padding option).
     packet.opt(4096, 0x07018001, {0, 3, 0, 0, 0, 12, 0, 2, 0, 0});
     Exchange exchange(packet);
     const auto message = build_with(exchange, 4096, {v4(1, 2, 3, 4)});
     const Decoded decoded = decode(message);
     ASSERT_EQ(decoded.additional.size(), 1u);
     EXPECT_EQ(decoded.additional[0].klass, 4096);
-    EXPECT_EQ(decoded.additional[0].ttl, 0x00018001u);
+    EXPECT_EQ(decoded.additional[0].ttl, 0x00008001u);
     EXPECT_EQ(decoded.additional[0].rdata, (Bytes{0, 3, 0, 0, 0, 12, 0, 2, 0, 0}));
 }
 
@@ -365,14 +366,22 @@ TEST(ResponseBuilder, BufferTooSmallForTheQuestionGivesZero) {
     EXPECT_EQ(builder.finish(), 0u);
 }
 
-TEST(ResponseBuilder, OnlyTheFirstQuestionIsEchoed) {
+TEST(ResponseBuilder, TwoQuestionsAreNeverAnswered) {
     Packet packet;
     packet.header(1, 0x0100, 2, 0, 0, 0).question("first", kTypeA).question("second", kTypeA);
     Exchange exchange(packet);
-    const auto message = build_with(exchange, 512, {v4(1, 2, 3, 4)});
+    EXPECT_EQ(exchange.status, ParseStatus::FormErr); // RFC 9619; the handler replies FORMERR
+}
+
+TEST(ResponseBuilder, BadversCarriesItsUpperBitsAndVersionZeroInTheOpt) {
+    Packet packet;
+    packet.header(3, 0x0100, 1, 0, 0, 1).question("a", kTypeA).opt(1232, 0x00018000);
+    Exchange exchange(packet);
+    const auto message = build_with(exchange, 1232, {}, Rcode::BadVers);
     const Decoded decoded = decode(message);
-    EXPECT_EQ(decoded.qname, "first.");
-    EXPECT_EQ(decoded.answers.size(), 1u);
+    EXPECT_EQ(decoded.header.rcode(), Rcode::NoError); // 16 & 0xf
+    ASSERT_EQ(decoded.additional.size(), 1u);
+    EXPECT_EQ(decoded.additional[0].ttl, 0x01008000u); // extended rcode 1, version 0, DO
 }
 
 TEST(ResponseBuilder, StrayRequestSectionsAreNotEchoed) {

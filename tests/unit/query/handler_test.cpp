@@ -572,6 +572,35 @@ TEST_F(HandlerTest, MalformedQuestionGetsFormerr) {
     EXPECT_EQ(last_.header.rcode(), Rcode::FormErr);
 }
 
+TEST_F(HandlerTest, TwoQuestionsGetFormerr) {
+    auto request = make_query("aone.", RecordType::A);
+    const auto question = std::vector<std::uint8_t>(request.begin() + 12, request.end());
+    request.insert(request.end(), question.begin(), question.end());
+    request[5] = 2; // QDCOUNT 2, the same question twice
+    ASSERT_EQ(run(request, from_aone()).action, Verdict::Action::Reply);
+    EXPECT_EQ(last_.header.rcode(), Rcode::FormErr);
+    EXPECT_THAT(last_.answers, IsEmpty());
+}
+
+TEST_F(HandlerTest, EdnsVersionAboveZeroGetsBadversLocallyAndForForwardedNames) {
+    for (const char* name : {"aone.", "example.com."}) {
+        Request request;
+        request.edns_payload = 1232;
+        auto bytes = make_query(name, RecordType::A, request);
+        bytes[bytes.size() - 5] = 1; // OPT TTL: extended rcode 0, version 1
+        const auto verdict = run(bytes, from_aone());
+        ASSERT_EQ(verdict.action, Verdict::Action::Reply) << name;
+        EXPECT_EQ(last_.header.rcode(), Rcode::NoError) << "low 4 bits of 16";
+        EXPECT_THAT(last_.answers, IsEmpty());
+        ASSERT_EQ(last_.arcount, 1);
+        // The OPT is last: owner, TYPE, CLASS, then TTL = extended rcode 1, version 0, flags 0.
+        const auto reply = std::span(out_).first(verdict.reply_size);
+        const auto opt_ttl = reply.subspan(reply.size() - 6, 4);
+        EXPECT_EQ(opt_ttl[0], 1) << name;
+        EXPECT_EQ(opt_ttl[1], 0) << name;
+    }
+}
+
 TEST_F(HandlerTest, ResponsesAndRuntsAreDropped) {
     Request response;
     response.flags = Header::kQr | Header::kRd;

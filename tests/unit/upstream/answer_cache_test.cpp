@@ -321,5 +321,31 @@ TEST_F(AnswerCacheTest, ClientCookieIsNotServedToOthers) {
     EXPECT_EQ(scan.min_ttl, 59u);
 }
 
+TEST(CacheableTtl, NegativeAnswerExpiresWithItsCnameChain) {
+    // a -> CNAME (TTL 20) -> NXDOMAIN with an SOA of TTL 900 and MINIMUM 300: 20 s, not 300.
+    Message answer;
+    answer.header(1, kAnswerFlags | test::kRcodeNxDomain, 1, 1, 1, 0).question("a", kTypeA);
+    answer.u16(0xc00c).u16(5).u16(1).u32(20).u16(2).u16(0xc00c);
+    answer.soa_record(900, 300);
+    EXPECT_EQ(ttl_of(answer.bytes()), 20u);
+}
+
+TEST(DescribeQuery, ClientSubnetQueriesAreNotCached) {
+    Message ecs;
+    ecs.header(1, kFlagRd, 1, 0, 0, 1).question("a.example", kTypeA);
+    ecs.opt(1232, 0, {0, 8, 0, 7, 0, 1, 24, 0, 10, 1, 2});
+    EXPECT_FALSE(describe_query(kServers, ecs.bytes()));
+}
+
+TEST_F(AnswerCacheTest, ClientSubnetAnswersAreNotStored) {
+    const auto query = make_edns_query("a.example", 0x4242, false, false);
+    Message answer;
+    answer.header(0x4242, kAnswerFlags, 1, 1, 0, 1).question("a.example", kTypeA);
+    answer.a_record(60, {192, 0, 2, 1});
+    answer.opt(1232, 0, {0, 8, 0, 7, 0, 1, 24, 24, 10, 1, 2});
+    EXPECT_FALSE(cache_.insert(key_of(query), answer.bytes(), kStart));
+    EXPECT_EQ(cache_.size(), 0u);
+}
+
 } // namespace
 } // namespace upstream

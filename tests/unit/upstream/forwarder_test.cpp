@@ -101,7 +101,9 @@ enum class Mode {
     Refuse,       // RCODE REFUSED
     Truncate,     // TC, no records
     AnswerSecond, // ignores the first datagram (exercises the 333 ms re-send)
-    SpoofFirst    // a wrong-ID and a wrong-question answer before the real one
+    SpoofFirst,   // a wrong-ID and a wrong-question answer before the real one
+    Oversized,    // 8 KiB over UDP whatever the EDNS size asked: more than we receive whole
+    NoQuestion    // QDCOUNT 0: nothing ties the answer to the question
 };
 
 class FakeUdp {
@@ -144,6 +146,24 @@ private:
                 return {};
             }
             return {answer_for(query, kFlagRa, true, ttl_, octet)};
+        case Mode::Oversized: {
+            Bytes big = answer_for(query, kFlagRa, true, ttl_, octet);
+            const Bytes one(big.end() - 16, big.end());
+            constexpr unsigned kRecords = 520; // 520 * 16 bytes > 8 KiB
+            for (unsigned i = 1; i < kRecords; ++i) {
+                big.insert(big.end(), one.begin(), one.end());
+            }
+            big[6] = static_cast<std::uint8_t>(kRecords >> 8);
+            big[7] = static_cast<std::uint8_t>(kRecords & 0xff);
+            return {big};
+        }
+        case Mode::NoQuestion: {
+            Bytes bare = answer_for(query, kFlagRa, false, 0, 0);
+            bare.resize(12);
+            bare[4] = 0;
+            bare[5] = 0;
+            return {bare};
+        }
         case Mode::SpoofFirst: {
             Bytes wrong_id = answer_for(query, kFlagRa, true, ttl_, 66);
             wrong_id[1] = static_cast<std::uint8_t>(wrong_id[1] ^ 0x5a);
@@ -388,6 +408,47 @@ TEST_F(ForwarderTest, TruncatedIsRelayedWithTc) {
     EXPECT_EQ(good.datagrams(), 0u);
     forward(forwarder, make_query("big.example"), {truncate.server(), good.server()});
     EXPECT_EQ(truncate.datagrams(), 2u); // TC answers are never cached
+}
+
+TEST_F(ForwarderTest, OversizedUdpAnswerIsRelayedAsTcNotAFailure) {
+    FakeUdp big(io_, "127.0.0.21", Mode::Oversized);
+    FakeUdp good(io_, "127.0.0.11", Mode::Answer);
+    Forwarder forwarder(io_.get_executor(), options());
+
+    const auto response =
+        forward(forwarder, make_query("big.example"), {big.server(), good.server()});
+    ASSERT_TRUE(response);
+    EXPECT_GT(big.last_sent.size(), 8192u);
+    EXPECT_EQ(read_u16(*response, 2) & kFlagTc, kFlagTc);
+    EXPECT_EQ(read_u16(*response, 4), 1u); // the question
+    EXPECT_EQ(read_u16(*response, 6), 0u); // no partial answer section
+    EXPECT_EQ(good.datagrams(), 0u);
+    EXPECT_EQ(forwarder.stats().upstream_failures, 0u);
+    EXPECT_EQ(forwarder.stats().answered, 1u);
+}
+
+TEST_F(ForwarderTest, ClientEdnsSizeIsCappedToWhatWeReceiveWhole) {
+    FakeUdp good(io_, "127.0.0.11", Mode::Answer);
+    Forwarder forwarder(io_.get_executor(), options());
+    test::Message query;
+    query.header(0x4242, kFlagRd, 1, 0, 0, 1).question("a.example", test::kTypeA).opt(65000, 0);
+    ASSERT_TRUE(forward(forwarder, query.bytes(), {good.server()}));
+    ASSERT_EQ(good.datagrams(), 1u);
+    const Bytes& sent = good.received.front();
+    EXPECT_EQ(read_u16(sent, sent.size() - 8), 4096u); // OPT: root, TYPE, CLASS, TTL, RDLENGTH
+}
+
+TEST_F(ForwarderTest, AnswerWithoutQuestionIsRejected) {
+    FakeUdp bare(io_, "127.0.0.22", Mode::NoQuestion);
+    FakeUdp good(io_, "127.0.0.11", Mode::Answer);
+    Forwarder forwarder(io_.get_executor(), options());
+
+    const auto response =
+        forward(forwarder, make_query("a.example"), {bare.server(), good.server()});
+    ASSERT_TRUE(response);
+    EXPECT_EQ(read_u16(*response, 4), 1u);
+    EXPECT_EQ(good.datagrams(), 1u);
+    EXPECT_EQ(forwarder.stats().upstream_failures, 1u);
 }
 
 TEST_F(ForwarderTest, ResendsAfter333Milliseconds) {
