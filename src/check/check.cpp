@@ -282,27 +282,33 @@ const config::ContainerEntry* entry_at_line(const config::NetworkFile& file, int
     return nullptr;
 }
 
-/// Repairs one file under the lock. Returns the findings whose lines were removed, or nullopt
-/// on error. The file is parsed from the very bytes that get rewritten, so line numbers cannot
-/// drift; rules 1 and 2 are re-derived from those bytes, a shadowed line goes only when the plan
-/// (made before the lock, from the probes) removes exactly that line.
-std::optional<std::vector<records::Finding>> repair_file(const config::NetworkFile& loaded,
-                                                         std::span<const PlannedLine> plan) {
+struct FileRepair {
+    std::vector<records::Finding> removed;
+    std::vector<records::Finding> kept; // stale lines left in the file as written
+};
+
+/// Repairs one file under the lock. Returns the findings whose lines were removed and those
+/// kept, both judged from the bytes written, or nullopt on error. The file is parsed from the very
+/// bytes that get rewritten, so line numbers cannot drift; rules 1 and 2 are re-derived from those
+/// bytes, a shadowed line goes only when the plan (made before the lock, from the probes) removes
+/// exactly that line.
+std::optional<FileRepair> repair_file(const config::NetworkFile& loaded,
+                                      std::span<const PlannedLine> plan) {
     // netavark's teardown rewrites files without the lock; retry if the file moved under us.
     constexpr int kAttempts = 5;
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
         const auto text = read_file(loaded.path);
         if (!text) {
-            return std::vector<records::Finding>{}; // removed by a teardown: nothing to repair
+            return FileRepair{}; // removed by a teardown: nothing to repair
         }
         const std::string file_name = std::filesystem::path(loaded.path).filename().string();
         auto parsed = config::parse_network_file(file_name, loaded.path, *text);
         if (!parsed.file) {
-            return std::vector<records::Finding>{};
+            return FileRepair{};
         }
         const auto store = records::RecordStore::build({*parsed.file});
         std::set<int> lines;
-        std::vector<records::Finding> removed;
+        FileRepair repair;
         for (const auto& finding : store->findings()) {
             bool remove = finding.removable;
             if (finding.status == records::EntryStatus::Shadowed) {
@@ -312,11 +318,13 @@ std::optional<std::vector<records::Finding>> repair_file(const config::NetworkFi
             }
             if (remove) {
                 lines.insert(finding.line);
-                removed.push_back(finding);
+                repair.removed.push_back(finding);
+            } else {
+                repair.kept.push_back(finding);
             }
         }
         if (lines.empty()) {
-            return removed;
+            return repair;
         }
         const std::string repaired = remove_lines(*text, lines);
         const auto again = read_file(loaded.path);
@@ -328,7 +336,7 @@ std::optional<std::vector<records::Finding>> repair_file(const config::NetworkFi
             std::fprintf(stderr, "ctrdns check: %s\n", error.c_str());
             return std::nullopt;
         }
-        return removed;
+        return repair;
     }
     std::fprintf(stderr, "ctrdns check: %s keeps changing; not repaired\n", loaded.path.c_str());
     return std::nullopt;
@@ -368,6 +376,7 @@ int fix(const Options& options, Evidence& evidence) {
         return dry_run(plan);
     }
     std::size_t removed = 0;
+    std::vector<records::Finding> kept;
     bool failed = false;
     {
         const NetavarkLock lock(options.config_dir);
@@ -382,40 +391,41 @@ int fix(const Options& options, Evidence& evidence) {
             return kError;
         }
         for (const auto& file : load.networks) {
-            const auto repaired = repair_file(file, plan);
+            auto repaired = repair_file(file, plan);
             if (!repaired) {
                 failed = true;
                 continue;
             }
-            for (const auto& finding : *repaired) {
+            for (const auto& finding : repaired->removed) {
                 ++removed;
                 std::printf("removed %s: %s\n", describe(finding).c_str(),
                             why_of(plan, finding).c_str());
             }
+            kept.insert(kept.end(), repaired->kept.begin(), repaired->kept.end());
         }
     }
-    // What is left, read back from the files: the exit status says whether anything stale is.
-    const auto after = config::load_directory(options.config_dir);
-    std::size_t kept = 0;
-    if (after.directory_ok) {
-        const auto store = records::RecordStore::build(after.networks);
-        for (const auto& finding : store->findings()) {
-            ++kept;
-            std::printf("kept %s: %s\n", describe(finding).c_str(), why_of(plan, finding).c_str());
-        }
+    // What is left is judged under the lock, from the bytes written: a line netavark appends
+    // after the lock is released is the next run's business.
+    for (const auto& finding : kept) {
+        const auto* planned = planned_line(plan, finding);
+        const std::string why = planned != nullptr && planned->decision.remove
+                                    ? "the line changed while it was probed; run --fix again"
+                                    : why_of(plan, finding);
+        std::printf("kept %s: %s\n", describe(finding).c_str(), why.c_str());
     }
+    const std::size_t kept_count = kept.size();
     std::printf("removed %zu stale line%s", removed, plural(removed));
-    if (kept > 0) {
-        std::printf("; kept %zu stale line%s (see above)", kept, plural(kept));
+    if (kept_count > 0) {
+        std::printf("; kept %zu stale line%s (see above)", kept_count, plural(kept_count));
     }
     std::printf("\n");
     if (removed > 0) {
         signal_server(options.config_dir);
     }
-    if (failed || !after.directory_ok) {
+    if (failed) {
         return kError;
     }
-    return kept == 0 ? kClean : kStaleFound;
+    return kept_count == 0 ? kClean : kStaleFound;
 }
 
 } // namespace

@@ -75,8 +75,14 @@ LineDecision decide_shadowed(const records::Finding& finding, const config::Cont
         }
     }
     if (!addresses.empty() && probes.size() == addresses.size() && unknown.empty()) {
+        std::vector<std::string> details;
+        for (const auto& probe : probes) {
+            if (!contains(details, probe.detail)) {
+                details.push_back(probe.detail);
+            }
+        }
         return {true, fmt::format("container gone: no ARP/NDP answer from {} ({})",
-                                  join_addresses(addresses), probes.front().detail)};
+                                  join_addresses(addresses), fmt::join(details, "; "))};
     }
     const RuntimeResult runtime = ask_runtime();
     switch (runtime.answer) {
