@@ -189,7 +189,8 @@ EOF2
 }
 
 @test "check --wait NAME: exits 0 once the running server answers NAME, 1 on timeout" {
-    in_stale_sandbox <<'EOF2'
+    local rc=0
+    in_stale_sandbox <<'EOF2' || rc=$?
 st_use o4 "$CTRDNS_BIN"
 na_network op4 cdns-op4 10.89.64.0/24=10.89.64.1
 st_setup op4-client client 1 op4 10.89.64.2 -
@@ -197,6 +198,7 @@ dir=$(st_dns_dir)
 # Already answered: at once.
 out=$(timeout 20 "$CTRDNS_BIN" check --config "$dir" --wait client --timeout 5) || fail "--wait client failed: $out"
 assert_match "$out" "^client A answered by 10\.89\.64\.1 port 53 after [0-9.]+ s: 10\.89\.64\.2$" "--wait output"
+printf '# ctrdns check --wait client --timeout 5\n%s\n\n' "$out" >"$SANDBOX_DIR/report-wait.txt"
 # Not there: exit 1 after the timeout, saying what the server said.
 rc=0
 start=$SECONDS
@@ -205,6 +207,7 @@ assert_eq "$rc" 1 "--wait exit status on timeout"
 ((SECONDS - start <= 5)) || fail "--wait --timeout 1 took $((SECONDS - start)) s"
 assert_contains "$out" "timed out after 1.0 s: nobody.dns.podman not answered" "--wait output"
 assert_contains "$out" "10.89.64.1 A: NXDOMAIN" "--wait output"
+printf '# ctrdns check --wait nobody.dns.podman --timeout 1   (exit 1)\n%s\n\n' "$out" >>"$SANDBOX_DIR/report-wait.txt"
 # A wrong port: nothing listens there; still a clean timeout.
 rc=0
 out=$(timeout 20 "$CTRDNS_BIN" check --config "$dir" --wait client --timeout 1 --port 5399) || rc=$?
@@ -221,4 +224,9 @@ assert_eq "$rc" 0 "--wait exit status once web exists"
 assert_match "$(cat "$SANDBOX_DIR/wait.out")" "^web A answered by 10\.89\.64\.1 port 53 after [0-9.]+ s: 10\.89\.64\.5$" "--wait output"
 stop_daemon "$(st_dns_dir)"
 EOF2
+    if [[ -s $SANDBOX_DIR/report-wait.txt ]]; then
+        cat "$SANDBOX_DIR/report-wait.txt" >>"$CHECK_REPORT"
+        sed 's/^/# /' "$SANDBOX_DIR/report-wait.txt" >&3
+    fi
+    return "$rc"
 }
