@@ -1,11 +1,15 @@
 // ctrdns executable: the command line (spec §1) and nothing else. The only file that includes
 // CLI11; all behaviour lives in daemon/ and below.
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -13,15 +17,15 @@
 #include "base/log.hpp"
 #include "build_info.hpp"
 #include "check/check.hpp"
+#include "check/default_dir.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/detach.hpp"
+#include "inspect/live_evidence.hpp"
+#include "inspect/wait_name.hpp"
 
 namespace {
 
 constexpr int kUsageExitCode = 2; // clap's, which netavark and scripts may rely on
-
-// Rootful Podman's directory: netavark runs with --config /run/containers/networks.
-constexpr const char* kDefaultCheckDir = "/run/containers/networks/aardvark-dns";
 
 std::string_view program_name(const char* argv0) {
     const std::string_view path = argv0 == nullptr ? "ctrdns" : argv0;
@@ -61,7 +65,8 @@ int main(int argc, char** argv) {
                  std::string(name)};
     app.set_version_flag("-V,--version", fmt::format("ctrdns {}", build_info::kVersion));
     app.require_subcommand(1);
-    app.add_option("-c,--config", options.config_dir, "path to configuration directory");
+    auto* global_config =
+        app.add_option("-c,--config", options.config_dir, "path to configuration directory");
     app.add_option("-p,--port", options.port, "port to listen on (default 5533)");
     app.add_option("-f,--filter-search-domain", options.search_domain,
                    "search domain answered locally (default .dns.podman)");
@@ -74,13 +79,31 @@ int main(int argc, char** argv) {
     app.add_flag("--no-cache", no_cache, "do not cache upstream answers (ctrdns extension)");
 
     check::Options check_options;
+    std::string wait_name;
+    double wait_timeout_seconds = 30;
+    std::uint16_t wait_port = 53;
     CLI::App* check_parser = app.add_subcommand(
         "check", "Show what would be served and which entries are stale; --fix removes them.");
     check_parser->add_option("-c,--config", check_options.config_dir,
-                             fmt::format("configuration directory (default {})", kDefaultCheckDir));
+                             "configuration directory (default: Podman's, as netavark finds it: "
+                             "/run/containers/networks/aardvark-dns for root, "
+                             "$XDG_RUNTIME_DIR/containers/networks/aardvark-dns otherwise)");
     check_parser->add_flag("--json", check_options.json, "print the report as JSON");
-    check_parser->add_flag("--fix", check_options.fix,
-                           "remove stale lines (under netavark's lock) and SIGHUP the server");
+    auto* fix_flag = check_parser->add_flag(
+        "--fix", check_options.fix,
+        "remove stale lines (under netavark's lock) and SIGHUP the server; a shadowed line only "
+        "once its container is shown gone (ARP/NDP, podman)");
+    check_parser->add_flag("--dry-run", check_options.dry_run,
+                           "show what --fix would remove or keep, and why; change nothing");
+    auto* wait_option = check_parser->add_option(
+        "--wait", wait_name, "exit 0 once the running server answers NAME, 1 on timeout");
+    wait_option->type_name("NAME");
+    check_parser->add_option("--timeout", wait_timeout_seconds, "seconds --wait waits (default 30)")
+        ->check(CLI::NonNegativeNumber);
+    check_parser->add_option("--port", wait_port,
+                             "port the server listens on, for --wait (default 53, as netavark "
+                             "passes it)");
+    wait_option->excludes(fix_flag);
 
     const std::vector<Command> commands{
         {app.add_subcommand(
@@ -93,11 +116,31 @@ int main(int argc, char** argv) {
         {check_parser,
          [&] {
              // `ctrdns -c DIR check` and `ctrdns check --config DIR` both work; the latter wins.
-             if (check_options.config_dir.empty()) {
-                 check_options.config_dir =
-                     options.config_dir.empty() ? kDefaultCheckDir : options.config_dir;
+             // Without either, Podman's directory, not `run`'s /dev/stdin default.
+             if (check_options.config_dir.empty() && global_config->count() > 0) {
+                 check_options.config_dir = options.config_dir;
              }
-             return check::run(check_options);
+             const uid_t euid = ::geteuid();
+             const char* runtime_dir = std::getenv("XDG_RUNTIME_DIR");
+             const auto choice =
+                 check_options.config_dir.empty()
+                     ? check::default_config_dir(euid, runtime_dir)
+                     : check::explicit_config_dir(check_options.config_dir, euid, runtime_dir);
+             check_options.config_dir = choice.path;
+             check_options.config_origin = choice.origin;
+             if (!wait_name.empty()) {
+                 inspect::WaitOptions wait;
+                 wait.config_dir = choice.path;
+                 wait.name = wait_name;
+                 wait.port = wait_port;
+                 wait.timeout = std::chrono::milliseconds(
+                     static_cast<std::int64_t>(wait_timeout_seconds * 1000.0));
+                 return inspect::wait_for_name(wait);
+             }
+             inspect::LiveEvidenceOptions evidence_options;
+             evidence_options.mode = choice.mode;
+             inspect::LiveEvidence evidence(evidence_options);
+             return check::run(check_options, evidence);
          }},
     };
 

@@ -10,12 +10,14 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <sstream>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "check/file_repair.hpp"
+#include "check/repair_plan.hpp"
 #include "config/config_dir.hpp"
 #include "config/network_file.hpp"
 #include "records/record_store.hpp"
@@ -133,7 +135,12 @@ std::string join_addresses(const std::vector<base::IpAddress>& addresses) {
     return out.empty() ? "(nothing)" : out;
 }
 
-void print_text(const config::LoadResult& load, const records::RecordStore& store) {
+void print_text(const Options& options, const config::LoadResult& load,
+                const records::RecordStore& store) {
+    if (!options.config_origin.empty()) {
+        std::printf("config directory %s (%s)\n", options.config_dir.c_str(),
+                    options.config_origin.c_str());
+    }
     std::size_t stale = 0;
     for (const auto& problem : load.problems) {
         std::printf("problem: %s\n", problem.to_string().c_str());
@@ -147,10 +154,15 @@ void print_text(const config::LoadResult& load, const records::RecordStore& stor
         }
         for (const auto* finding : findings_of(store, file)) {
             ++stale;
+            const char* removability = "";
+            if (finding->removable) {
+                removability = finding->status == records::EntryStatus::Shadowed
+                                   ? " [--fix removes it once its container is shown gone]"
+                                   : " [removable with --fix]";
+            }
             std::printf("  STALE line %d: container %s %s: %s%s\n", finding->line,
                         short_id(finding->container_id).c_str(), status_name(finding->status),
-                        finding->reason.c_str(),
-                        finding->removable ? " [removable with --fix]" : "");
+                        finding->reason.c_str(), removability);
         }
     }
     std::printf("%zu stale or shadowed %s in %zu network%s\n", stale,
@@ -162,6 +174,7 @@ void print_json(const Options& options, const config::LoadResult& load,
                 const records::RecordStore& store) {
     std::string out = "{\n";
     out += fmt::format("  \"config_dir\": {},\n", json_string(options.config_dir));
+    out += fmt::format("  \"config_dir_origin\": {},\n", json_string(options.config_origin));
     out += "  \"problems\": [";
     for (std::size_t i = 0; i < load.problems.size(); ++i) {
         out += (i == 0 ? "" : ", ") + json_string(load.problems[i].to_string());
@@ -226,15 +239,67 @@ void signal_server(const std::string& config_dir) {
     }
 }
 
-/// Repairs one file under the lock. Returns the number of lines removed, or nullopt on error.
-/// The file is parsed from the very bytes that get rewritten, so line numbers cannot drift;
-/// file_repair.hpp re-runs the repair when a teardown rewrote the file behind it.
-std::optional<std::size_t> repair_file(const config::NetworkFile& loaded) {
+/// A directory check picked by itself is named as such, so a user on a system where Podman
+/// keeps it elsewhere knows to pass --config.
+void report_directory_error(const Options& options, const std::string& error) {
+    if (options.config_origin.empty() || options.config_origin == "--config") {
+        std::fprintf(stderr, "ctrdns check: %s\n", error.c_str());
+    } else {
+        std::fprintf(stderr, "ctrdns check: %s (%s; pass --config DIR for another)\n",
+                     error.c_str(), options.config_origin.c_str());
+    }
+}
+
+const PlannedLine* planned_line(std::span<const PlannedLine> plan,
+                                const records::Finding& finding) {
+    for (const auto& line : plan) {
+        if (line.finding.path == finding.path &&
+            line.finding.container_id == finding.container_id &&
+            line.finding.status == finding.status) {
+            return &line;
+        }
+    }
+    return nullptr;
+}
+
+/// Why a line was removed or kept: the plan's reason when it covered the line, else the rule's.
+std::string why_of(std::span<const PlannedLine> plan, const records::Finding& finding) {
+    const auto* line = planned_line(plan, finding);
+    return line != nullptr ? line->decision.why : finding.reason;
+}
+
+std::string describe(const records::Finding& finding) {
+    return fmt::format("{} line {}: container {} {}", finding.path, finding.line,
+                       short_id(finding.container_id), status_name(finding.status));
+}
+
+const config::ContainerEntry* entry_at_line(const config::NetworkFile& file, int line) {
+    for (const auto& entry : file.entries) {
+        if (entry.line == line) {
+            return &entry;
+        }
+    }
+    return nullptr;
+}
+
+struct FileRepair {
+    std::vector<records::Finding> removed;
+    std::vector<records::Finding> kept; // stale lines left in the file as written
+};
+
+/// Repairs one file under the lock. Returns the findings whose lines were removed and those
+/// kept, both judged from the bytes written, or nullopt on error. The file is parsed from the very
+/// bytes that get rewritten, so line numbers cannot drift; rules 1 and 2 are re-derived from those
+/// bytes, a shadowed line goes only when the plan (made before the lock, from the probes) removes
+/// exactly that line. file_repair.hpp re-runs the repair when a teardown rewrote the file behind
+/// it.
+std::optional<FileRepair> repair_file(const config::NetworkFile& loaded,
+                                      std::span<const PlannedLine> plan) {
     const std::string file_name = std::filesystem::path(loaded.path).filename().string();
-    std::vector<std::string> removed; // the report of the repair that was last applied
+    FileRepair repair; // the report of the repair that was last applied
     const RewriteOutcome outcome =
         rewrite_file_safely(loaded.path, [&](std::string_view text) -> std::optional<std::string> {
-            removed.clear();
+            repair = FileRepair{};
             auto parsed = config::parse_network_file(file_name, loaded.path, text);
             if (!parsed.file) {
                 return std::nullopt;
@@ -242,11 +307,17 @@ std::optional<std::size_t> repair_file(const config::NetworkFile& loaded) {
             const auto store = records::RecordStore::build({*parsed.file});
             std::set<int> lines;
             for (const auto& finding : store->findings()) {
-                if (finding.removable) {
+                bool remove = finding.removable;
+                if (finding.status == records::EntryStatus::Shadowed) {
+                    const auto* entry = entry_at_line(*parsed.file, finding.line);
+                    remove = remove && entry != nullptr &&
+                             plan_removes(plan, finding, addresses_of(*entry));
+                }
+                if (remove) {
                     lines.insert(finding.line);
-                    removed.push_back(fmt::format("removed {} line {}: container {} ({})",
-                                                  loaded.path, finding.line,
-                                                  short_id(finding.container_id), finding.reason));
+                    repair.removed.push_back(finding);
+                } else {
+                    repair.kept.push_back(finding);
                 }
             }
             if (lines.empty()) {
@@ -258,59 +329,116 @@ std::optional<std::size_t> repair_file(const config::NetworkFile& loaded) {
         std::fprintf(stderr, "ctrdns check: %s\n", outcome.error.c_str());
         return std::nullopt;
     }
-    if (outcome.status == RewriteOutcome::Status::Unchanged) {
-        return std::size_t{0};
-    }
-    for (const auto& line : removed) {
-        std::printf("%s\n", line.c_str());
-    }
-    return removed.size();
+    return repair;
 }
 
-int fix(const Options& options) {
-    const NetavarkLock lock(options.config_dir);
-    if (!lock.held()) {
-        std::fprintf(stderr, "ctrdns check: cannot take netavark's lock: %s\n",
-                     lock.error().c_str());
+const char* plural(std::size_t count) {
+    return count == 1 ? "" : "s";
+}
+
+int dry_run(const std::vector<PlannedLine>& plan) {
+    std::size_t removing = 0;
+    for (const auto& line : plan) {
+        removing += line.decision.remove ? 1 : 0;
+        std::printf("%s %s: %s\n", line.decision.remove ? "would remove" : "would keep",
+                    describe(line.finding).c_str(), line.decision.why.c_str());
+    }
+    const std::size_t keeping = plan.size() - removing;
+    std::printf("dry run: would remove %zu stale line%s, keep %zu; nothing changed\n", removing,
+                plural(removing), keeping);
+    return keeping == 0 ? kClean : kStaleFound;
+}
+
+int fix(const Options& options, Evidence& evidence) {
+    if (!options.config_origin.empty()) {
+        std::printf("config directory %s (%s)\n", options.config_dir.c_str(),
+                    options.config_origin.c_str());
+    }
+    const auto before = config::load_directory(options.config_dir);
+    if (!before.directory_ok) {
+        report_directory_error(options, before.directory_error);
         return kError;
     }
-    const auto load = config::load_directory(options.config_dir);
-    if (!load.directory_ok) {
-        std::fprintf(stderr, "ctrdns check: %s\n", load.directory_error.c_str());
-        return kError;
+    // The evidence (seconds of probing) is gathered before taking netavark's lock, so no
+    // `netavark setup` waits on it.
+    const auto plan = plan_repairs(before.networks, evidence);
+    if (options.dry_run) {
+        return dry_run(plan);
     }
     std::size_t removed = 0;
+    std::vector<records::Finding> kept;
     bool failed = false;
-    for (const auto& file : load.networks) {
-        if (const auto count = repair_file(file)) {
-            removed += *count;
-        } else {
-            failed = true;
+    {
+        const NetavarkLock lock(options.config_dir);
+        if (!lock.held()) {
+            std::fprintf(stderr, "ctrdns check: cannot take netavark's lock: %s\n",
+                         lock.error().c_str());
+            return kError;
+        }
+        const auto load = config::load_directory(options.config_dir);
+        if (!load.directory_ok) {
+            std::fprintf(stderr, "ctrdns check: %s\n", load.directory_error.c_str());
+            return kError;
+        }
+        for (const auto& file : load.networks) {
+            auto repaired = repair_file(file, plan);
+            if (!repaired) {
+                failed = true;
+                continue;
+            }
+            for (const auto& finding : repaired->removed) {
+                ++removed;
+                std::printf("removed %s: %s\n", describe(finding).c_str(),
+                            why_of(plan, finding).c_str());
+            }
+            kept.insert(kept.end(), repaired->kept.begin(), repaired->kept.end());
         }
     }
-    std::printf("removed %zu stale line%s\n", removed, removed == 1 ? "" : "s");
+    // What is left is judged under the lock, from the bytes written: a line netavark appends
+    // after the lock is released is the next run's business.
+    for (const auto& finding : kept) {
+        const auto* planned = planned_line(plan, finding);
+        const std::string why = planned != nullptr && planned->decision.remove
+                                    ? "the line changed while it was probed; run --fix again"
+                                    : why_of(plan, finding);
+        std::printf("kept %s: %s\n", describe(finding).c_str(), why.c_str());
+    }
+    const std::size_t kept_count = kept.size();
+    std::printf("removed %zu stale line%s", removed, plural(removed));
+    if (kept_count > 0) {
+        std::printf("; kept %zu stale line%s (see above)", kept_count, plural(kept_count));
+    }
+    std::printf("\n");
     if (removed > 0) {
         signal_server(options.config_dir);
     }
-    return failed ? kError : kClean;
+    if (failed) {
+        return kError;
+    }
+    return kept_count == 0 ? kClean : kStaleFound;
 }
 
 } // namespace
 
 int run(const Options& options) {
-    if (options.fix) {
-        return fix(options);
+    NoEvidence none;
+    return run(options, none);
+}
+
+int run(const Options& options, Evidence& evidence) {
+    if (options.fix || options.dry_run) {
+        return fix(options, evidence);
     }
     const auto load = config::load_directory(options.config_dir);
     if (!load.directory_ok) {
-        std::fprintf(stderr, "ctrdns check: %s\n", load.directory_error.c_str());
+        report_directory_error(options, load.directory_error);
         return kError;
     }
     const auto store = records::RecordStore::build(load.networks);
     if (options.json) {
         print_json(options, load, *store);
     } else {
-        print_text(load, *store);
+        print_text(options, load, *store);
     }
     return store->findings().empty() ? kClean : kStaleFound;
 }

@@ -122,6 +122,10 @@ public:
             answer_address(qtype)) {
             return;
         }
+        if (qtype != dns::RecordType::A && qtype != dns::RecordType::Aaaa &&
+            qtype != dns::RecordType::Ptr && answer_no_data()) {
+            return;
+        }
         not_answered_locally();
     }
 
@@ -201,6 +205,25 @@ private:
             builder.add_address(address);
         }
         finish_reply(builder.finish());
+        return true;
+    }
+
+    // Any other type (MX, TXT, SRV, ANY...) of a name a container holds: NOERROR with no
+    // records, as A/AAAA get for a missing family. NXDOMAIN would tell the client the name does
+    // not exist at all and poison its cache for A too (aardvark#679); Docker answers NODATA.
+    bool answer_no_data() {
+        NameText lowered_buffer;
+        const auto lowered = verdict_.query.question.name.format_text(lowered_buffer, true);
+        const auto key = lookup_key(lowered, settings_.search_domain);
+        auto networks = store_.networks_of(client_.source);
+        if (networks.empty()) {
+            networks = std::span<const records::NetworkId>(&client_.listener_network, 1);
+        }
+        thread_local std::vector<base::IpAddress> addresses;
+        if (!store_.lookup_name(networks, key, addresses)) {
+            return false;
+        }
+        reply(dns::Rcode::NoError);
         return true;
     }
 

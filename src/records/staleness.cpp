@@ -134,12 +134,14 @@ void mark_shadowed_names(const config::NetworkFile& file, std::vector<EntryClass
         if (shadowing == nullptr) {
             continue;
         }
-        std::size_t distinct_names = 0;
-        for (std::size_t n = 0; n < entry.names.size(); ++n) {
-            const auto begin = entry.names.begin();
-            if (std::find(begin, begin + static_cast<std::ptrdiff_t>(n), entry.names[n]) ==
-                begin + static_cast<std::ptrdiff_t>(n)) {
-                ++distinct_names;
+        // Names the line would still answer for once shadowed. Podman's automatic short-ID
+        // alias does not count: it is the entry's own ID, not a name anyone gave it, and on a
+        // real file every line has one, so counting it would keep every dead line forever.
+        bool has_own_name = false;
+        for (const auto& name : entry.names) {
+            if (!contains(shadowed, name) && !is_short_id_alias(entry.id, name)) {
+                has_own_name = true;
+                break;
             }
         }
         classes[i].status = EntryStatus::Shadowed;
@@ -148,7 +150,7 @@ void mark_shadowed_names(const config::NetworkFile& file, std::vector<EntryClass
         finding.reason = fmt::format("name {} taken over by {} (line {}); no longer answers for {}",
                                      entry.names.front(), short_id(shadowing->id), shadowing->line,
                                      fmt::join(shadowed, ","));
-        finding.removable = shadowed.size() == distinct_names;
+        finding.removable = !has_own_name;
         finding.shadowed_names = shadowed;
         classes[i].shadowed_names = std::move(shadowed);
         findings[i] = std::move(finding);
@@ -156,6 +158,10 @@ void mark_shadowed_names(const config::NetworkFile& file, std::vector<EntryClass
 }
 
 } // namespace
+
+bool is_short_id_alias(std::string_view id, std::string_view name) noexcept {
+    return id.size() >= kShortIdLength && name == id.substr(0, kShortIdLength);
+}
 
 FileClassification classify_entries(const config::NetworkFile& file) {
     FileClassification result;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/network_file.hpp"
@@ -27,6 +28,11 @@ struct FileClassification {
     std::vector<Finding> findings;   // one per non-Current line, in line order
 };
 
+/// True when `name` is Podman's automatic alias for the container `id`: its first 12 characters
+/// (libpod appends `ID[:12]` to every network's aliases, for Docker compatibility). IDs shorter
+/// than that have no such alias.
+bool is_short_id_alias(std::string_view id, std::string_view name) noexcept;
+
 /// Applies, within `file` only (the same ID in another file is the same container on another
 /// network, which is legitimate), in this order:
 ///  1. the same ID on several lines: only the last serves (DuplicateId);
@@ -34,7 +40,9 @@ struct FileClassification {
 ///     whole (IpReused), because IPAM gives a live address a single owner;
 ///  3. the same first name (container name) as a newer line with another ID: the older line
 ///     stops answering for the names the newer one(s) also claim (Shadowed), and keeps its
-///     other names and its PTR, since a renamed live container may still own it.
+///     other names and its PTR, since a renamed live container may still own it. Such a line
+///     is `removable` when it has no name of its own left (its short-ID alias does not count);
+///     `check --fix` still removes it only once its container is shown gone.
 /// Lines with an empty ID are exempt from rule 1 and lines with no first name from rule 3:
 /// neither is an identity. Scaled replicas sharing only an alias are never touched.
 FileClassification classify_entries(const config::NetworkFile& file);

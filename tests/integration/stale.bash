@@ -26,11 +26,18 @@ st_daemon_pid() { cat "$ST_CONFIG/aardvark-dns/aardvark.pid"; }
 # st_setup NETNS CTR-NAME GENERATION NET IPS ALIASES [NET IPS ALIASES...]: creates the namespace
 # NETNS and runs `netavark setup` for container CTR-NAME whose ID is the sha256 of
 # "CTR-NAME#GENERATION" (a new generation = a new container with the same name).
+#
+# With ST_SHORT_ID_ALIAS=1, every network's aliases end with the container's short ID (its first
+# 12 characters), as Podman passes them to netavark (libpod appends ID[:12] for Docker
+# compatibility), so the line reads `ID IPS name,aliases...,shortid` as on a real host.
 st_setup() {
     local ns=$1 cname=$2 gen=$3
     shift 3
     na_container_json "$cname" "$@" |
-        jq --arg id "$(st_id "$cname" "$gen")" '.container_id = $id' >"$NA_JSON_DIR/ctr-$ns"
+        jq --arg id "$(st_id "$cname" "$gen")" --argjson short "${ST_SHORT_ID_ALIAS:-0}" \
+            '.container_id = $id
+             | if $short == 1 then .networks |= map_values(.aliases += [$id[0:12]]) else . end' \
+            >"$NA_JSON_DIR/ctr-$ns"
     [[ -e /run/netns/$ns ]] || ctr_create "$ns"
     st_run setup "$ns"
     # Pin each bridge's MAC, as na_setup does (netavark 1.4 does not): a bridge takes the lowest
@@ -136,7 +143,7 @@ st_lost_generations() {
     st_setup "$net-app4" proj_app_1 4 "$net" "10.89.$octet.14,fd10:89:$octet::14" app
     [[ ! -e /run/netns/$net-app1 && ! -e /run/netns/$net-app3 ]] || fail "lost namespaces still exist"
     # The failure is reproduced: four lines for proj_app_1, one per generation, oldest first.
-    assert_eq "$(grep -c ' proj_app_1,app$' "$(st_net_file "$net")")" 4 "proj_app_1 lines in $net"
+    assert_eq "$(grep -cE ' proj_app_1,app(,[0-9a-f]{12})?$' "$(st_net_file "$net")")" 4 "proj_app_1 lines in $net"
     for gen in 1 2 3 4; do
         assert_eq "$(st_line_number "$net" proj_app_1 "$gen")" $((gen + 2)) "line of generation $gen"
     done

@@ -379,16 +379,37 @@ TEST_F(HandlerTest, UppercaseSearchDomainOfAnUnknownNameIsForwarded) {
               Verdict::Action::Forward);
 }
 
-TEST_F(HandlerTest, OtherTypesUnderTheSearchDomainAreNxdomainAndBareOnesForwarded) {
-    EXPECT_EQ(ask("aone.dns.podman.", RecordType::Mx, from_aone()).header.rcode(), Rcode::NxDomain);
-    EXPECT_EQ(ask("aone.dns.podman.", RecordType::Txt, from_aone()).header.rcode(),
+TEST_F(HandlerTest, OtherTypesOfAHeldNameAreNodataOverUdpAndTcp) {
+    // A name a container holds exists: any other type gets NOERROR with no records, never
+    // NXDOMAIN (aardvark#679), with or without the search domain, over either transport.
+    for (const auto type : {RecordType::Mx, RecordType::Txt, RecordType::Srv, RecordType::Any,
+                            RecordType::Soa, RecordType::Ns, RecordType::Cname}) {
+        for (const auto transport : {Transport::Udp, Transport::Tcp}) {
+            for (const char* name : {"aone.dns.podman.", "aone.", "AONE.DNS.PODMAN."}) {
+                const auto reply = ask(name, type, from("10.88.0.2", podman1_, transport));
+                EXPECT_EQ(reply.header.rcode(), Rcode::NoError) << name;
+                EXPECT_EQ(reply.header.ancount, 0) << name;
+                EXPECT_EQ(reply.header.nscount, 0) << name;
+                EXPECT_EQ(reply.question, name);
+            }
+        }
+    }
+    // From the host (an unknown source), the listener's network decides, as for A.
+    EXPECT_EQ(ask("aone.", RecordType::Mx, from("10.88.0.1", podman1_)).header.rcode(),
+              Rcode::NoError);
+}
+
+TEST_F(HandlerTest, OtherTypesOfUnknownNamesAreNxdomainUnderTheSearchDomainElseForwarded) {
+    EXPECT_EQ(ask("nobody.dns.podman.", RecordType::Mx, from_aone()).header.rcode(),
               Rcode::NxDomain);
-    EXPECT_EQ(ask_verdict("aone.", RecordType::Mx, from_aone()).action, Verdict::Action::Forward);
+    EXPECT_EQ(ask_verdict("nobody.", RecordType::Mx, from_aone()).action, Verdict::Action::Forward);
     EXPECT_EQ(ask_verdict("example.com.", RecordType::Txt, from_aone()).action,
               Verdict::Action::Forward);
     EXPECT_EQ(ask_verdict("example.com.", RecordType::A, from_aone()).action,
               Verdict::Action::Forward);
     EXPECT_EQ(ask_verdict("foo.", RecordType::A, from_aone()).action, Verdict::Action::Forward);
+    // PTR keeps aardvark's dispatch: a PTR query for a container name is not answered locally.
+    EXPECT_EQ(ask_verdict("aone.", RecordType::Ptr, from_aone()).action, Verdict::Action::Forward);
 }
 
 TEST_F(HandlerTest, ForwardVerdictCarriesTheQueryAndTheContainersOwnServers) {
@@ -439,7 +460,8 @@ TEST_F(HandlerTest, InternalOnlyContainersGetNxdomainInsteadOfForwarding) {
 TEST_F(HandlerTest, NoProxyMeansNxdomainForEverythingNotLocal) {
     settings_.no_proxy = true;
     EXPECT_EQ(ask("example.com.", RecordType::A, from_aone()).header.rcode(), Rcode::NxDomain);
-    EXPECT_EQ(ask("aone.", RecordType::Mx, from_aone()).header.rcode(), Rcode::NxDomain);
+    EXPECT_EQ(ask("nobody.", RecordType::Mx, from_aone()).header.rcode(), Rcode::NxDomain);
+    EXPECT_EQ(ask("aone.", RecordType::Mx, from_aone()).header.rcode(), Rcode::NoError);
     EXPECT_THAT(addresses(ask("atwo.", RecordType::A, from_aone())), ElementsAre(ip("10.88.0.3")));
 }
 

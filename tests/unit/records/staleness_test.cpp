@@ -201,6 +201,31 @@ TEST(Staleness, NewerContainerOfTheSameNameShadowsSharedNamesOnly) {
     EXPECT_THAT(store->networks_of(ip("10.1.0.2")), ElementsAre(0U));
 }
 
+TEST(Staleness, PodmansShortIdAliasIsNotANameOfItsOwn) {
+    // A real Podman line: `ID IP name,alias,ID[:12]`. The short-ID alias stays unshadowed (no
+    // other line has it) but must not make the line look like it still has a name.
+    const std::string old_id = "a0348bfea1409c2b7cbd1e3a5b0e8e0b1f7d8f52c0a1e6b3d9e4c8a7f6b5d4c3";
+    const std::string new_id = "9f3c1d2e4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+    const auto file =
+        network_file("net", "10.1.0.1\n" + old_id + " 10.1.0.2  proj_app_1,app,a0348bfea140\n" +
+                                new_id + " 10.1.0.3  proj_app_1,app,9f3c1d2e4b5a\n");
+    const auto classification = records::classify_entries(file);
+    ASSERT_EQ(classification.findings.size(), 1U);
+    EXPECT_EQ(classification.findings[0].status, EntryStatus::Shadowed);
+    EXPECT_THAT(classification.findings[0].shadowed_names, ElementsAre("proj_app_1", "app"));
+    EXPECT_TRUE(classification.findings[0].removable);
+    // Serving is unchanged: the short ID still resolves to its own line.
+    EXPECT_THAT(lookup(*store_of(file), "a0348bfea140"), ElementsAre(ip("10.1.0.2")));
+}
+
+TEST(Staleness, ShortIdAliasIsExactlyTheFirstTwelveCharacters) {
+    const std::string id = "a0348bfea1409c2b";
+    EXPECT_TRUE(records::is_short_id_alias(id, "a0348bfea140"));
+    EXPECT_FALSE(records::is_short_id_alias(id, "a0348bfea14"));
+    EXPECT_FALSE(records::is_short_id_alias(id, "a0348bfea1409"));
+    EXPECT_FALSE(records::is_short_id_alias("a0348b", "a0348b")); // too short to have one
+}
+
 TEST(Staleness, ShadowedLineWithNoNameOfItsOwnIsRemovable) {
     const auto file = network_file("net", "10.1.0.1\n"
                                           "old 10.1.0.2  app,app\n"
