@@ -37,11 +37,16 @@ Finding make_finding(const config::NetworkFile& file, const config::ContainerEnt
     return finding;
 }
 
+// (entry index, finding): sorted into line order at the end. Only non-current lines get one, so
+// a file of 100,000 current lines allocates nothing here.
+using FindingsByLine = std::vector<std::pair<std::size_t, Finding>>;
+
 // Rule 1. Walking newest to oldest, the first line seen for an ID is the one that serves.
 void mark_duplicate_ids(const config::NetworkFile& file, std::vector<EntryClass>& classes,
-                        std::vector<std::optional<Finding>>& findings) {
+                        FindingsByLine& findings) {
     const auto& entries = file.entries;
     std::unordered_map<std::string_view, std::size_t> newest_line_of;
+    newest_line_of.reserve(entries.size());
     for (std::size_t i = entries.size(); i-- > 0;) {
         const auto& entry = entries[i];
         if (entry.id.empty()) {
@@ -57,16 +62,17 @@ void mark_duplicate_ids(const config::NetworkFile& file, std::vector<EntryClass>
         finding.reason = fmt::format("container {} has a newer line {} in this network",
                                      short_id(entry.id), entries[it->second].line);
         finding.removable = true;
-        findings[i] = std::move(finding);
+        findings.emplace_back(i, std::move(finding));
     }
 }
 
 // Rule 2. Every line, stale or not, records the addresses it held: if B took A's address and C
 // later took B's, A is still older than the line that reused its address.
 void mark_reused_addresses(const config::NetworkFile& file, std::vector<EntryClass>& classes,
-                           std::vector<std::optional<Finding>>& findings) {
+                           FindingsByLine& findings) {
     const auto& entries = file.entries;
     std::unordered_map<base::IpAddress, std::size_t, base::IpAddressHash> owner_of;
+    owner_of.reserve(entries.size() * 2);
     for (std::size_t i = entries.size(); i-- > 0;) {
         if (classes[i].status != EntryStatus::Current) {
             continue;
@@ -94,17 +100,27 @@ void mark_reused_addresses(const config::NetworkFile& file, std::vector<EntryCla
         finding.reason = fmt::format("ip {} reused by {} (line {})", reused->to_string(),
                                      short_id(entries[newer].id), entries[newer].line);
         finding.removable = true;
-        findings[i] = std::move(finding);
+        findings.emplace_back(i, std::move(finding));
     }
 }
 
 // Rule 3. Only names shared with a newer line of the same first name are withheld, so a live
 // container renamed under a newcomer keeps its short-ID alias and its other names.
 void mark_shadowed_names(const config::NetworkFile& file, std::vector<EntryClass>& classes,
-                         std::vector<std::optional<Finding>>& findings) {
+                         FindingsByLine& findings) {
     const auto& entries = file.entries;
-    // first name -> the serving lines that carry it, newest first
-    std::unordered_map<std::string_view, std::vector<std::size_t>> lines_named;
+
+    // first name -> the serving lines that carry it, newest first, as a list threaded through
+    // `next_older` (one allocation for the file instead of one per container name)
+    struct Chain {
+        std::size_t newest = 0;
+        std::size_t oldest = 0;
+    };
+
+    constexpr std::size_t kEnd = static_cast<std::size_t>(-1);
+    std::unordered_map<std::string_view, Chain> lines_named;
+    lines_named.reserve(entries.size());
+    std::vector<std::size_t> next_older(entries.size(), kEnd);
     for (std::size_t i = entries.size(); i-- > 0;) {
         if (classes[i].status != EntryStatus::Current) {
             continue;
@@ -113,10 +129,12 @@ void mark_shadowed_names(const config::NetworkFile& file, std::vector<EntryClass
         if (entry.names.empty() || entry.names.front().empty()) {
             continue;
         }
-        auto& newer_lines = lines_named[entry.names.front()];
+        const auto [chain, first_of_name] =
+            lines_named.try_emplace(entry.names.front(), Chain{i, i});
         std::vector<std::string> shadowed;
         const config::ContainerEntry* shadowing = nullptr;
-        for (const std::size_t newer : newer_lines) {
+        for (std::size_t newer = first_of_name ? kEnd : chain->second.newest; newer != kEnd;
+             newer = next_older[newer]) {
             const auto& other = entries[newer];
             if (other.id == entry.id) {
                 continue;
@@ -130,7 +148,10 @@ void mark_shadowed_names(const config::NetworkFile& file, std::vector<EntryClass
                 }
             }
         }
-        newer_lines.push_back(i);
+        if (!first_of_name) {
+            next_older[chain->second.oldest] = i;
+            chain->second.oldest = i;
+        }
         if (shadowing == nullptr) {
             continue;
         }
@@ -153,7 +174,7 @@ void mark_shadowed_names(const config::NetworkFile& file, std::vector<EntryClass
         finding.removable = !has_own_name;
         finding.shadowed_names = shadowed;
         classes[i].shadowed_names = std::move(shadowed);
-        findings[i] = std::move(finding);
+        findings.emplace_back(i, std::move(finding));
     }
 }
 
@@ -166,14 +187,15 @@ bool is_short_id_alias(std::string_view id, std::string_view name) noexcept {
 FileClassification classify_entries(const config::NetworkFile& file) {
     FileClassification result;
     result.entries.resize(file.entries.size());
-    std::vector<std::optional<Finding>> findings(file.entries.size());
+    FindingsByLine findings;
     mark_duplicate_ids(file, result.entries, findings);
     mark_reused_addresses(file, result.entries, findings);
     mark_shadowed_names(file, result.entries, findings);
-    for (auto& finding : findings) {
-        if (finding) {
-            result.findings.push_back(std::move(*finding));
-        }
+    std::sort(findings.begin(), findings.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    result.findings.reserve(findings.size());
+    for (auto& [index, finding] : findings) {
+        result.findings.push_back(std::move(finding));
     }
     return result;
 }
