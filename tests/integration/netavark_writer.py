@@ -107,12 +107,21 @@ class Pacer:
         self.writes = 0
         self.pauses = 0
         self.entry_lines = 0
+        # The longest time the file sat half-written between two write() calls of one change:
+        # if the machine stalled this process past the server's settle time, the server was
+        # right to read the file as it was, and a test failure says nothing about the server.
+        self.max_gap = 0.0
+        self.last_write = None
 
     def begin(self, entry_count):
         """A new rewrite of entry_count entry lines starts."""
         self.writes = 0
         self.entry_lines = 0
         self.total_entries = entry_count
+        self.last_write = time.monotonic()
+
+    def end(self):
+        self.last_write = None
 
     def _pause(self):
         if self.pause <= 0:
@@ -132,6 +141,10 @@ class Pacer:
         while view:
             n = os.write(fd, view)
             view = view[n:]
+        now = time.monotonic()
+        if self.last_write is not None:
+            self.max_gap = max(self.max_gap, now - self.last_write)
+        self.last_write = now
         self.writes += 1
         if self.every and self.writes % self.every == 0:
             self._pause()
@@ -209,6 +222,7 @@ class Netavark:
                 self.pacer.write(fd, line.encode())
             finally:
                 os.close(fd)
+                self.pacer.end()
         finally:
             os.close(lock)
         self.notify()
@@ -229,6 +243,7 @@ class Netavark:
                 self.pacer.write_line(fd, line, idx == 0, line.split(" ", 1)[0])
         finally:
             os.close(fd)
+            self.pacer.end()
         deleted = len(kept) <= 1
         if deleted:
             os.remove(self.path(net))
@@ -255,6 +270,7 @@ class Netavark:
                 self.pacer.write_line(fd, line, idx == 0, None if idx == 0 else line.split(" ", 1)[0])
         finally:
             os.close(fd)
+            self.pacer.end()
         if dns_servers:
             self.notify()
 
@@ -337,7 +353,8 @@ def churn(nv, args):
     print(f"hup_at={nv.last_hup_at:.6f} removed={previous[0]} {previous[1]} final=final {final_addr}")
     print(f"writer: {cycle} cycles, {changes + 2} changes, {nv.hups} SIGHUPs "
           f"({background_hups[0]} from the storm thread) in {elapsed:.1f} s "
-          f"= {nv.hups / elapsed:.0f}/s, {nv.pacer.pauses} pauses", file=sys.stderr)
+          f"= {nv.hups / elapsed:.0f}/s, {nv.pacer.pauses} pauses, longest half-written state "
+          f"max_gap_ms={nv.pacer.max_gap * 1000:.0f}", file=sys.stderr)
 
 
 def ask(nv, target, spec):
@@ -402,14 +419,16 @@ def execute(parser, nv, args):
         if args.net_dns:
             header += " " + args.net_dns
         nv.setup(args.net, entry_line(args.id, dash(args.v4s), dash(args.v6s), args.names, args.ctr_dns), header)
-        print(f"setup {args.net} {args.id[:12]}: done_at={time.monotonic():.6f} hup_at={nv.last_hup_at or 0:.6f}")
+        print(f"setup {args.net} {args.id[:12]}: done_at={time.monotonic():.6f} hup_at={nv.last_hup_at or 0:.6f} "
+              f"max_gap_ms={nv.pacer.max_gap * 1000:.0f}")
     elif args.cmd == "teardown":
         deleted = nv.teardown(args.net, args.id)
         print(f"teardown {args.net} {args.id[:12]}: {'deleted' if deleted else 'rewritten'} "
-              f"done_at={time.monotonic():.6f} hup_at={nv.last_hup_at or 0:.6f}")
+              f"done_at={time.monotonic():.6f} hup_at={nv.last_hup_at or 0:.6f} "
+              f"max_gap_ms={nv.pacer.max_gap * 1000:.0f}")
     elif args.cmd == "update":
         nv.update(args.net, args.dns)
-        print(f"update {args.net}: hup_at={nv.last_hup_at or 0:.6f}")
+        print(f"update {args.net}: hup_at={nv.last_hup_at or 0:.6f} max_gap_ms={nv.pacer.max_gap * 1000:.0f}")
     elif args.cmd == "populate":
         nv.populate(args.net, args.gw, args.prefix, args.first_ip, args.count)
     elif args.cmd == "churn":
