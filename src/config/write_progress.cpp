@@ -60,6 +60,23 @@ WriteState judge_write(std::string_view text, const LineDigest* applied, LineDig
     return WriteState::Complete;
 }
 
+void extend_digest(LineDigest& digest, std::string_view entry_lines) {
+    auto& hashes = digest.entry_hashes;
+    const auto old_size = static_cast<std::ptrdiff_t>(hashes.size());
+    std::size_t start = 0;
+    while (start < entry_lines.size()) {
+        const std::size_t newline = entry_lines.find('\n', start);
+        const std::size_t end = newline == std::string_view::npos ? entry_lines.size() : newline;
+        const std::string_view line = entry_lines.substr(start, end - start);
+        start = end + 1;
+        if (!line.empty()) {
+            hashes.push_back(std::hash<std::string_view>{}(line));
+        }
+    }
+    std::sort(hashes.begin() + old_size, hashes.end());
+    std::inplace_merge(hashes.begin(), hashes.begin() + old_size, hashes.end());
+}
+
 std::string_view complete_lines(std::string_view text) noexcept {
     const std::size_t last_newline = text.rfind('\n');
     return last_newline == std::string_view::npos ? std::string_view()

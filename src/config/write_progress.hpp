@@ -35,6 +35,10 @@ const char* describe(WriteState state) noexcept;
 /// the first non-blank line is the header and is not part of the digest.
 WriteState judge_write(std::string_view text, const LineDigest* applied, LineDigest& digest);
 
+/// Adds the lines of `entry_lines` (complete entry lines, no header) to `digest`, for an
+/// append applied without judging the whole file again.
+void extend_digest(LineDigest& digest, std::string_view entry_lines);
+
 /// The part of `text` that is safe to serve when nothing was applied before: everything up to
 /// and including the last '\n' (a new file's cut-off line is left out until it is complete).
 std::string_view complete_lines(std::string_view text) noexcept;

@@ -417,6 +417,12 @@ std::string normalise_search_domain(std::string_view filter) {
 int run(const Options& options) {
     ignore_sigpipe();
     raise_fd_limit();
+    // Reloads allocate a file-sized buffer and then free it. A fixed mmap threshold keeps such
+    // buffers out of the heap (returned to the system when freed; glibc's adaptive threshold
+    // would otherwise move them into the heap and RSS would creep up reload after reload), and
+    // two arenas (io thread, reload worker) are enough.
+    ::mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    ::mallopt(M_ARENA_MAX, 2);
     if (options.foreground) {
         logging::set_sink(logging::Sink::Stderr);
         return serve(options, nullptr);

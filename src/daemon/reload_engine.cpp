@@ -40,12 +40,17 @@ std::string_view status_text(records::EntryStatus status) {
     return "stale";
 }
 
-struct ReadFile {
-    std::string name;
-    config::FileText text;
-    config::LineDigest digest;
-    config::WriteState state = config::WriteState::Complete;
-};
+constexpr std::size_t kMinAppendLimit = 4096;
+
+std::string finding_text(const records::Finding& finding) {
+    return fmt::format("{}:{}: {} entry of container {} in network {}: {}", finding.path,
+                       finding.line, status_text(finding.status), finding.container_id,
+                       finding.network, finding.reason);
+}
+
+std::uint64_t text_hash(std::string_view text) noexcept {
+    return std::hash<std::string_view>{}(text);
+}
 
 } // namespace
 
@@ -193,6 +198,10 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
             continue;
         }
         identities.emplace(name, read.text.identity);
+        // The common change, a setup, costs the appended lines only.
+        if (files.size() == 1 && apply_append(network, read, state, result)) {
+            return;
+        }
         // A file that was gone at the last look is a new file (a setup after the last
         // teardown): nothing of the old one can be "lost" from it.
         const bool reappeared = state.held_back && !state.seen.contains(name);
@@ -209,7 +218,7 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
     const auto same_text = [&](const ReadFile& read) {
         const auto applied = state.files.find(read.name);
         return applied != state.files.end() &&
-               applied->second.text_hash == std::hash<std::string_view>{}(*read.text.text);
+               applied->second.text_hash == text_hash(*read.text.text);
     };
     if (state.table && !state.held_back && reads.size() == state.files.size() &&
         std::all_of(reads.begin(), reads.end(), same_text)) {
@@ -297,8 +306,9 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
         }
         AppliedFile applied;
         applied.identity = read.text.identity;
+        applied.size = read.text.text->size();
         applied.digest = std::move(read.digest);
-        applied.text_hash = std::hash<std::string_view>{}(*read.text.text);
+        applied.text_hash = text_hash(*read.text.text);
         applied.verify = state.held_back ||
                          wall_clock_ns() - read.text.identity.mtime_ns < kTimestampGranularityNs;
         applied_files.emplace(read.name, std::move(applied));
@@ -319,12 +329,83 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
         pointers.push_back(&file);
     }
     state.table = records::NetworkTable::build(pointers);
-    for (const records::Finding& finding : state.table->findings()) {
-        result.log.push_back({LogLine::Level::Warn,
-                              fmt::format("{}:{}: {} entry of container {} in network {}: {}",
-                                          finding.path, finding.line, status_text(finding.status),
-                                          finding.container_id, finding.network, finding.reason)});
+    state.root.reset();
+    if (reads.size() == 1 && !state.held_back) {
+        const std::string_view text = *reads.front().text.text;
+        state.root = state.table;
+        state.root_size = text.size();
+        state.root_lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
     }
+    for (const records::Finding& finding : state.table->findings()) {
+        result.log.push_back({LogLine::Level::Warn, finding_text(finding)});
+    }
+}
+
+bool ReloadEngine::apply_append(const std::string& network, ReadFile& read, NetworkState& state,
+                                PassResult& result) {
+    if (state.held_back || !state.root || state.files.size() != 1 ||
+        state.files.begin()->first != read.name) {
+        return false;
+    }
+    AppliedFile& applied = state.files.begin()->second;
+    const std::string_view text = *read.text.text;
+    const auto& identity = read.text.identity;
+    // Only a file that grew in place, still holds every byte applied before and ends with a
+    // complete line is an append; anything else takes the full path with its in-progress rules.
+    if (identity.device != applied.identity.device || identity.inode != applied.identity.inode ||
+        text.size() <= applied.size || text.back() != '\n' || state.root_size > applied.size ||
+        text_hash(text.substr(0, applied.size)) != applied.text_hash) {
+        return false;
+    }
+    // The root's text starts with its header line (netavark writes no blank line before it).
+    const std::size_t header_end = text.find('\n');
+    if (header_end == 0 || header_end == std::string_view::npos || header_end >= state.root_size) {
+        return false;
+    }
+    const std::string_view appended = text.substr(state.root_size);
+    // The header again, so the appended lines parse as a file of their own.
+    std::string piece;
+    piece.reserve(header_end + 1 + appended.size());
+    piece.append(text.substr(0, header_end + 1));
+    piece.append(appended);
+    const std::string path = fmt::format("{}/{}", directory_, read.name);
+    config::NetworkFileResult parsed;
+    try {
+        parsed = config::parse_network_file(read.name, path, piece);
+    } catch (const std::bad_alloc&) {
+        return false;
+    }
+    if (!parsed.file) {
+        return false;
+    }
+    const std::size_t limit = std::max(kMinAppendLimit, state.root->entry_count() / 4);
+    if (parsed.file->entries.size() > limit) {
+        return false; // time for a full build to become the new root
+    }
+    // Line 2 of the piece is the first line after the root's text.
+    const auto shift = static_cast<int>(state.root_lines) - 1;
+    for (auto& entry : parsed.file->entries) {
+        entry.line += shift;
+    }
+    auto table = records::NetworkTable::build_appended(state.root, *parsed.file);
+    if (!table) {
+        return false;
+    }
+    for (config::Problem& problem : parsed.problems) {
+        problem.line += problem.line > 1 ? shift : 0;
+        result.log.push_back({LogLine::Level::Warn, problem.to_string()});
+    }
+    for (const records::Finding& finding : table->findings()) {
+        result.log.push_back({LogLine::Level::Warn, finding_text(finding)});
+    }
+    config::extend_digest(applied.digest, text.substr(applied.size));
+    applied.identity = identity;
+    applied.size = text.size();
+    applied.text_hash = text_hash(text);
+    applied.verify = wall_clock_ns() - identity.mtime_ns < kTimestampGranularityNs;
+    state.table = std::move(table);
+    result.rebuilt_networks.push_back(network);
+    return true;
 }
 
 } // namespace lifecycle

@@ -68,6 +68,7 @@ public:
 private:
     struct AppliedFile {
         config::FileIdentity identity;
+        std::size_t size = 0; // bytes applied
         config::LineDigest digest;
         std::uint64_t text_hash = 0;
         bool verify = false; // read within the file system's timestamp granularity of a write
@@ -76,6 +77,11 @@ private:
     struct NetworkState {
         std::shared_ptr<const records::NetworkTable> table; // last applied; null: none yet
         std::map<std::string, AppliedFile> files;           // by file name, as applied
+        // The last full build and how much of the (single) file it covers: appends since are
+        // applied as a small table on top of it (records::NetworkTable::build_appended).
+        std::shared_ptr<const records::NetworkTable> root;
+        std::size_t root_size = 0;
+        std::size_t root_lines = 0;
         bool held_back = false;
         std::map<std::string, config::FileIdentity> seen; // identities at the last look
         ReloadClock::time_point last_change{};
@@ -86,6 +92,16 @@ private:
     bool unchanged(const NetworkState& state, const Candidates& files) const;
     void evaluate(const std::string& network, const Candidates& files, NetworkState& state,
                   ReloadClock::time_point now, PassResult& result);
+
+    struct ReadFile {
+        std::string name;
+        config::FileText text;
+        config::LineDigest digest;
+        config::WriteState state = config::WriteState::Complete;
+    };
+
+    bool apply_append(const std::string& network, ReadFile& read, NetworkState& state,
+                      PassResult& result);
     void hold_deleted(const std::string& network, NetworkState& state, ReloadClock::time_point now,
                       PassResult& result);
 

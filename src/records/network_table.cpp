@@ -56,7 +56,10 @@ public:
         network.bind_ips.insert(network.bind_ips.end(), file.bind_ips.begin(), file.bind_ips.end());
         network.dns_servers.insert(network.dns_servers.end(), file.dns_servers.begin(),
                                    file.dns_servers.end());
+        add_entries_of(file);
+    }
 
+    void add_entries_of(const config::NetworkFile& file) {
         FileClassification classification = classify_entries(file);
         std::move(classification.findings.begin(), classification.findings.end(),
                   std::back_inserter(table_.findings_));
@@ -244,6 +247,39 @@ NetworkTable::build(std::span<const config::NetworkFile* const> files) {
     return table;
 }
 
+std::shared_ptr<const NetworkTable>
+NetworkTable::build_appended(std::shared_ptr<const NetworkTable> base,
+                             const config::NetworkFile& appended) {
+    if (!base || base->base_ || !base->findings_.empty()) {
+        return nullptr;
+    }
+    // The stale rules only ever look from a line at newer lines. Appended lines are the newest,
+    // so they judge each other alone, and old lines keep their verdicts unless a new line shares
+    // an ID, an address or a first name with one of them.
+    for (const auto& entry : appended.entries) {
+        if (base->has_container(container_key(entry.id))) {
+            return nullptr;
+        }
+        for (const auto* list : {&entry.ipv4, &entry.ipv6}) {
+            for (const auto& address : *list) {
+                if (base->holds(address)) {
+                    return nullptr;
+                }
+            }
+        }
+        if (!entry.names.empty() && base->find_name(entry.names.front()) != kNoName) {
+            return nullptr;
+        }
+    }
+    std::shared_ptr<NetworkTable> table(new NetworkTable());
+    table->network_ = base->network_;
+    NetworkTableBuilder builder(*table);
+    builder.add_entries_of(appended);
+    builder.finish();
+    table->base_ = std::move(base);
+    return table;
+}
+
 std::string_view NetworkTable::name_text(std::uint32_t name_id) const noexcept {
     const NameRecord& record = names_[name_id];
     return std::string_view(arena_).substr(record.text_begin, record.text_size);
@@ -284,6 +320,15 @@ void NetworkTable::for_each_slot_holding(const base::IpAddress& address, Visit&&
 
 void NetworkTable::append_addresses(std::string_view name, std::size_t keep,
                                     std::vector<base::IpAddress>& out) const {
+    // Newer lines first; build_appended guarantees the levels share no address.
+    append_own_addresses(name, keep, out);
+    if (base_) {
+        base_->append_addresses(name, keep, out);
+    }
+}
+
+void NetworkTable::append_own_addresses(std::string_view name, std::size_t keep,
+                                        std::vector<base::IpAddress>& out) const {
     const std::uint32_t name_id = find_name(name);
     if (name_id == kNoName) {
         return;
@@ -326,7 +371,7 @@ bool NetworkTable::append_names(const base::IpAddress& address,
         }
         return true;
     });
-    return found;
+    return found || (base_ && base_->append_names(address, out));
 }
 
 bool NetworkTable::holds(const base::IpAddress& address, std::vector<std::uint64_t>* keys) const {
@@ -339,11 +384,19 @@ bool NetworkTable::holds(const base::IpAddress& address, std::vector<std::uint64
         keys->push_back(entries_[entry_index].key);
         return true;
     });
-    return found;
+    return found || (base_ && base_->holds(address, keys));
+}
+
+void NetworkTable::append_container_keys(std::vector<std::uint64_t>& out) const {
+    out.insert(out.end(), sorted_keys_.begin(), sorted_keys_.end());
+    if (base_) {
+        base_->append_container_keys(out);
+    }
 }
 
 bool NetworkTable::has_container(std::uint64_t key) const noexcept {
-    return std::binary_search(sorted_keys_.begin(), sorted_keys_.end(), key);
+    return std::binary_search(sorted_keys_.begin(), sorted_keys_.end(), key) ||
+           (base_ && base_->has_container(key));
 }
 
 NetworkTable::DnsServersOf
@@ -363,18 +416,28 @@ NetworkTable::dns_servers_of(const base::IpAddress& address) const noexcept {
         }
         return false;
     });
+    if (!result.found && base_) {
+        return base_->dns_servers_of(address);
+    }
     return result;
 }
 
 void NetworkTable::append_probe_candidates(NetworkId id, std::vector<ProbeCandidate>& out) const {
     std::vector<base::IpAddress> chosen;
     std::vector<base::IpAddress> addresses;
-    for (std::uint32_t name_id = 0; name_id < names_.size(); ++name_id) {
-        if (names_[name_id].hits_count == 0) {
-            continue;
+    std::vector<std::string_view> names;
+    for (const NetworkTable* level = this; level != nullptr; level = level->base_.get()) {
+        for (std::uint32_t name_id = 0; name_id < level->names_.size(); ++name_id) {
+            if (level->names_[name_id].hits_count > 0) {
+                names.push_back(level->name_text(name_id));
+            }
         }
+    }
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    for (const std::string_view name : names) {
         addresses.clear();
-        append_addresses(name_text(name_id), 0, addresses);
+        append_addresses(name, 0, addresses);
         const auto v4 = std::count_if(addresses.begin(), addresses.end(),
                                       [](const base::IpAddress& a) { return a.is_v4(); });
         const auto v6 = static_cast<std::ptrdiff_t>(addresses.size()) - v4;
@@ -401,7 +464,7 @@ std::size_t NetworkTable::memory_bytes() const noexcept {
            names_.capacity() * sizeof(NameRecord) + hits_.capacity() * sizeof(std::uint32_t) +
            name_slots_.capacity() * sizeof(std::uint32_t) +
            address_slots_.capacity() * sizeof(std::uint32_t) +
-           sorted_keys_.capacity() * sizeof(std::uint64_t);
+           sorted_keys_.capacity() * sizeof(std::uint64_t) + (base_ ? base_->memory_bytes() : 0);
 }
 
 } // namespace records

@@ -69,6 +69,18 @@ public:
     static std::shared_ptr<const NetworkTable>
     build(std::span<const config::NetworkFile* const> files);
 
+    /// An append: `base` (a table with no findings, i.e. every line serving and unshadowed) plus
+    /// the lines appended to its file since, parsed on their own (`appended` has the same header;
+    /// entries carry their real line numbers). Returns null when the appended lines touch a line
+    /// of `base` (same container key, address, or first name as any name of `base`): the stale
+    /// rules could then change old lines, and only a full build() gets that right. Costs the
+    /// size of the appended lines, not of `base`.
+    static std::shared_ptr<const NetworkTable>
+    build_appended(std::shared_ptr<const NetworkTable> base, const config::NetworkFile& appended);
+
+    /// The table an appended table extends (null for a full build).
+    const std::shared_ptr<const NetworkTable>& base() const noexcept { return base_; }
+
     const Network& network() const noexcept { return network_; }
 
     /// Entries the stale-entry rules dropped or shadowed, in file then line order.
@@ -89,8 +101,8 @@ public:
     /// True when a serving entry has this container key.
     bool has_container(std::uint64_t key) const noexcept;
 
-    /// Container keys of all serving entries, sorted and unique.
-    std::span<const std::uint64_t> container_keys() const noexcept { return sorted_keys_; }
+    /// Appends the container keys of all serving entries (each once per level).
+    void append_container_keys(std::vector<std::uint64_t>& out) const;
 
     /// The newest entry of a non-internal file holding `address` (the container's own DNS
     /// servers, 5th field). found=false when there is none; servers empty when it has none.
@@ -107,7 +119,9 @@ public:
     /// Bytes held by the tables (capacity), for status and benchmarks.
     std::size_t memory_bytes() const noexcept;
 
-    std::size_t entry_count() const noexcept { return entries_.size(); }
+    std::size_t entry_count() const noexcept {
+        return entries_.size() + (base_ ? base_->entry_count() : 0);
+    }
 
 private:
     NetworkTable() = default;
@@ -134,6 +148,8 @@ private:
     friend class NetworkTableBuilder;
 
     std::string_view name_text(std::uint32_t name_id) const noexcept;
+    void append_own_addresses(std::string_view name, std::size_t keep,
+                              std::vector<base::IpAddress>& out) const;
     std::uint32_t find_name(std::string_view name) const noexcept;
 
     template <typename Visit>
@@ -153,6 +169,7 @@ private:
     std::vector<std::uint32_t> address_slots_; // open addressing: address index + 1, 0 = empty
     std::vector<std::uint64_t> sorted_keys_;
     bool shared_addresses_ = false; // two serving entries hold one address (lines without ID)
+    std::shared_ptr<const NetworkTable> base_; // older lines, consulted after this level's own
 };
 
 } // namespace records

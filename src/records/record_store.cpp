@@ -82,8 +82,13 @@ RecordStore::compose(std::vector<std::shared_ptr<const NetworkTable>> tables) {
     if (count > 1) {
         // Every container key with the networks it appears in; only the shared ones are kept.
         std::unordered_map<std::uint64_t, std::vector<NetworkId>> seen;
+        std::vector<std::uint64_t> keys;
         for (NetworkId id = 0; id < count; ++id) {
-            for (const std::uint64_t key : result->tables[id]->container_keys()) {
+            keys.clear();
+            result->tables[id]->append_container_keys(keys);
+            std::sort(keys.begin(), keys.end());
+            keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+            for (const std::uint64_t key : keys) {
                 seen[key].push_back(id);
             }
         }

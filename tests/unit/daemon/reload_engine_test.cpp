@@ -216,3 +216,68 @@ TEST_F(ReloadEngineTest, EmptyNewFileAloneIsWaitedForNotServed) {
 }
 
 } // namespace
+
+namespace {
+
+TEST_F(ReloadEngineTest, AppendBuildsOnlyTheNewLinesOnTopOfTheLastFullBuild) {
+    dir_.write("podman", kFull);
+    pass();
+    const auto root = engine_.current()->tables()[0];
+    dir_.write("podman", std::string(kFull) + "c1 10.89.0.4  web,c1,app2\n");
+    PassResult result = pass();
+    ASSERT_TRUE(result.store);
+    const auto& table = result.store->tables()[0];
+    EXPECT_EQ(table->base(), root);
+    EXPECT_THAT(answer("web"), ElementsAre("10.89.0.4"));
+    EXPECT_THAT(answer("app"), ElementsAre("10.89.0.2"));
+    // A second append still stacks on the same root (the appended lines are re-read together).
+    dir_.write("podman",
+               std::string(kFull) + "c1 10.89.0.4  web,c1,app2\nd1 10.89.0.5  cache,d1\n");
+    result = pass();
+    ASSERT_TRUE(result.store);
+    EXPECT_EQ(result.store->tables()[0]->base(), root);
+    EXPECT_THAT(answer("cache"), ElementsAre("10.89.0.5"));
+    EXPECT_THAT(answer("web"), ElementsAre("10.89.0.4"));
+    EXPECT_EQ(result.store->tables()[0]->entry_count(), 4U);
+}
+
+TEST_F(ReloadEngineTest, AppendThatMakesAnOldLineStaleRebuildsTheWholeNetwork) {
+    dir_.write("podman", kFull);
+    pass();
+    // proj recreated: same name, new ID and address. The old line is shadowed: a full build.
+    dir_.write("podman", std::string(kFull) + "a2 10.89.0.7  app,a2\n");
+    const PassResult result = pass();
+    ASSERT_TRUE(result.store);
+    EXPECT_EQ(result.store->tables()[0]->base(), nullptr);
+    EXPECT_THAT(answer("app"), ElementsAre("10.89.0.7"));
+    ASSERT_EQ(result.store->findings().size(), 1U);
+    EXPECT_EQ(result.store->findings()[0].line, 2);
+}
+
+TEST_F(ReloadEngineTest, FindingsAmongAppendedLinesCarryTheirRealLineNumbers) {
+    dir_.write("podman", kFull);
+    pass();
+    dir_.write("podman", std::string(kFull) + "c1 10.89.0.4  web,c1\nc1 10.89.0.5  web,c1\n");
+    const PassResult result = pass();
+    ASSERT_TRUE(result.store);
+    EXPECT_NE(result.store->tables()[0]->base(), nullptr);
+    ASSERT_EQ(result.store->findings().size(), 1U);
+    EXPECT_EQ(result.store->findings()[0].line, 4);
+    EXPECT_THAT(answer("web"), ElementsAre("10.89.0.5"));
+}
+
+TEST_F(ReloadEngineTest, RewriteOfTheSameSizeIsNotTakenForAnAppend) {
+    dir_.write("podman", kFull);
+    pass();
+    // A rewrite that changed an old line and grew: the applied bytes are no longer a prefix.
+    dir_.write("podman",
+               "10.89.0.1\na1 10.89.0.2  app,a1\nb1 10.89.0.8  db,b1\nc1 10.89.0.4  web\n");
+    pass();
+    advance(milliseconds(300));
+    const PassResult result = pass();
+    EXPECT_THAT(answer("db"), ElementsAre("10.89.0.8"));
+    EXPECT_THAT(answer("web"), ElementsAre("10.89.0.4"));
+    EXPECT_FALSE(result.recheck_at);
+}
+
+} // namespace
