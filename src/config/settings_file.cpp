@@ -417,7 +417,8 @@ SettingsFileRead read_settings_file(const std::string& path) {
     if (::fstat(fd.get(), &info) != 0) {
         return fail(fmt::format("cannot stat: {}", errno_text(errno)));
     }
-    if (!S_ISREG(info.st_mode)) {
+    // A character device is allowed so that CTRDNS_CONF=/dev/null means "no settings".
+    if (!S_ISREG(info.st_mode) && !S_ISCHR(info.st_mode)) {
         return fail("not a regular file");
     }
     const ReadOutcome outcome =

@@ -62,7 +62,8 @@ struct SettingsFileRead {
 };
 
 /// Reads and parses one file (at most 64 KiB, UTF-8). A missing file is `found = false` with no
-/// problem; an unreadable one (permissions, a directory, too large) is a line-0 problem.
+/// problem; an unreadable one (permissions, a directory, a FIFO, too large) is a line-0 problem.
+/// /dev/null reads as an empty file.
 SettingsFileRead read_settings_file(const std::string& path);
 
 /// What settings_file_paths looks at (the process environment in production).

@@ -361,6 +361,13 @@ TEST_F(SettingsFileRead, InvalidUtf8IsRefused) {
     EXPECT_FALSE(read.result.values.cache.has_value());
 }
 
+TEST_F(SettingsFileRead, DevNullIsAnEmptyFile) {
+    const auto read = config::read_settings_file("/dev/null");
+    EXPECT_TRUE(read.found);
+    EXPECT_THAT(read.result.problems, IsEmpty());
+    EXPECT_EQ(read.result.values, SettingsValues{});
+}
+
 TEST_F(SettingsFileRead, FifoDoesNotBlock) {
     const std::string path = (dir_ / "fifo.conf").string();
     ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
