@@ -18,6 +18,7 @@
 #include "build_info.hpp"
 #include "check/check.hpp"
 #include "check/default_dir.hpp"
+#include "config/settings_file.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/detach.hpp"
 #include "inspect/live_evidence.hpp"
@@ -56,11 +57,16 @@ int main(int argc, char** argv) {
     // not leak into the daemon.
     lifecycle::close_inherited_fds();
     logging::set_level(logging::level_from_environment());
+    lifecycle::Options options;
+    // A RUST_LOG that names a level is as explicit as a flag; anything else (unset, or Podman's
+    // `netavark=info` filter) leaves the level to the settings file.
+    if (const char* rust_log = std::getenv("RUST_LOG")) {
+        options.command_line.log_level = logging::parse_level(rust_log);
+    }
     const std::string_view name = program_name(argc > 0 ? argv[0] : nullptr);
     // Installed as aardvark-dns (what netavark runs), log under aardvark's tag.
     logging::open_syslog(name == "aardvark-dns" ? "aardvark-dns" : "ctrdns");
 
-    lifecycle::Options options;
     CLI::App app{"DNS server for container networks, a drop-in for aardvark-dns",
                  std::string(name)};
     app.set_version_flag("-V,--version", fmt::format("ctrdns {}", build_info::kVersion));
@@ -72,11 +78,14 @@ int main(int argc, char** argv) {
                    "search domain answered locally (default .dns.podman)");
     app.add_flag("--foreground", options.foreground,
                  "do not fork or detach; log to stderr (ctrdns extension)");
-    app.add_flag("--probe-liveness", options.probe_liveness,
+    // The settings file (docs/settings.md) can set both; a flag given here wins over it.
+    bool probe_liveness_flag = false;
+    app.add_flag("--probe-liveness", probe_liveness_flag,
                  "probe container addresses with ARP/NDP and leave out dead ones while another "
-                 "address remains (needs CAP_NET_RAW; ctrdns extension)");
-    bool no_cache = false;
-    app.add_flag("--no-cache", no_cache, "do not cache upstream answers (ctrdns extension)");
+                 "address remains (needs CAP_NET_RAW; ctrdns extension; settings: probe_liveness)");
+    bool no_cache_flag = false;
+    app.add_flag("--no-cache", no_cache_flag,
+                 "do not cache upstream answers (ctrdns extension; settings: cache)");
 
     check::Options check_options;
     std::string wait_name;
@@ -109,7 +118,18 @@ int main(int argc, char** argv) {
         {app.add_subcommand(
              "run", "Runs the aardvark dns server with the specified configuration directory."),
          [&] {
-             options.cache_enabled = !no_cache;
+             if (probe_liveness_flag) {
+                 options.command_line.probe_liveness = true;
+             }
+             if (no_cache_flag) {
+                 options.command_line.cache = false;
+             }
+             config::SettingsEnvironment environment;
+             environment.ctrdns_conf = std::getenv("CTRDNS_CONF");
+             environment.xdg_config_home = std::getenv("XDG_CONFIG_HOME");
+             environment.home = std::getenv("HOME");
+             environment.containers_userns = std::getenv("_CONTAINERS_USERNS_CONFIGURED");
+             options.settings_paths = config::settings_file_paths(::geteuid(), environment);
              return lifecycle::run(options);
          }},
         {app.add_subcommand("version", "Display info about aardvark."), print_version_json},

@@ -34,6 +34,7 @@
 #include "daemon/reload_engine.hpp"
 #include "daemon/reload_worker.hpp"
 #include "daemon/resolv_conf_watch.hpp"
+#include "daemon/settings.hpp"
 #include "liveness/gateway.hpp"
 #include "liveness/prober.hpp"
 #include "query/handler.hpp"
@@ -97,12 +98,6 @@ void write_log(const std::vector<LogLine>& lines) {
     }
 }
 
-upstream::Options forwarder_options(const Options& options) {
-    upstream::Options result;
-    result.cache_enabled = options.cache_enabled;
-    return result;
-}
-
 /// When /etc/resolv.conf is read, an error means different things (spec §5.4).
 enum class ResolvConfRead {
     Start,  // ctrdns is lenient where aardvark is fatal: log, serve with no host servers
@@ -119,7 +114,7 @@ public:
         : options_(options)
         , pid_(pid)
         , pid_path_(pid_file_path(options.config_dir))
-        , forwarder_(io_.get_executor(), forwarder_options(options))
+        , forwarder_(io_.get_executor(), upstream::Options{})
         , state_(std::make_shared<server::ServeState>(
               nullptr,
               [this](std::vector<std::uint8_t> query, std::vector<upstream::Server> servers,
@@ -133,15 +128,7 @@ public:
         // Read once at start, as aardvark does; any value, even empty, disables forwarding.
         settings_.no_proxy = std::getenv("AARDVARK_NO_PROXY") != nullptr;
         settings_.forwarding_enabled = true;
-        if (options.probe_liveness) {
-            prober_.emplace(io_.get_executor());
-            // Verdicts change independently of reloads: republish the same store with them.
-            prober_->on_change([this](const std::shared_ptr<const liveness::DeadSet>& dead) {
-                settings_.dead_addresses = dead;
-                publish(state_->snapshot()->store);
-            });
-            settings_.dead_addresses = prober_->dead_addresses();
-        }
+        apply_settings_file(SettingsRead::Start);
     }
 
     /// Loads and binds (spec §2.1 step c/d). nullopt when ready to serve, else the exit status.
@@ -294,6 +281,7 @@ private:
     /// result comes back through apply(). Answers never wait for a reload.
     void reload() {
         logging::debug("Received SIGHUP");
+        apply_settings_file(SettingsRead::Reload);
         read_host_servers(ResolvConfRead::Reload);
         if (resolv_watch_) {
             resolv_watch_->ensure_watch();
@@ -331,6 +319,72 @@ private:
             finish(0);
         }
     }
+
+    // ---- Settings file hooks (docs/settings.md): read at start and on SIGHUP ----------------
+
+    enum class SettingsRead {
+        Start,
+        Reload
+    };
+
+    /// Reads the settings files, reports their problems (never fatal) and applies the result,
+    /// the command line still winning. Everything in it can change at run time.
+    void apply_settings_file(SettingsRead when) {
+        LoadedSettings loaded =
+            load_settings(options_.settings_paths, options_.command_line, settings_file_values_);
+        // First, so the problems below are logged at the level the file asks for.
+        logging::set_level(loaded.options.log_level);
+        for (const config::Problem& problem : loaded.problems) {
+            logging::warn("settings: {}", problem.to_string());
+            // Before detaching, the caller (a shell, netavark) still has our stderr; syslog may
+            // go nowhere on a minimal host.
+            if (when == SettingsRead::Start && !options_.foreground) {
+                print_error(fmt::format("warning: settings: {}", problem.to_string()));
+            }
+        }
+        if (when == SettingsRead::Start) {
+            if (!loaded.files_read.empty()) {
+                logging::info("settings from {}", fmt::join(loaded.files_read, ", "));
+            }
+        } else {
+            for (const std::string& change : describe_changes(runtime_, loaded.options)) {
+                logging::info("settings changed: {}", change);
+            }
+        }
+        settings_file_values_ = std::move(loaded.file_values);
+        runtime_ = loaded.options;
+        forwarder_.reconfigure(runtime_.forwarder);
+        state_->set_limits(runtime_.limits);
+        set_probing(runtime_.probe_liveness);
+    }
+
+    /// Starts or stops the liveness prober. Verdicts change independently of reloads, so each
+    /// change republishes the same store with them; turning probing off forgets every verdict.
+    void set_probing(bool enabled) {
+        if (enabled == prober_.has_value()) {
+            return;
+        }
+        if (enabled) {
+            prober_.emplace(io_.get_executor());
+            prober_->on_change([this](const std::shared_ptr<const liveness::DeadSet>& dead) {
+                settings_.dead_addresses = dead;
+                publish(state_->snapshot()->store);
+            });
+            settings_.dead_addresses = prober_->dead_addresses();
+        } else {
+            prober_->on_change({});
+            prober_->stop();
+            prober_.reset();
+            settings_.dead_addresses = nullptr;
+        }
+        // Not yet at start (no snapshot): start() publishes and sets the targets itself.
+        if (const auto& snapshot = state_->snapshot()) {
+            update_probe_targets(*snapshot->store);
+            publish(snapshot->store);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------
 
     asio::awaitable<void> handle_signals() {
         for (;;) {
@@ -373,11 +427,13 @@ private:
     server::ListenerSet listeners_;
     asio::signal_set signals_;
     std::shared_ptr<ResolvConfWatch> resolv_watch_;
-    std::optional<liveness::Prober> prober_; // --probe-liveness only
+    std::optional<liveness::Prober> prober_; // while probe_liveness is on
     ReloadEngine engine_;
     std::optional<ReloadClock::time_point> recheck_at_; // from the start-up pass
     std::optional<ReloadWorker> worker_;                // reloads off the io thread
     int exit_code_ = 0;
+    config::SettingsValues settings_file_values_; // last applied, for keys a reload finds bad
+    RuntimeOptions runtime_;                      // the settings in effect
 };
 
 /// The daemon proper (the forked child, or the process itself in the foreground).

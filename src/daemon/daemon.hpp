@@ -8,6 +8,9 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
+
+#include "config/settings_file.hpp"
 
 namespace lifecycle {
 
@@ -20,8 +23,12 @@ struct Options {
     std::uint16_t port = kDefaultPort;
     std::string search_domain = kDefaultSearchDomain; // the raw -f value
     bool foreground = false;                          // ctrdns: no fork, no setsid, logs to stderr
-    bool cache_enabled = true;   // ctrdns: --no-cache turns the upstream cache off
-    bool probe_liveness = false; // ctrdns: ARP/NDP probes demote dead addresses (liveness/)
+    /// ctrdns: settings the command line set (--no-cache: cache, --probe-liveness:
+    /// probe_liveness; a valid RUST_LOG: log_level). They win over the settings files.
+    config::SettingsValues command_line;
+    /// ctrdns: settings files, lowest precedence first (docs/settings.md), read at start and on
+    /// SIGHUP. Empty (the default) reads none.
+    std::vector<std::string> settings_paths;
     std::string resolv_conf_path = kResolvConfPath; // fixed in the CLI; tests may point elsewhere
 };
 

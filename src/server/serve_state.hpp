@@ -62,6 +62,10 @@ public:
 
     const Limits& limits() const noexcept { return limits_; }
 
+    /// New limits (settings reload). Listeners read them at each check, so they apply to the next
+    /// connection, datagram and wait; nothing already admitted is cut off.
+    void set_limits(const Limits& limits) noexcept { limits_ = limits; }
+
     std::size_t tcp_connections = 0;
     std::size_t udp_forwards = 0;
 

@@ -237,6 +237,11 @@ void AnswerCache::erase(List::iterator entry) noexcept {
     entries_.erase(entry);
 }
 
+void AnswerCache::set_settings(const CacheSettings& settings) noexcept {
+    settings_ = settings;
+    shrink_to(settings_.max_entries, settings_.max_bytes);
+}
+
 void AnswerCache::shrink_to(std::size_t max_entries, std::size_t max_bytes) noexcept {
     while (!entries_.empty() && (entries_.size() > max_entries || bytes_ > max_bytes)) {
         erase(std::prev(entries_.end()));

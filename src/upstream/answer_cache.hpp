@@ -77,6 +77,10 @@ public:
 
     void clear() noexcept;
 
+    /// New bounds, applied at once: entries beyond them are evicted (least recently used first);
+    /// a new max_ttl applies to answers stored from now on.
+    void set_settings(const CacheSettings& settings) noexcept;
+
     std::size_t size() const noexcept { return entries_.size(); }
 
     std::size_t bytes() const noexcept { return bytes_; }

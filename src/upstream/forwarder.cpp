@@ -275,6 +275,21 @@ void Forwarder::flush_cache() {
     state_->cache.clear();
 }
 
+void Forwarder::reconfigure(const Options& options) {
+    Options& current = state_->options;
+    if (!options.cache_enabled) {
+        state_->cache.clear(); // nothing stale is left behind to reappear if it is turned on again
+    }
+    current.cache_enabled = options.cache_enabled;
+    current.cache_max_entries = options.cache_max_entries;
+    current.cache_max_bytes = options.cache_max_bytes;
+    current.cache_max_ttl = options.cache_max_ttl;
+    state_->cache.set_settings(CacheSettings{.max_entries = options.cache_max_entries,
+                                             .max_bytes = options.cache_max_bytes,
+                                             .max_ttl = options.cache_max_ttl});
+    current.max_in_flight = options.max_in_flight;
+}
+
 ForwarderStats Forwarder::stats() const {
     return state_->stats;
 }

@@ -86,6 +86,11 @@ public:
     /// Drops every cached answer (reload, resolv.conf change).
     void flush_cache();
 
+    /// Applies what the settings file may change at run time: cache_enabled (off drops every
+    /// cached answer), the cache bounds (smaller ones evict at once) and max_in_flight (forwards
+    /// already running finish). Budget, health memory and clock stay as constructed.
+    void reconfigure(const Options& options);
+
     ForwarderStats stats() const;
 
     /// Forwards currently waiting for an upstream.

@@ -583,6 +583,32 @@ TEST_F(ForwarderTest, CacheOffAlwaysAsks) {
     EXPECT_EQ(forwarder.cache_size(), 0u);
 }
 
+TEST_F(ForwarderTest, ReconfigureTurnsTheCacheOffAndOnAndShrinksIt) {
+    FakeUdp good(io_, "127.0.0.11", Mode::Answer, 300);
+    Forwarder forwarder(io_.get_executor(), options());
+    ASSERT_TRUE(forward(forwarder, make_query("a.example"), {good.server()}));
+    ASSERT_TRUE(forward(forwarder, make_query("b.example"), {good.server()}));
+    EXPECT_EQ(forwarder.cache_size(), 2u);
+
+    Options smaller = options();
+    smaller.cache_max_entries = 1;
+    forwarder.reconfigure(smaller);
+    EXPECT_EQ(forwarder.cache_size(), 1u) << "the least recently used answer is evicted";
+
+    Options off = options();
+    off.cache_enabled = false;
+    forwarder.reconfigure(off);
+    EXPECT_EQ(forwarder.cache_size(), 0u) << "turning the cache off drops its answers";
+    ASSERT_TRUE(forward(forwarder, make_query("b.example"), {good.server()}));
+    ASSERT_TRUE(forward(forwarder, make_query("b.example"), {good.server()}));
+    EXPECT_EQ(good.datagrams(), 4u);
+
+    forwarder.reconfigure(options());
+    ASSERT_TRUE(forward(forwarder, make_query("b.example"), {good.server()}));
+    ASSERT_TRUE(forward(forwarder, make_query("b.example"), {good.server()}));
+    EXPECT_EQ(good.datagrams(), 5u) << "cached again once turned back on";
+}
+
 TEST_F(ForwarderTest, HealthMemoryMakesNextLookupsFast) {
     FakeUdp dead(io_, "127.0.0.12", Mode::Swallow);
     FakeUdp good(io_, "127.0.0.11", Mode::Answer);
