@@ -72,6 +72,7 @@ in_pm_sandbox() {
 pm_use_helper_dir "$CTRDNS_BIN"
 pm network create --subnet 10.89.91.0/24 ctr1 >/dev/null
 pm run -d --name web --network ctr1 --network-alias www "$PM_IMAGE" sleep 600 >/dev/null
+pm_pin_bridge_mac ctr1
 pm run -d --name client --network ctr1 --network-alias cli "$PM_IMAGE" sleep 600 >/dev/null
 web_ip=$(pm_ip web ctr1)
 client_ip=$(pm_ip client ctr1)
@@ -174,6 +175,7 @@ assert_eq "$PM_ADDRESSES" "$(pm_ip before deb1)" "aardvark-dns still answers aft
 pm rm -f -t 0 before >/dev/null
 wait_until 10 process_gone "$old" || fail "aardvark-dns did not exit after the last container"
 pm run -d --name after --network deb1 --network-alias aft "$PM_IMAGE" sleep 600 >/dev/null
+pm_pin_bridge_mac deb1
 pm run -d --name peer --network deb1 "$PM_IMAGE" sleep 600 >/dev/null
 new=$(pm_server_pid)
 assert_eq "$(readlink "/proc/$new/exe")" /usr/bin/ctrdns "server after install"
