@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package the build, the tests, the demo and the benchmarks use.
-# Usage: tools/install-deps.sh [build|all]   (build = just enough to compile and run ctrdns)
+# Usage: tools/install-deps.sh [build|all]   (build = just enough to compile and run ctrdns and
+# to build its .deb with tools/build-deb.sh; all adds the tests', demo's and benchmarks' needs)
 set -euo pipefail
 what=${1:-all}
 build_pkgs=(cmake ninja-build g++ pkg-config libasio-dev libcli11-dev libfmt-dev
-            bind9-dnsutils iproute2 util-linux procps)
+            bind9-dnsutils iproute2 util-linux procps debhelper dpkg-dev)
 test_pkgs=(clang-14 libclang-rt-14-dev clang-format-14 libgtest-dev libgmock-dev googletest
            libbenchmark-dev bats netavark aardvark-dns dnsmasq-base iptables jq socat dnsperf
-           python3 psmisc)
+           python3 psmisc podman crun conmon)
 pkgs=("${build_pkgs[@]}")
 [ "$what" = all ] && pkgs+=("${test_pkgs[@]}")
 

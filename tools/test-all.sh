@@ -18,6 +18,10 @@ tools/install-deps.sh all
 step "format"
 tools/check-format.sh
 
+step "Debian package (tools/build-deb.sh; installed by integration suite 900 in its sandbox)"
+CTRDNS_DEB=$(tools/build-deb.sh | tail -n 1)
+export CTRDNS_DEB
+
 step "ci preset: gcc -Werror, unit + fuzz replay + integration"
 cmake --workflow --preset ci
 
