@@ -34,6 +34,7 @@
 #include "daemon/reload_engine.hpp"
 #include "daemon/reload_worker.hpp"
 #include "daemon/resolv_conf_watch.hpp"
+#include "daemon/status_server.hpp"
 #include "liveness/gateway.hpp"
 #include "liveness/prober.hpp"
 #include "query/handler.hpp"
@@ -163,6 +164,7 @@ public:
             first = engine_.run_pass(ReloadClock::now());
         }
         write_log(first.log);
+        status_.record_pass(first); // status hook
         // The parse's temporaries are freed: do not start serving with their pages resident.
         ::malloc_trim(0);
         recheck_at_ = first.recheck_at;
@@ -202,6 +204,7 @@ public:
         // and becomes a reload.
         set_sighup_blocked(false);
         asio::co_spawn(io_, handle_signals(), asio::detached);
+        status_.start(); // status hook: socket beside the config dir, SIGUSR1 query log switch
 
         if (ready != nullptr) {
             try {
@@ -305,6 +308,7 @@ private:
     /// listeners are reconciled against it in the same synchronous step so no query ever pairs
     /// a listener's network id with another snapshot. A directory error keeps everything.
     void apply(PassResult result) {
+        status_.record_pass(result); // status hook
         write_log(result.log);
         if (!result.directory_ok) {
             logging::error("unable to parse config: {}", result.directory_error);
@@ -378,6 +382,9 @@ private:
     std::optional<ReloadClock::time_point> recheck_at_; // from the start-up pass
     std::optional<ReloadWorker> worker_;                // reloads off the io thread
     int exit_code_ = 0;
+    // status hook: `ctrdns status` (daemon/status_server.hpp); last, so all it reads exists.
+    StatusServer status_{io_.get_executor(), StatusSources{listeners_, forwarder_, state_,
+                                                           options_.config_dir, options_.port}};
 };
 
 /// The daemon proper (the forked child, or the process itself in the foreground).
