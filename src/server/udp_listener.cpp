@@ -124,8 +124,9 @@ void UdpListener::serve_datagram(std::size_t slot) {
 
     switch (verdict_.action) {
     case query::Verdict::Action::Reply:
-        batch_->queue_reply(slot, verdict_.reply_size);
+        // Before queue_reply, which moves reply_space() on to the next reply.
         observer.replied(trace, batch_->reply_space().first(verdict_.reply_size));
+        batch_->queue_reply(slot, verdict_.reply_size);
         break;
     case query::Verdict::Action::Forward:
         if (!state_->forward()) {

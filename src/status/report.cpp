@@ -359,8 +359,12 @@ std::string render_text(const Report& report) {
     } else {
         rows = {{"STALE", "NETWORK", "LINE", "REASON"}};
         for (const StaleEntry& entry : report.stale) {
-            rows.push_back({entry.status, entry.network,
-                            fmt::format("{}:{}", entry.path, entry.line), entry.reason});
+            // The file name is enough beside the network (the JSON has the full path).
+            const std::size_t slash = entry.path.rfind('/');
+            const std::string file =
+                slash == std::string::npos ? entry.path : entry.path.substr(slash + 1);
+            rows.push_back({entry.status, entry.network, fmt::format("{}:{}", file, entry.line),
+                            entry.reason});
         }
         out += "\n" + table(rows);
     }
