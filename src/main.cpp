@@ -23,6 +23,7 @@
 #include "daemon/detach.hpp"
 #include "inspect/live_evidence.hpp"
 #include "inspect/wait_name.hpp"
+#include "status/client.hpp"
 
 namespace {
 
@@ -114,6 +115,26 @@ int main(int argc, char** argv) {
                              "passes it)");
     wait_option->excludes(fix_flag);
 
+    std::string status_config_dir;
+    bool status_json = false;
+    bool status_prometheus = false;
+    std::string status_log_queries;
+    CLI::App* status_parser = app.add_subcommand(
+        "status", "Ask the running server what it serves and does (over its status socket).");
+    status_parser->add_option("-c,--config", status_config_dir,
+                              "configuration directory of the server to ask (default: Podman's, "
+                              "as for check)");
+    auto* json_flag = status_parser->add_flag("--json", status_json, "print the report as JSON");
+    status_parser
+        ->add_flag("--prometheus", status_prometheus,
+                   "print the counters in the Prometheus text format (node_exporter textfile "
+                   "collector)")
+        ->excludes(json_flag);
+    status_parser
+        ->add_option("--log-queries", status_log_queries,
+                     "switch the query log on or off at run time (SIGUSR1 toggles it too)")
+        ->check(CLI::IsMember({"on", "off"}));
+
     const std::vector<Command> commands{
         {app.add_subcommand(
              "run", "Runs the aardvark dns server with the specified configuration directory."),
@@ -161,6 +182,33 @@ int main(int argc, char** argv) {
              evidence_options.mode = choice.mode;
              inspect::LiveEvidence evidence(evidence_options);
              return check::run(check_options, evidence);
+         }},
+        {status_parser,
+         [&] {
+             if (status_config_dir.empty() && global_config->count() > 0) {
+                 status_config_dir = options.config_dir;
+             }
+             const char* runtime_dir = std::getenv("XDG_RUNTIME_DIR");
+             const auto choice =
+                 status_config_dir.empty()
+                     ? check::default_config_dir(::geteuid(), runtime_dir)
+                     : check::explicit_config_dir(status_config_dir, ::geteuid(), runtime_dir);
+             std::string request = "status text";
+             if (!status_log_queries.empty()) {
+                 request = "log-queries " + status_log_queries;
+             } else if (status_json) {
+                 request = "status json";
+             } else if (status_prometheus) {
+                 request = "status prometheus";
+             }
+             const status::Response response = status::send_request(
+                 status::socket_path(choice.path), request, std::chrono::seconds(10));
+             if (!response.ok) {
+                 fmt::print(stderr, "ctrdns status: {}\n", response.error);
+                 return 1;
+             }
+             std::fwrite(response.body.data(), 1, response.body.size(), stdout);
+             return 0;
          }},
     };
 

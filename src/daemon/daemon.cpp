@@ -35,6 +35,7 @@
 #include "daemon/reload_worker.hpp"
 #include "daemon/resolv_conf_watch.hpp"
 #include "daemon/settings.hpp"
+#include "daemon/status_server.hpp"
 #include "liveness/gateway.hpp"
 #include "liveness/prober.hpp"
 #include "query/handler.hpp"
@@ -150,6 +151,7 @@ public:
             first = engine_.run_pass(ReloadClock::now());
         }
         write_log(first.log);
+        status_.record_pass(first); // status hook
         // The parse's temporaries are freed: do not start serving with their pages resident.
         ::malloc_trim(0);
         recheck_at_ = first.recheck_at;
@@ -189,6 +191,7 @@ public:
         // and becomes a reload.
         set_sighup_blocked(false);
         asio::co_spawn(io_, handle_signals(), asio::detached);
+        status_.start(); // status hook: socket beside the config dir, SIGUSR1 query log switch
 
         if (ready != nullptr) {
             try {
@@ -293,6 +296,7 @@ private:
     /// listeners are reconciled against it in the same synchronous step so no query ever pairs
     /// a listener's network id with another snapshot. A directory error keeps everything.
     void apply(PassResult result) {
+        status_.record_pass(result); // status hook
         write_log(result.log);
         if (!result.directory_ok) {
             logging::error("unable to parse config: {}", result.directory_error);
@@ -303,11 +307,11 @@ private:
                            result.elapsed.count());
             update_probe_targets(*result.store);
             publish(std::move(result.store));
-            const std::vector<std::string> errors = reconcile();
-            if (!errors.empty()) {
-                // Failed keys stay unbound and are retried on the next SIGHUP.
-                logging::error("{}", fmt::join(errors, "\n"));
-            }
+        }
+        // Every pass, changed or not: listeners that failed to bind are retried on each SIGHUP.
+        const std::vector<std::string> errors = reconcile();
+        if (!errors.empty()) {
+            logging::error("{}", fmt::join(errors, "\n"));
         }
         if (result.nothing_to_serve) {
             logging::info("No configuration found stopping the sever");
@@ -351,8 +355,19 @@ private:
                 logging::info("settings changed: {}", change);
             }
         }
+        // The query log follows the file at start and when the file's value changes; a switch
+        // made at run time (status socket, SIGUSR1) otherwise stands.
+        const bool query_log_changed =
+            when == SettingsRead::Start ||
+            loaded.options.query_log_default != runtime_.query_log_default;
         settings_file_values_ = std::move(loaded.file_values);
         runtime_ = loaded.options;
+        if (query_log_changed && state_->observer.log.enabled() != runtime_.query_log_default) {
+            for (const std::string& line :
+                 state_->observer.log.set_enabled(runtime_.query_log_default)) {
+                logging::info("{}", line);
+            }
+        }
         forwarder_.reconfigure(runtime_.forwarder);
         state_->set_limits(runtime_.limits);
         set_probing(runtime_.probe_liveness);
@@ -434,6 +449,9 @@ private:
     int exit_code_ = 0;
     config::SettingsValues settings_file_values_; // last applied, for keys a reload finds bad
     RuntimeOptions runtime_;                      // the settings in effect
+    // status hook: `ctrdns status` (daemon/status_server.hpp); last, so all it reads exists.
+    StatusServer status_{io_.get_executor(), StatusSources{listeners_, forwarder_, state_,
+                                                           options_.config_dir, options_.port}};
 };
 
 /// The daemon proper (the forked child, or the process itself in the foreground).

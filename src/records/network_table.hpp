@@ -116,6 +116,16 @@ public:
     /// Appends the addresses worth probing with --probe-liveness (sorted, each once).
     void append_probe_candidates(NetworkId id, std::vector<ProbeCandidate>& out) const;
 
+    /// Every name a serving entry answers for, in table order (for `ctrdns status`).
+    template <typename Visit>
+    void for_each_name(Visit&& visit) const {
+        for (std::uint32_t id = 0; id < names_.size(); ++id) {
+            if (names_[id].hits_count > 0) {
+                visit(name_text(id));
+            }
+        }
+    }
+
     /// Bytes held by the tables (capacity), for status and benchmarks.
     std::size_t memory_bytes() const noexcept;
 

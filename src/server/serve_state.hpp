@@ -15,6 +15,7 @@
 
 #include "query/handler.hpp"
 #include "records/record_store.hpp"
+#include "server/observer.hpp"
 #include "upstream/forwarder.hpp"
 
 namespace server {
@@ -68,6 +69,9 @@ public:
 
     std::size_t tcp_connections = 0;
     std::size_t udp_forwards = 0;
+
+    /// Counters, the query log and self-checks for `ctrdns status` (server/observer.hpp).
+    Observer observer;
 
 private:
     std::shared_ptr<const Snapshot> snapshot_;

@@ -174,7 +174,7 @@ asio::awaitable<void> TcpListener::serve_connection(std::shared_ptr<TcpListener>
         while (co_await within(read_message(socket, message), idle_limit)) {
             // Read the network id per message: a reload may have renumbered the networks.
             co_await self->answer(message, query::Client{source, network_, query::Transport::Tcp},
-                                  reply);
+                                  peer.port(), reply);
             if (!reply.empty() && !co_await within(write_all(socket, reply), idle_limit)) {
                 break;
             }
@@ -188,21 +188,28 @@ asio::awaitable<void> TcpListener::serve_connection(std::shared_ptr<TcpListener>
 }
 
 asio::awaitable<void> TcpListener::answer(std::vector<std::uint8_t>& message, query::Client client,
+                                          std::uint16_t client_port,
                                           std::vector<std::uint8_t>& reply) {
     reply.clear();
     const std::shared_ptr<const Snapshot> snapshot = state_->snapshot();
+    const QueryTrace trace = state_->observer.begin(
+        message, client.source, client_port, client.listener_network, *snapshot->store, true);
     query::handle(message, client, *snapshot->store, snapshot->settings, response_, verdict_);
     switch (verdict_.action) {
     case query::Verdict::Action::Reply:
         append_framed(reply, std::span<const std::uint8_t>(response_.data(), verdict_.reply_size));
+        state_->observer.replied(trace, std::span(response_.data(), verdict_.reply_size));
         break;
     case query::Verdict::Action::Forward: {
         if (!state_->forward()) {
             break;
         }
         // Awaited inline: answers on one connection go out in request order (spec §4.1).
+        std::vector<upstream::Server> servers = upstream_servers_for(verdict_);
+        const std::vector<upstream::Server> asked = servers;
         const std::optional<std::vector<std::uint8_t>> upstream_reply = co_await state_->forward()(
-            std::move(message), upstream_servers_for(verdict_), upstream::Transport::Tcp);
+            std::move(message), std::move(servers), upstream::Transport::Tcp);
+        state_->observer.forwarded(trace, asked, upstream_reply);
         if (upstream_reply && !upstream_reply->empty() &&
             upstream_reply->size() <= dns::kMaxMessageSize) {
             append_framed(reply, *upstream_reply);
@@ -210,6 +217,7 @@ asio::awaitable<void> TcpListener::answer(std::vector<std::uint8_t>& message, qu
         break;
     }
     case query::Verdict::Action::Drop:
+        state_->observer.dropped(trace);
         break;
     }
 }

@@ -62,7 +62,7 @@ private:
     /// Runs the policy on one message; fills `reply` (with its length prefix) or leaves it
     /// empty for no reply.
     asio::awaitable<void> answer(std::vector<std::uint8_t>& message, query::Client client,
-                                 std::vector<std::uint8_t>& reply);
+                                 std::uint16_t client_port, std::vector<std::uint8_t>& reply);
 
     asio::ip::tcp::acceptor acceptor_;
     std::shared_ptr<ServeState> state_;

@@ -111,11 +111,21 @@ void UdpListener::serve_datagram(std::size_t slot) {
     const asio::ip::udp::endpoint& sender = batch_->sender(slot);
     const query::Client client{from_asio(sender.address()), network_, query::Transport::Udp};
     const std::span<const std::uint8_t> request = batch_->request(slot);
+    Observer& observer = state_->observer;
+    if (observer.self_checks.pending() &&
+        observer.self_checks.claim(request, from_asio(local_endpoint().address()))) {
+        ++observer.counters.self_checks;
+        return;
+    }
+    const QueryTrace trace =
+        observer.begin(request, client.source, sender.port(), network_, *snapshot->store, false);
     query::handle(request, client, *snapshot->store, snapshot->settings, batch_->reply_space(),
                   verdict_);
 
     switch (verdict_.action) {
     case query::Verdict::Action::Reply:
+        // Before queue_reply, which moves reply_space() on to the next reply.
+        observer.replied(trace, batch_->reply_space().first(verdict_.reply_size));
         batch_->queue_reply(slot, verdict_.reply_size);
         break;
     case query::Verdict::Action::Forward:
@@ -129,10 +139,11 @@ void UdpListener::serve_datagram(std::size_t slot) {
         asio::co_spawn(socket_.get_executor(),
                        forward(shared_from_this(), CountedSlot(state_, &ServeState::udp_forwards),
                                std::vector<std::uint8_t>(request.begin(), request.end()),
-                               upstream_servers_for(verdict_), sender),
+                               upstream_servers_for(verdict_), sender, trace),
                        asio::detached);
         break;
     case query::Verdict::Action::Drop:
+        observer.dropped(trace);
         break;
     }
 }
@@ -141,10 +152,12 @@ asio::awaitable<void> UdpListener::forward([[maybe_unused]] std::shared_ptr<UdpL
                                            [[maybe_unused]] CountedSlot slot,
                                            std::vector<std::uint8_t> request,
                                            std::vector<upstream::Server> servers,
-                                           asio::ip::udp::endpoint client) {
+                                           asio::ip::udp::endpoint client, QueryTrace trace) {
     try {
+        const std::vector<upstream::Server> asked = servers;
         const std::optional<std::vector<std::uint8_t>> reply = co_await state_->forward()(
             std::move(request), std::move(servers), upstream::Transport::Udp);
+        state_->observer.forwarded(trace, asked, reply);
         // No reply at all when every upstream failed (spec §5.3): the client times out.
         if (reply) {
             send_reply(*reply, client);

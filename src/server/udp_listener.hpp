@@ -60,7 +60,7 @@ private:
     asio::awaitable<void> forward(std::shared_ptr<UdpListener> self, CountedSlot slot,
                                   std::vector<std::uint8_t> request,
                                   std::vector<upstream::Server> servers,
-                                  asio::ip::udp::endpoint client);
+                                  asio::ip::udp::endpoint client, QueryTrace trace);
     void send_reply(std::span<const std::uint8_t> reply, const asio::ip::udp::endpoint& client);
 
     asio::ip::udp::socket socket_;

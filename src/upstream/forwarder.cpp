@@ -302,4 +302,27 @@ std::size_t Forwarder::cache_size() const {
     return state_->cache.size();
 }
 
+std::size_t Forwarder::cache_bytes() const {
+    return state_->cache.bytes();
+}
+
+bool Forwarder::cache_enabled() const {
+    return state_->options.cache_enabled;
+}
+
+std::vector<Server> Forwarder::host_servers() const {
+    return state_->host_servers;
+}
+
+std::vector<Forwarder::DownUpstream> Forwarder::down_upstreams() const {
+    std::vector<DownUpstream> result;
+    const Clock::time_point now = state_->now();
+    for (const HealthTracker::DownServer& down : state_->health.down_servers()) {
+        result.push_back(
+            DownUpstream{down.server, down.failures,
+                         down.retry_at > now ? down.retry_at - now : Clock::duration::zero()});
+    }
+    return result;
+}
+
 } // namespace upstream

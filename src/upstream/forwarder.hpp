@@ -99,6 +99,23 @@ public:
     /// Answers currently cached.
     std::size_t cache_size() const;
 
+    /// Bytes the cache holds (answers, keys and bookkeeping).
+    std::size_t cache_bytes() const;
+
+    bool cache_enabled() const;
+
+    /// The resolv.conf servers in use.
+    std::vector<Server> host_servers() const;
+
+    /// Upstreams in back-off (docs/forwarding.md), for `ctrdns status`.
+    struct DownUpstream {
+        Server server;
+        unsigned failures = 0;
+        std::chrono::steady_clock::duration retry_in{}; // until a probe may test it again
+    };
+
+    std::vector<DownUpstream> down_upstreams() const;
+
 private:
     struct State;
     std::shared_ptr<State> state_;

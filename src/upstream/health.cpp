@@ -85,6 +85,15 @@ std::optional<HealthTracker::TimePoint> HealthTracker::retry_time(const Server& 
     return found->second.retry_at;
 }
 
+std::vector<HealthTracker::DownServer> HealthTracker::down_servers() const {
+    std::vector<DownServer> servers;
+    servers.reserve(down_.size());
+    for (const auto& [server, down] : down_) {
+        servers.push_back(DownServer{server, down.failures, down.retry_at});
+    }
+    return servers;
+}
+
 void HealthTracker::make_room() {
     if (down_.size() < settings_.max_tracked || down_.empty()) {
         return;

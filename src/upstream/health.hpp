@@ -59,6 +59,16 @@ public:
 
     std::size_t down_count() const noexcept { return down_.size(); }
 
+    /// One down server as `ctrdns status` shows it.
+    struct DownServer {
+        Server server;
+        unsigned failures = 0;
+        TimePoint retry_at{};
+    };
+
+    /// Every server currently down, in no particular order.
+    std::vector<DownServer> down_servers() const;
+
     void clear() noexcept { down_.clear(); }
 
 private:
