@@ -48,17 +48,19 @@ RecordStore::build(const std::vector<config::NetworkFile>& files) {
     for (const auto& file : files) {
         ordered.push_back(&file);
     }
-    std::stable_sort(ordered.begin(), ordered.end(),
-                     [](const config::NetworkFile* a, const config::NetworkFile* b) {
-                         return a->name < b->name;
-                     });
+    // By name, keeping the given order within a name (pointers into one vector compare as
+    // indices). Not stable_sort: its temporary buffer uses the nothrow operator new.
+    std::sort(ordered.begin(), ordered.end(),
+              [](const config::NetworkFile* a, const config::NetworkFile* b) {
+                  return a->name != b->name ? a->name < b->name : a < b;
+              });
     std::vector<std::shared_ptr<const NetworkTable>> tables;
     for (std::size_t begin = 0; begin < ordered.size();) {
         std::size_t end = begin + 1;
         while (end < ordered.size() && ordered[end]->name == ordered[begin]->name) {
             ++end;
         }
-        // stable_sort kept the order given (config sorts `x` before `x%int`).
+        // The order given within a name is kept (config sorts `x` before `x%int`).
         tables.push_back(NetworkTable::build(
             std::span<const config::NetworkFile* const>(ordered.data() + begin, end - begin)));
         begin = end;
