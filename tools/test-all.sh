@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: format gate, gcc build with -Werror (unit, fuzz-corpus replay, integration with
-# real netavark/dig/dnsmasq), the same suite under ASan+UBSan, and each libFuzzer target for a
-# bounded time. Needs root (network namespaces); installs its own Debian packages.
+# real netavark/dig/dnsmasq), a 1-minute soak (tools/soak.sh), the same suite under ASan+UBSan,
+# and each libFuzzer target for a bounded time. Needs root (network namespaces); installs its own
+# Debian packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then
@@ -24,6 +25,9 @@ export CTRDNS_DEB
 
 step "ci preset: gcc -Werror, unit + fuzz replay + integration"
 cmake --workflow --preset ci
+
+step "soak smoke: 60 s of netavark churn under mixed load (tools/soak.sh)"
+tools/soak.sh --duration 60 --bin build/ci/src/ctrdns
 
 step "asan preset: ASan+UBSan, unit + fuzz replay + integration"
 cmake --workflow --preset asan

@@ -69,6 +69,9 @@ RuntimeOptions resolve_settings(const config::SettingsValues& values) {
         limits.tcp_idle_timeout = std::chrono::milliseconds{
             static_cast<std::chrono::milliseconds::rep>(*values.tcp_idle_timeout_ms)};
     }
+    // Each client's share follows the global limit it is a share of (docs/security.md).
+    limits.max_tcp_connections_per_client = server::Limits::fair_share(limits.max_tcp_connections);
+    limits.max_forwards_per_client = server::Limits::fair_share(limits.max_udp_forwards);
     return options;
 }
 

@@ -508,7 +508,11 @@ status::Report StatusServer::Impl::collect() const {
         }
     }
     const upstream::ForwarderStats stats = forwarder.stats();
-    // Limits that refuse work. ServeState's own shed counters (shed_*) belong here too.
+    // Limits that refuse work (docs/security.md).
+    out.shed.emplace_back("tcp_per_client", state.shed_tcp_per_client);
+    out.shed.emplace_back("tcp_global", state.shed_tcp_global);
+    out.shed.emplace_back("forward_per_client", state.shed_forward_per_client);
+    out.shed.emplace_back("forward_global", state.shed_forward_global);
     out.shed.emplace_back("forwarder_in_flight", stats.rejected_busy);
     out.tcp_connections = state.tcp_connections;
     out.udp_forwards = state.udp_forwards;

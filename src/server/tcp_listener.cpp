@@ -3,6 +3,7 @@
 #include <array>
 #include <chrono>
 #include <exception>
+#include <optional>
 #include <utility>
 #include <variant>
 
@@ -139,16 +140,23 @@ asio::awaitable<void> TcpListener::accept_loop(std::shared_ptr<TcpListener> self
             co_await retry_delay.async_wait(kUseTuple);
             continue;
         }
-        if (state_->tcp_connections >= state_->limits().max_tcp_connections) {
-            logging::debug("too many tcp connections, closing a new one");
+        std::error_code peer_error;
+        const asio::ip::tcp::endpoint peer = socket.remote_endpoint(peer_error);
+        std::optional<AdmittedSlot> slot =
+            peer_error
+                ? std::nullopt
+                : AdmittedSlot::take(state_, Admission::TcpConnection, from_asio(peer.address()));
+        if (!slot) {
+            // Over the client's share or the global limit (counted in ServeState), or already
+            // reset by the peer.
+            logging::debug("tcp connection refused: limit reached or peer gone");
             std::error_code ignored;
             socket.close(ignored);
             continue;
         }
         try {
             asio::co_spawn(acceptor_.get_executor(),
-                           serve_connection(self, std::move(socket),
-                                            CountedSlot(state_, &ServeState::tcp_connections)),
+                           serve_connection(self, std::move(socket), peer, std::move(*slot)),
                            asio::detached);
         } catch (const std::exception& e) {
             logging::error("tcp connection not started: {}", e.what());
@@ -159,13 +167,9 @@ asio::awaitable<void> TcpListener::accept_loop(std::shared_ptr<TcpListener> self
 
 asio::awaitable<void> TcpListener::serve_connection(std::shared_ptr<TcpListener> self,
                                                     asio::ip::tcp::socket socket,
-                                                    [[maybe_unused]] CountedSlot slot) {
+                                                    asio::ip::tcp::endpoint peer,
+                                                    [[maybe_unused]] AdmittedSlot slot) {
     try {
-        std::error_code error;
-        const asio::ip::tcp::endpoint peer = socket.remote_endpoint(error);
-        if (error) {
-            co_return;
-        }
         const base::IpAddress source = from_asio(peer.address());
         const std::chrono::milliseconds idle_limit = state_->limits().tcp_idle_timeout;
         std::vector<std::uint8_t> message;
@@ -202,6 +206,12 @@ asio::awaitable<void> TcpListener::answer(std::vector<std::uint8_t>& message, qu
         break;
     case query::Verdict::Action::Forward: {
         if (!state_->forward()) {
+            break;
+        }
+        // Held until the upstream answers; none left for this client means no reply.
+        const std::optional<AdmittedSlot> waiting =
+            AdmittedSlot::take(state_, Admission::TcpForward, client.source);
+        if (!waiting) {
             break;
         }
         // Awaited inline: answers on one connection go out in request order (spec §4.1).

@@ -57,7 +57,8 @@ private:
 
     asio::awaitable<void> accept_loop(std::shared_ptr<TcpListener> self);
     asio::awaitable<void> serve_connection(std::shared_ptr<TcpListener> self,
-                                           asio::ip::tcp::socket socket, CountedSlot slot);
+                                           asio::ip::tcp::socket socket,
+                                           asio::ip::tcp::endpoint peer, AdmittedSlot slot);
 
     /// Runs the policy on one message; fills `reply` (with its length prefix) or leaves it
     /// empty for no reply.

@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include <asio/co_spawn.hpp>
@@ -128,20 +129,24 @@ void UdpListener::serve_datagram(std::size_t slot) {
         observer.replied(trace, batch_->reply_space().first(verdict_.reply_size));
         batch_->queue_reply(slot, verdict_.reply_size);
         break;
-    case query::Verdict::Action::Forward:
+    case query::Verdict::Action::Forward: {
         if (!state_->forward()) {
             break;
         }
-        if (state_->udp_forwards >= state_->limits().max_udp_forwards) {
+        std::optional<AdmittedSlot> waiting =
+            AdmittedSlot::take(state_, Admission::UdpForward, client.source);
+        if (!waiting) {
+            // Over the client's share or the global limit (counted in ServeState).
             logging::debug("too many forwarded udp queries in flight, dropping one");
             break;
         }
         asio::co_spawn(socket_.get_executor(),
-                       forward(shared_from_this(), CountedSlot(state_, &ServeState::udp_forwards),
+                       forward(shared_from_this(), std::move(*waiting),
                                std::vector<std::uint8_t>(request.begin(), request.end()),
                                upstream_servers_for(verdict_), sender, trace),
                        asio::detached);
         break;
+    }
     case query::Verdict::Action::Drop:
         observer.dropped(trace);
         break;
@@ -149,7 +154,7 @@ void UdpListener::serve_datagram(std::size_t slot) {
 }
 
 asio::awaitable<void> UdpListener::forward([[maybe_unused]] std::shared_ptr<UdpListener> self,
-                                           [[maybe_unused]] CountedSlot slot,
+                                           [[maybe_unused]] AdmittedSlot slot,
                                            std::vector<std::uint8_t> request,
                                            std::vector<upstream::Server> servers,
                                            asio::ip::udp::endpoint client, QueryTrace trace) {

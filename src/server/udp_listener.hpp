@@ -57,7 +57,7 @@ private:
 
     asio::awaitable<void> receive_loop(std::shared_ptr<UdpListener> self);
     void serve_datagram(std::size_t slot);
-    asio::awaitable<void> forward(std::shared_ptr<UdpListener> self, CountedSlot slot,
+    asio::awaitable<void> forward(std::shared_ptr<UdpListener> self, AdmittedSlot slot,
                                   std::vector<std::uint8_t> request,
                                   std::vector<upstream::Server> servers,
                                   asio::ip::udp::endpoint client, QueryTrace trace);

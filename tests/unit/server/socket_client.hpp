@@ -95,10 +95,21 @@ inline bool wait_readable(int fd, std::chrono::milliseconds timeout) {
     return ::poll(&entry, 1, static_cast<int>(timeout.count())) == 1;
 }
 
+/// Binds `fd` to `source` (port chosen by the kernel), so a test can act as several clients.
+inline void bind_source(int fd, const char* source) {
+    if (source != nullptr) {
+        const sockaddr_in from = loopback(source, 0);
+        ::bind(fd, reinterpret_cast<const sockaddr*>(&from), sizeof(from));
+    }
+}
+
 class UdpClient {
 public:
-    UdpClient()
-        : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {}
+    /// `source`: the loopback address to send from; nullptr lets the kernel choose.
+    explicit UdpClient(const char* source = nullptr)
+        : fd_(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0)) {
+        bind_source(fd_.get(), source);
+    }
 
     void send(const char* ip, std::uint16_t port, const Bytes& message) {
         const sockaddr_in to = loopback(ip, port);
@@ -131,8 +142,10 @@ private:
 
 class TcpClient {
 public:
-    TcpClient(const char* ip, std::uint16_t port)
+    /// `source`: the loopback address to connect from; nullptr lets the kernel choose.
+    TcpClient(const char* ip, std::uint16_t port, const char* source = nullptr)
         : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+        bind_source(fd_.get(), source);
         const sockaddr_in to = loopback(ip, port);
         connected_ = ::connect(fd_.get(), reinterpret_cast<const sockaddr*>(&to), sizeof(to)) == 0;
     }
