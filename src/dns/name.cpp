@@ -19,7 +19,7 @@ bool is_ascii_digit(std::uint8_t byte) noexcept {
     return byte >= '0' && byte <= '9';
 }
 
-// hickory's `is_safe_ascii` (spec §4.2): these are written as is, everything else is escaped.
+// hickory's `is_safe_ascii` (contract §4.2): these are written as is, everything else is escaped.
 bool is_plain(std::uint8_t byte, bool first_in_label) noexcept {
     if (is_ascii_letter(byte) || is_ascii_digit(byte) || byte == '_') {
         return true;
@@ -174,7 +174,8 @@ std::string_view Name::format_text(std::span<char, kMaxNameTextLength> buffer,
                 buffer[out++] = '\\';
                 buffer[out++] = static_cast<char>(byte);
             } else {
-                // hickory writes `\` and three octal digits (spec §4.2), not RFC 1035's decimal.
+                // hickory writes `\` and three octal digits (contract §4.2), not RFC 1035's
+                // decimal.
                 buffer[out++] = '\\';
                 buffer[out++] = static_cast<char>('0' + ((byte >> 6) & 7));
                 buffer[out++] = static_cast<char>('0' + ((byte >> 3) & 7));

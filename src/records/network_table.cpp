@@ -139,7 +139,7 @@ private:
         entry.names_count =
             static_cast<std::uint32_t>(table_.entry_names_.size() - entry.names_begin);
 
-        // Spec §3.3: entries of internal files never set container DNS servers.
+        // Contract §3.3: entries of internal files never set container DNS servers.
         entry.writes_dns = !file.internal;
         if (source.dns_servers) {
             entry.has_dns = true;
@@ -402,7 +402,7 @@ bool NetworkTable::has_container(std::uint64_t key) const noexcept {
 NetworkTable::DnsServersOf
 NetworkTable::dns_servers_of(const base::IpAddress& address) const noexcept {
     DnsServersOf result;
-    // Spec §3.4: the last writer in file order wins, i.e. the newest line: the first holder a
+    // Contract §3.4: the last writer in file order wins, i.e. the newest line: the first holder a
     // probe meets among the non-internal file's entries.
     for_each_slot_holding(address, [&](std::uint32_t entry_index) {
         const Entry& entry = entries_[entry_index];

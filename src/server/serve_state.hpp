@@ -33,7 +33,8 @@ using ForwardFunction = std::function<asio::awaitable<std::optional<std::vector<
     upstream::Transport transport)>;
 
 struct Limits {
-    /// Each wait for the next TCP message (and each reply write) is bounded by this (spec §4.1).
+    /// Each wait for the next TCP message (and each reply write) is bounded by this (contract
+    /// §4.1).
     std::chrono::milliseconds tcp_idle_timeout{3000};
     /// Open TCP connections over all listeners; a connection beyond it is closed at once.
     std::size_t max_tcp_connections = 512;

@@ -145,7 +145,7 @@ asio::awaitable<void> UdpListener::forward([[maybe_unused]] std::shared_ptr<UdpL
     try {
         const std::optional<std::vector<std::uint8_t>> reply = co_await state_->forward()(
             std::move(request), std::move(servers), upstream::Transport::Udp);
-        // No reply at all when every upstream failed (spec §5.3): the client times out.
+        // No reply at all when every upstream failed (contract §5.3): the client times out.
         if (reply) {
             send_reply(*reply, client);
         }
