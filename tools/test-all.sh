@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: format gate, gcc build with -Werror (unit, fuzz-corpus replay, integration with
+# Runs every test: format gate, clang-tidy gate (pure layers), gcc build with -Werror (unit, fuzz-corpus replay, integration with
 # real netavark/dig/dnsmasq), the same suite under ASan+UBSan, and each libFuzzer target for a
 # bounded time. Needs root (network namespaces); installs its own Debian packages.
 set -euo pipefail
@@ -17,6 +17,9 @@ tools/install-deps.sh all
 
 step "format"
 tools/check-format.sh
+
+step "tidy: clang-tidy-14 over the pure layers (base, dns, config, records, query)"
+tools/run-tidy.sh
 
 step "ci preset: gcc -Werror, unit + fuzz replay + integration"
 cmake --workflow --preset ci

@@ -82,6 +82,8 @@ std::size_t size_limit(const dns::Query& query, Transport transport,
 
 class Decision {
 public:
+    // qname_buffer_ is left uninitialised on purpose: zeroing it would cost every query.
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init)
     Decision(std::span<const std::uint8_t> request, const Client& client,
              const records::RecordStore& store, const Settings& settings,
              std::span<std::uint8_t> out, Verdict& verdict) noexcept
@@ -255,7 +257,7 @@ private:
     const Settings& settings_;
     std::span<std::uint8_t> out_;
     Verdict& verdict_;
-    NameText qname_buffer_;
+    NameText qname_buffer_;       // written by format_text before any read
     std::string_view qname_text_; // presentation form as asked, inside qname_buffer_
 };
 

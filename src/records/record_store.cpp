@@ -60,7 +60,7 @@ RecordStore::build(const std::vector<config::NetworkFile>& files) {
         }
         // stable_sort kept the order given (config sorts `x` before `x%int`).
         tables.push_back(NetworkTable::build(
-            std::span<const config::NetworkFile* const>(ordered.data() + begin, end - begin)));
+            std::span<const config::NetworkFile* const>(ordered).subspan(begin, end - begin)));
         begin = end;
     }
     return compose(std::move(tables));
