@@ -456,8 +456,8 @@ notes:
   - CPU per query = (utime+stime of the server process over the run) / answered queries, from
     /proc/PID/stat (all threads, ${clk_tck} Hz ticks, sampled: +-10%); "user space" is the utime
     part, the rest is the kernel's (receive, send, wait for the next datagram, wake-ups).
-  - aardvark-dns 1.4 also forwards every PTR query after answering it (its double-reply bug, spec
-    appendix A); the forward goes to a dead loopback resolver and its cost is part of its CPU numbers.
+  - aardvark-dns 1.4 also forwards every PTR query after answering it (its double-reply bug, contract
+    §4.5); the forward goes to a dead loopback resolver and its cost is part of its CPU numbers.
 reproduce (as root, from the repository root):
   cmake --preset release && cmake --build --preset release --target ctrdns
   bench/load_compare.sh --ctrdns ${ctrdns_bin} --containers ${containers} --duration ${duration} --qps ${qps_cap} --clients ${clients} --threads ${threads} --rounds ${rounds} --startup-runs ${startup_runs}

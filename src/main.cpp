@@ -1,4 +1,4 @@
-// ctrdns executable: the command line (spec §1) and nothing else. The only file that includes
+// ctrdns executable: the command line (contract §1) and nothing else. The only file that includes
 // CLI11; all behaviour lives in daemon/ and below.
 #include <chrono>
 #include <cstdint>

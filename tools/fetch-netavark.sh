@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # fetch-netavark.sh: a real newer netavark (and its aardvark-dns, as a peer to compare with) from
-# a newer Debian release, without touching the system's apt state or installing anything
-# (docs: /work/shared/spec/test-environment.md, "A real newer netavark").
+# a newer Debian release, without touching the system's apt state or installing anything.
 #
 #   tools/fetch-netavark.sh [SUITE]          SUITE: trixie (default; stable, for tests) or sid
 #

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs every test: format gate, gcc build with -Werror (unit, fuzz-corpus replay, integration with
-# real netavark/dig/dnsmasq), a 1-minute soak (tools/soak.sh), the same suite under ASan+UBSan,
-# and each libFuzzer target for a bounded time. Needs root (network namespaces); installs its own
-# Debian packages.
+# Runs every test: format and clang-tidy gates (pure layers), gcc build with -Werror (unit,
+# fuzz-corpus replay, integration with real netavark/dig/dnsmasq/podman), a 1-minute soak
+# (tools/soak.sh), the same suite under ASan+UBSan, and each libFuzzer target for a bounded time.
+# Needs root (network namespaces); installs its own Debian packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ]; then
@@ -18,6 +18,9 @@ tools/install-deps.sh all
 
 step "format"
 tools/check-format.sh
+
+step "tidy: clang-tidy-14 over the pure layers (base, dns, config, records, query)"
+tools/run-tidy.sh
 
 step "Debian package (tools/build-deb.sh; installed by integration suite 900 in its sandbox)"
 CTRDNS_DEB=$(tools/build-deb.sh | tail -n 1)

@@ -66,7 +66,7 @@ std::string IpAddress::to_string() const {
     if (inet_ntop(af, bytes_.data(), buffer.data(), buffer.size()) == nullptr) {
         return {};
     }
-    return std::string(buffer.data());
+    return {buffer.data()};
 }
 
 std::string IpAddress::to_endpoint_string(std::uint16_t port) const {

@@ -50,6 +50,7 @@ public:
 
     std::size_t hash() const noexcept;
 
+    // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads the defaulted <=>'s "0"
     auto operator<=>(const IpAddress&) const noexcept = default;
     bool operator==(const IpAddress&) const noexcept = default;
 

@@ -14,7 +14,11 @@
 namespace logging {
 namespace {
 
+// The level and sink are process-wide by design (every module logs through free functions);
+// atomics, so a reload thread may log while the io thread reads them.
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables)
 std::atomic<int> g_level{static_cast<int>(Level::Info)};
+// NOLINTNEXTLINE(cppcoreguidelines-avoid-non-const-global-variables)
 std::atomic<Sink> g_sink{Sink::Stderr};
 
 constexpr std::array<std::string_view, 5> kNames{"error", "warn", "info", "debug", "trace"};
@@ -50,7 +54,8 @@ std::optional<Level> parse_level(std::string_view text) noexcept {
 }
 
 Level level_from_environment() {
-    const char* value = std::getenv("RUST_LOG");
+    // Read in main before any thread exists.
+    const char* value = std::getenv("RUST_LOG"); // NOLINT(concurrency-mt-unsafe)
     if (value == nullptr) {
         return Level::Info;
     }
@@ -81,6 +86,7 @@ void set_sink(Sink sink) noexcept {
 
 void write(Level level, std::string_view message) noexcept {
     if (g_sink.load(std::memory_order_relaxed) == Sink::Syslog) {
+        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): syslog(3) has no other form
         syslog(syslog_priority(level), "%.*s", static_cast<int>(message.size()), message.data());
         return;
     }

@@ -1,4 +1,4 @@
-// check/: which stale lines `check --fix` removes, and why (docs/stale-entries.md, "--fix").
+// check/: which stale lines `check --fix` removes, and why (docs/stale-entries.md §2.1).
 // Pure rules over parsed files, findings and the evidence gathered through check::Evidence;
 // must not depend on asio, sockets, or inspect/.
 #pragma once

@@ -65,9 +65,9 @@ FileText read_network_file(const std::string& directory, std::string_view name);
 /// The network name a file name stands for (`x%int` -> `x`).
 std::string_view network_name_of(std::string_view file_name) noexcept;
 
-/// Reads every entry of `directory` except `aardvark.pid` (spec §3.1): regular files only (a FIFO
-/// or sub-directory is skipped with a problem, never blocks), non-UTF-8 content or unreadable files
-/// are skipped with a problem. Never throws on file content.
+/// Reads every entry of `directory` except `aardvark.pid` (contract §3.1): regular files only (a
+/// FIFO or sub-directory is skipped with a problem, never blocks), non-UTF-8 content or unreadable
+/// files are skipped with a problem. Never throws on file content.
 LoadResult load_directory(const std::string& directory);
 
 } // namespace config

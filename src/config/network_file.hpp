@@ -19,7 +19,7 @@ struct Problem {
     std::string to_string() const;
 };
 
-/// One container line (spec §3.2), kept faithfully: nothing is merged or dropped here.
+/// One container line (contract §3.2), kept faithfully: nothing is merged or dropped here.
 struct ContainerEntry {
     std::string id;                    // lowercased; may be empty
     std::vector<base::IpAddress> ipv4; // field 1
@@ -43,7 +43,7 @@ struct NetworkFileResult {
     std::vector<Problem> problems;   // everything wrong, with line numbers
 };
 
-/// Parses the aardvark 2.0 grammar (spec §3.2) plus the 1.4 files Debian's netavark writes:
+/// Parses the aardvark 2.0 grammar (contract §3.2) plus the 1.4 files Debian's netavark writes:
 /// split on '\n' only, fields on exactly one space, empty lines skipped, first non-empty line is
 /// the header. A bad header (or no header) rejects the file. A bad entry line is reported and
 /// skipped on its own; the rest of the file still serves (ctrdns is more forgiving than

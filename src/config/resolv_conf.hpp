@@ -21,7 +21,7 @@ struct Nameserver {
 
 struct ResolvConfResult {
     std::vector<Nameserver> servers;  // the first three `nameserver` lines
-    std::optional<std::string> error; // set when the file as a whole is invalid (spec §5.4)
+    std::optional<std::string> error; // set when the file as a whole is invalid (contract §5.4)
 };
 
 /// Resolves an interface name to its index; nullopt if unknown. Injectable for tests.
@@ -30,7 +30,7 @@ using InterfaceIndexLookup = std::function<std::optional<std::uint32_t>(std::str
 /// The default lookup, if_nametoindex(3).
 std::optional<std::uint32_t> system_interface_index(std::string_view name);
 
-/// Spec §5.4: must be UTF-8; lines cut at '#' or ';'; whitespace-split; `nameserver ADDR` lines
+/// Contract §5.4: must be UTF-8; lines cut at '#' or ';'; whitespace-split; `nameserver ADDR` lines
 /// only (case-sensitive keyword); `ip%zone` for IPv6 (numeric zone = scope id, else interface
 /// name); keep the first 3, but any bad `nameserver` line anywhere fails the whole read.
 ResolvConfResult parse_resolv_conf(std::string_view text,

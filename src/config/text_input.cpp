@@ -83,7 +83,7 @@ ReadOutcome read_capped(int fd, std::size_t max_size, std::size_t expected_size)
         if (room > 0) {
             const std::size_t before = outcome.text.size();
             outcome.text.resize(outcome.text.capacity());
-            const ssize_t got = ::read(fd, outcome.text.data() + before, room);
+            const ssize_t got = ::read(fd, &outcome.text[before], room);
             outcome.text.resize(before + (got > 0 ? static_cast<std::size_t>(got) : 0));
             if (got > 0) {
                 if (outcome.text.size() > max_size) {

@@ -99,7 +99,7 @@ void write_log(const std::vector<LogLine>& lines) {
     }
 }
 
-/// When /etc/resolv.conf is read, an error means different things (spec §5.4).
+/// When /etc/resolv.conf is read, an error means different things (contract §5.4).
 enum class ResolvConfRead {
     Start,  // ctrdns is lenient where aardvark is fatal: log, serve with no host servers
     Reload, // SIGHUP: log, no host servers until a later successful read
@@ -132,8 +132,8 @@ public:
         apply_settings_file(SettingsRead::Start);
     }
 
-    /// Loads and binds (spec §2.1 step c/d). nullopt when ready to serve, else the exit status.
-    /// The same ReloadEngine pass as every reload; only what follows a failure differs.
+    /// Loads and binds (contract §2.1 steps 4-6). nullopt when ready to serve, else the exit
+    /// status. The same ReloadEngine pass as every reload; only what follows a failure differs.
     std::optional<int> start() {
         PassResult first = engine_.run_pass(ReloadClock::now());
         if (!first.directory_ok) {
@@ -280,7 +280,7 @@ private:
         forwarder_.flush_cache();
     }
 
-    /// SIGHUP (spec §2.3): resolv.conf is re-read here; the network files on the worker, whose
+    /// SIGHUP (contract §2.3): resolv.conf is re-read here; the network files on the worker, whose
     /// result comes back through apply(). Answers never wait for a reload.
     void reload() {
         logging::debug("Received SIGHUP");

@@ -1,5 +1,5 @@
 // daemon/: the `run` command: fork with a readiness pipe, pid file, load, bind, then serve and
-// reload on SIGHUP until no network is left (spec §2). The only place with fork/setsid/dup2.
+// reload on SIGHUP until no network is left (contract §2). The only place with fork/setsid/dup2.
 // Uses server/, config/, records/ and upstream/; never CLI11.
 //
 // The namespace is `lifecycle` because glibc declares a function `daemon()` in <unistd.h>.
@@ -32,7 +32,7 @@ struct Options {
     std::string resolv_conf_path = kResolvConfPath; // fixed in the CLI; tests may point elsewhere
 };
 
-/// aardvark's -f normalisation (spec §3.4): a '.' is appended unless the value already ends in
+/// aardvark's -f normalisation (contract §3.4): a '.' is appended unless the value already ends in
 /// one; a leading dot is kept as given; "" stays "".
 std::string normalise_search_domain(std::string_view filter);
 

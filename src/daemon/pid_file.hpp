@@ -1,4 +1,4 @@
-// daemon/: the `aardvark.pid` file netavark reads to find the daemon (spec §2.5, §2.6). POSIX
+// daemon/: the `aardvark.pid` file netavark reads to find the daemon (contract §2.5, §2.6). POSIX
 // file calls only; nothing from server/ or config/.
 #pragma once
 

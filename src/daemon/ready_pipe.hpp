@@ -1,5 +1,5 @@
 // daemon/: the one-byte readiness handshake between the process netavark started and the
-// daemon child it forks (spec §2.1). POSIX pipe calls only; nothing from server/ or config/.
+// daemon child it forks (contract §2.1). POSIX pipe calls only; nothing from server/ or config/.
 #pragma once
 
 #include <string>

@@ -79,7 +79,7 @@ PassResult ReloadEngine::run_pass(ReloadClock::time_point now) {
     PassResult result;
     config::DirectoryListing listing = config::list_directory(directory_);
     if (!listing.ok) {
-        // A directory error keeps everything as it was (spec §2.3).
+        // A directory error keeps everything as it was (contract §2.3).
         result.directory_ok = false;
         result.directory_error = std::move(listing.error);
         return result;

@@ -1,4 +1,4 @@
-// daemon/: an inotify watch on /etc/resolv.conf that reports changes on the event loop (spec
+// daemon/: an inotify watch on /etc/resolv.conf that reports changes on the event loop (contract
 // §5.4 "When it is read"). asio and POSIX only; nothing from server/ or config/.
 #pragma once
 

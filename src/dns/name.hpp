@@ -38,7 +38,7 @@ public:
     /// The i-th label's raw bytes (0 = leftmost), i < label_count().
     std::string_view label(std::size_t index) const noexcept;
 
-    /// Presentation form with a trailing dot ("." for the root), as hickory prints it (spec
+    /// Presentation form with a trailing dot ("." for the root), as hickory prints it (contract
     /// §4.2): letters, digits, '_', '-' (not first in a label) and '*' (first only) are kept;
     /// other bytes are escaped as `\c` (printable) or `\ddd` (three octal digits). With
     /// `lowercase`, ASCII letters are lowercased. Returns the text inside `buffer`.

@@ -18,7 +18,7 @@ constexpr std::size_t kOptFixedSize = 11;
 constexpr std::size_t kAnswerFixedSize = 12;
 
 std::uint16_t response_flags(std::uint16_t request_flags) noexcept {
-    // Spec §4.7: opcode, AA, RD, RA, AD and CD survive; Z, TC and the request's RCODE do not.
+    // Contract §4.7: opcode, AA, RD, RA, AD and CD survive; Z, TC and the request's RCODE do not.
     constexpr std::uint16_t kCopied =
         kOpcodeMask | Header::kAa | Header::kRd | Header::kRa | Header::kAd | Header::kCd;
     auto flags = static_cast<std::uint16_t>((request_flags & kCopied) | Header::kQr);
@@ -64,7 +64,7 @@ void write_answer_fixed(WireWriter& writer, RecordType type, std::size_t rdata_s
     writer.write_u16(kPointerToQuestion);
     writer.write_u16(static_cast<std::uint16_t>(type));
     writer.write_u16(kClassIn);
-    writer.write_u32(0); // TTL 0 since aardvark 1.13 (spec §4.4)
+    writer.write_u32(0); // TTL 0 since aardvark 1.13 (contract §4.4)
     writer.write_u16(static_cast<std::uint16_t>(rdata_size));
 }
 

@@ -13,7 +13,7 @@
 
 namespace dns {
 
-/// Builds the reply to one parsed query the way aardvark-dns shapes it (spec §4.7): same ID and
+/// Builds the reply to one parsed query the way aardvark-dns shapes it (contract §4.7): same ID and
 /// opcode, QR=1, AA/RD/AD/CD copied from the request, RA=1 when RD=1 (else copied), Z cleared;
 /// the first question echoed byte for byte; the request's OPT echoed (payload size raised to 512
 /// when lower, flags and options kept, version ours: 0) when it had one. An extended RCODE

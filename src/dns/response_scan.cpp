@@ -231,7 +231,7 @@ ResponseCheck check_response(std::span<const std::uint8_t> query,
         if (!read_question(reader, answered)) {
             return ResponseCheck::Reject; // unreachable: scan_message read the same bytes
         }
-        const auto match =
+        const auto* const match =
             std::find_if(asked.begin(), asked.begin() + static_cast<std::ptrdiff_t>(asked_count),
                          [&answered](const Question& candidate) {
                              return candidate.type == answered.type &&

@@ -65,7 +65,7 @@ enum class ResponseCheck {
     Reject  // from the server but unusable (QR=0, malformed): this attempt failed
 };
 
-/// Judges `response` against the `query` that was sent (aardvark spec §5.3): a message shorter
+/// Judges `response` against the `query` that was sent (contract §5.3): a message shorter
 /// than a header, with QR=0, with no question (QDCOUNT 0: nothing ties it to the query), or
 /// whose sections do not parse fails; another ID or a question
 /// section that is not a subset of the query's (names compared case-insensitively, at most 32
@@ -98,7 +98,7 @@ void set_message_id(std::span<std::uint8_t> message, std::uint16_t id) noexcept;
 /// The ID of a message, 0 when shorter than 2 bytes.
 std::uint16_t message_id(std::span<const std::uint8_t> message) noexcept;
 
-/// Spec §4.7: a forwarded response gets RA=1 when its RD is 1. No-op on a short message.
+/// Contract §4.7: a forwarded response gets RA=1 when its RD is 1. No-op on a short message.
 void set_recursion_available(std::span<std::uint8_t> message) noexcept;
 
 /// Lowers each TTL at `ttl_offsets` by `elapsed_seconds`, stopping at 0 (RFC 1035 §7.3 for a

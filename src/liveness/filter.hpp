@@ -12,7 +12,7 @@ namespace liveness {
 
 /// Removes the addresses of `answer` that are in `dead`, keeping the order of the others, but
 /// only when at least one address of `answer` is not dead: a heuristic must never turn a known
-/// name into an empty answer (stale-entries.md §2.6 item 4). When every address is dead, or
+/// name into an empty answer (docs/stale-entries.md §1.2). When every address is dead, or
 /// `dead` is null or empty, `answer` is left untouched. Returns how many addresses were removed
 /// (0 when untouched), for the "demoted by probe" counter.
 std::size_t drop_dead(std::vector<base::IpAddress>& answer, const DeadSet* dead);

@@ -30,7 +30,7 @@ bool ends_with_ignoring_case(std::string_view text, std::string_view suffix) noe
                       [](char a, char b) { return to_lower_ascii(a) == to_lower_ascii(b); });
 }
 
-// Spec §4.4 steps 1-3: lowercase, strip the search domain, then strip one trailing dot.
+// Contract §4.4 steps 1-3: lowercase, strip the search domain, then strip one trailing dot.
 std::string_view lookup_key(std::string_view lowered, std::string_view search_domain) noexcept {
     if (ends_with_ignoring_case(lowered, search_domain)) {
         lowered.remove_suffix(search_domain.size());
@@ -51,7 +51,7 @@ bool is_plain_label(std::string_view label) noexcept {
     });
 }
 
-// Spec §4.5 step 6: aardvark skips PTR targets that are not plain ASCII host names; an empty
+// Contract §4.5 step 6: aardvark skips PTR targets that are not plain ASCII host names; an empty
 // name (from `a,,b`) is the root.
 bool is_plain_ptr_target(std::string_view name) noexcept {
     if (name.empty()) {
@@ -82,6 +82,8 @@ std::size_t size_limit(const dns::Query& query, Transport transport,
 
 class Decision {
 public:
+    // qname_buffer_ is left uninitialised on purpose: zeroing it would cost every query.
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init)
     Decision(std::span<const std::uint8_t> request, const Client& client,
              const records::RecordStore& store, const Settings& settings,
              std::span<std::uint8_t> out, Verdict& verdict) noexcept
@@ -151,7 +153,7 @@ private:
         finish_reply(builder.finish());
     }
 
-    // Spec §4.5. Only known containers get local PTR answers; the first of their networks
+    // Contract §4.5. Only known containers get local PTR answers; the first of their networks
     // that knows the address answers.
     bool answer_ptr() noexcept {
         const auto address = parse_reverse_name(qname_text_);
@@ -179,7 +181,7 @@ private:
         return true;
     }
 
-    // Spec §4.4. A known name answers even with no address of the asked family (NODATA).
+    // Contract §4.4. A known name answers even with no address of the asked family (NODATA).
     bool answer_address(dns::RecordType qtype) {
         NameText lowered_buffer;
         const auto lowered = verdict_.query.question.name.format_text(lowered_buffer, true);
@@ -227,7 +229,7 @@ private:
         return true;
     }
 
-    // Spec §4.3 tail and §5.2.
+    // Contract §4.3 tail and §5.2.
     void not_answered_locally() {
         const auto& source = client_.source;
         if (settings_.no_proxy || store_.is_internal_only(source) ||
@@ -255,7 +257,7 @@ private:
     const Settings& settings_;
     std::span<std::uint8_t> out_;
     Verdict& verdict_;
-    NameText qname_buffer_;
+    NameText qname_buffer_;       // written by format_text before any read
     std::string_view qname_text_; // presentation form as asked, inside qname_buffer_
 };
 

@@ -18,8 +18,8 @@ namespace query {
 
 struct Settings {
     /// Search domain with leading and trailing dot, as aardvark normalises `-f` (default
-    /// ".dns.podman."). Compared case-sensitively for the NXDOMAIN decision (spec §4.3) and
-    /// stripped case-insensitively for lookups (spec §4.4).
+    /// ".dns.podman."). Compared case-sensitively for the NXDOMAIN decision (contract §4.3) and
+    /// stripped case-insensitively for lookups (contract §4.4).
     std::string search_domain = ".dns.podman.";
     bool no_proxy = false;          // AARDVARK_NO_PROXY was set: never forward
     bool forwarding_enabled = true; // false: what would be forwarded gets REFUSED
@@ -39,7 +39,7 @@ struct Client {
     Transport transport = Transport::Udp;
 };
 
-/// Where forwarded queries go (spec §5.2).
+/// Where forwarded queries go (contract §5.2).
 enum class UpstreamSource {
     Container, // the container's own servers
     Network,   // its networks' servers
@@ -60,7 +60,7 @@ struct Verdict {
     std::vector<base::IpAddress> servers; // Container/Network servers, port 53, in order
 };
 
-/// Decides what to do with one request (spec §4.3-4.7) and, for local answers, writes the
+/// Decides what to do with one request (contract §4.3-4.7) and, for local answers, writes the
 /// response into `out` (at least kMaxUdpPayload bytes for UDP, 65535 for TCP). `verdict` is
 /// reused between calls so its vectors keep their capacity. Never throws on any input.
 void handle(std::span<const std::uint8_t> request, const Client& client,

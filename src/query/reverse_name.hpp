@@ -1,5 +1,5 @@
 // query/: reverse-lookup names (in-addr.arpa, ip6.arpa) to addresses, the way aardvark-dns reads
-// them (spec §4.5). Pure text handling: no DNS packets, no store, no allocation.
+// them (contract §4.5). Pure text handling: no DNS packets, no store, no allocation.
 #pragma once
 
 #include <optional>

@@ -106,9 +106,8 @@ private:
         // The entry's addresses, IPv4 list then IPv6 list, each once.
         for (const auto* list : {&source.ipv4, &source.ipv6}) {
             for (const auto& address : *list) {
-                const std::span<const base::IpAddress> so_far(
-                    table_.addresses_.data() + entry.addr_begin,
-                    table_.addresses_.size() - entry.addr_begin);
+                const auto so_far =
+                    std::span<const base::IpAddress>(table_.addresses_).subspan(entry.addr_begin);
                 if (!contains(so_far, address) &&
                     so_far.size() < std::numeric_limits<std::uint16_t>::max()) {
                     table_.addresses_.push_back(address);
@@ -121,9 +120,8 @@ private:
         entry.names_begin = static_cast<std::uint32_t>(table_.entry_names_.size());
         for (const auto& name : source.names) {
             const std::uint32_t name_id = intern(name);
-            const std::span<const std::uint32_t> so_far(
-                table_.entry_names_.data() + entry.names_begin,
-                table_.entry_names_.size() - entry.names_begin);
+            const auto so_far =
+                std::span<const std::uint32_t>(table_.entry_names_).subspan(entry.names_begin);
             if (contains(so_far, name_id)) {
                 continue;
             }
@@ -139,7 +137,7 @@ private:
         entry.names_count =
             static_cast<std::uint32_t>(table_.entry_names_.size() - entry.names_begin);
 
-        // Spec §3.3: entries of internal files never set container DNS servers.
+        // Contract §3.3: entries of internal files never set container DNS servers.
         entry.writes_dns = !file.internal;
         if (source.dns_servers) {
             entry.has_dns = true;
@@ -402,7 +400,7 @@ bool NetworkTable::has_container(std::uint64_t key) const noexcept {
 NetworkTable::DnsServersOf
 NetworkTable::dns_servers_of(const base::IpAddress& address) const noexcept {
     DnsServersOf result;
-    // Spec §3.4: the last writer in file order wins, i.e. the newest line: the first holder a
+    // Contract §3.4: the last writer in file order wins, i.e. the newest line: the first holder a
     // probe meets among the non-internal file's entries.
     for_each_slot_holding(address, [&](std::uint32_t entry_index) {
         const Entry& entry = entries_[entry_index];
@@ -411,8 +409,8 @@ NetworkTable::dns_servers_of(const base::IpAddress& address) const noexcept {
         }
         result.found = true;
         if (entry.has_dns) {
-            result.servers = std::span<const base::IpAddress>(dns_pool_.data() + entry.dns_begin,
-                                                              entry.dns_count);
+            result.servers = std::span<const base::IpAddress>(dns_pool_).subspan(entry.dns_begin,
+                                                                                 entry.dns_count);
         }
         return false;
     });

@@ -12,11 +12,11 @@ struct RecordStore::Tables {
     std::vector<std::shared_ptr<const NetworkTable>> tables; // sorted by name; NetworkId indexes
     std::vector<Network> networks;                           // copies of the tables' headers
     std::vector<Finding> findings;
-    // Containers present in two or more networks: their networks, sorted. Spec §3.4: every
+    // Containers present in two or more networks: their networks, sorted. Contract §3.4: every
     // address of a container maps to all networks of that container.
     std::unordered_map<std::uint64_t, std::vector<NetworkId>> shared_containers;
 
-    // Into `out` (cleared first), sorted and unique: the requester table of spec §3.4.
+    // Into `out` (cleared first), sorted and unique: the requester table of contract §3.4.
     void networks_of(const base::IpAddress& requester, std::vector<NetworkId>& out) const {
         out.clear();
         thread_local std::vector<std::uint64_t> keys;
@@ -62,7 +62,7 @@ RecordStore::build(const std::vector<config::NetworkFile>& files) {
         }
         // The order given within a name is kept (config sorts `x` before `x%int`).
         tables.push_back(NetworkTable::build(
-            std::span<const config::NetworkFile* const>(ordered.data() + begin, end - begin)));
+            std::span<const config::NetworkFile* const>(ordered).subspan(begin, end - begin)));
         begin = end;
     }
     return compose(std::move(tables));
@@ -168,7 +168,7 @@ RecordStore::container_dns_servers(const base::IpAddress& requester) const {
     if (is_internal_only(requester)) {
         return {};
     }
-    // Spec §3.4: the last writer wins, in network order, including a line with no servers.
+    // Contract §3.4: the last writer wins, in network order, including a line with no servers.
     std::span<const base::IpAddress> servers;
     for (const auto& table : tables_->tables) {
         const auto of = table->dns_servers_of(requester);

@@ -43,7 +43,7 @@ public:
     std::optional<NetworkId> find_network(std::string_view name) const noexcept;
 
     /// The networks a known container IP belongs to (all networks of every container holding
-    /// that IP, spec §3.4 "requester table"), sorted, de-duplicated. Empty for unknown sources.
+    /// that IP, contract §3.4 "requester table"), sorted, de-duplicated. Empty for unknown sources.
     /// The span lives in per-thread scratch: valid until the next networks_of on this thread.
     std::span<const NetworkId> networks_of(const base::IpAddress& requester) const;
 
@@ -53,7 +53,7 @@ public:
     bool lookup_name(std::span<const NetworkId> nets, std::string_view name,
                      std::vector<base::IpAddress>& out) const;
 
-    /// All names of `address` in the first network of `nets` that knows it (spec §4.5):
+    /// All names of `address` in the first network of `nets` that knows it (contract §4.5):
     /// container name first, then aliases, into `out` (cleared first; views into this store).
     /// False when no network does.
     bool names_for(std::span<const NetworkId> nets, const base::IpAddress& address,

@@ -117,7 +117,7 @@ void mark_shadowed_names(const config::NetworkFile& file, std::vector<EntryClass
         std::size_t oldest = 0;
     };
 
-    constexpr std::size_t kEnd = static_cast<std::size_t>(-1);
+    constexpr auto kEnd = static_cast<std::size_t>(-1);
     std::unordered_map<std::string_view, Chain> lines_named;
     lines_named.reserve(entries.size());
     std::vector<std::size_t> next_older(entries.size(), kEnd);

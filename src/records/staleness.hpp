@@ -1,4 +1,4 @@
-// records/: the stale-entry rules (docs/stale-entries.md §2.6) over one parsed network file.
+// records/: the stale-entry rules (docs/stale-entries.md §1) over one parsed network file.
 // Depends on config/ only (no DNS, no sockets); shared by RecordStore::build and `ctrdns check`.
 #pragma once
 

@@ -1,4 +1,4 @@
-// server/: the set of listeners a configuration wants, reconciled on every reload (spec §2.3
+// server/: the set of listeners a configuration wants, reconciled on every reload (contract §2.3
 // step 5). asio, records/ and the listeners; nothing from daemon/ or config/.
 #pragma once
 
@@ -40,7 +40,7 @@ struct DesiredListener {
 std::vector<DesiredListener> desired_listeners(const records::RecordStore& store);
 
 /// `failed to bind udp listener on 10.0.0.1:53: IO error: Address already in use (os error 98)`,
-/// the text callers grep for (spec §4.1). `protocol` is "udp" or "tcp".
+/// the text callers grep for (contract §4.1). `protocol` is "udp" or "tcp".
 std::string bind_error_text(std::string_view protocol, const base::IpAddress& address,
                             std::uint16_t port, const std::error_code& error);
 

@@ -44,7 +44,8 @@ struct Limits {
         return global / 8 > 8 ? global / 8 : 8;
     }
 
-    /// Each wait for the next TCP message (and each reply write) is bounded by this (spec §4.1).
+    /// Each wait for the next TCP message (and each reply write) is bounded by this (contract
+    /// §4.1).
     std::chrono::milliseconds tcp_idle_timeout{3000};
     /// Open TCP connections over all listeners; a connection beyond it is closed at once.
     std::size_t max_tcp_connections = 512;
@@ -54,7 +55,7 @@ struct Limits {
     /// Open TCP connections of one source address; a connection beyond it is closed at once.
     std::size_t max_tcp_connections_per_client = fair_share(512);
     /// Queries of one source address waiting for an upstream, UDP and TCP together; beyond it
-    /// a query gets no reply, as when every upstream fails (spec §5.3).
+    /// a query gets no reply, as when every upstream fails (contract §5.3).
     std::size_t max_forwards_per_client = fair_share(512);
 };
 

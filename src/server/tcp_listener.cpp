@@ -174,7 +174,7 @@ asio::awaitable<void> TcpListener::serve_connection(std::shared_ptr<TcpListener>
         const std::chrono::milliseconds idle_limit = state_->limits().tcp_idle_timeout;
         std::vector<std::uint8_t> message;
         std::vector<std::uint8_t> reply;
-        // Timeout, EOF, a short frame or a read error all end the connection (spec §4.1).
+        // Timeout, EOF, a short frame or a read error all end the connection (contract §4.1).
         while (co_await within(read_message(socket, message), idle_limit)) {
             // Read the network id per message: a reload may have renumbered the networks.
             co_await self->answer(message, query::Client{source, network_, query::Transport::Tcp},
@@ -214,7 +214,7 @@ asio::awaitable<void> TcpListener::answer(std::vector<std::uint8_t>& message, qu
         if (!waiting) {
             break;
         }
-        // Awaited inline: answers on one connection go out in request order (spec §4.1).
+        // Awaited inline: answers on one connection go out in request order (contract §4.1).
         std::vector<upstream::Server> servers = upstream_servers_for(verdict_);
         const std::vector<upstream::Server> asked = servers;
         const std::optional<std::vector<std::uint8_t>> upstream_reply = co_await state_->forward()(

@@ -163,7 +163,7 @@ asio::awaitable<void> UdpListener::forward([[maybe_unused]] std::shared_ptr<UdpL
         const std::optional<std::vector<std::uint8_t>> reply = co_await state_->forward()(
             std::move(request), std::move(servers), upstream::Transport::Udp);
         state_->observer.forwarded(trace, asked, reply);
-        // No reply at all when every upstream failed (spec §5.3): the client times out.
+        // No reply at all when every upstream failed (contract §5.3): the client times out.
         if (reply) {
             send_reply(*reply, client);
         }

@@ -1,4 +1,4 @@
-// server/: one UDP socket bound to one gateway address (spec §4.1). asio, query/ and the
+// server/: one UDP socket bound to one gateway address (contract §4.1). asio, query/ and the
 // ServeState only; nothing from daemon/ or config/.
 #pragma once
 

@@ -47,7 +47,7 @@ asio::awaitable<ExchangeResult> udp_exchange(const Server& server,
                                              std::chrono::milliseconds budget);
 
 /// One new TCP connection per query: connecting may take `budget`, then the answer (2-byte
-/// length framing) may take `budget` again (spec §5.3). A refused connection fails at once.
+/// length framing) may take `budget` again (contract §5.3). A refused connection fails at once.
 asio::awaitable<ExchangeResult> tcp_exchange(const Server& server,
                                              std::span<const std::uint8_t> query,
                                              std::chrono::milliseconds budget);

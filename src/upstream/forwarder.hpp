@@ -35,7 +35,7 @@ struct Options {
     std::chrono::milliseconds health_first_backoff{30'000};
     std::chrono::milliseconds health_max_backoff{300'000};
 
-    /// aardvark's budget for one forwarded query, split evenly across its servers (spec §5.3).
+    /// aardvark's budget for one forwarded query, split evenly across its servers (contract §5.3).
     /// Only tests should change it.
     std::chrono::milliseconds total_budget{5000};
 
@@ -60,7 +60,7 @@ struct ForwarderStats {
     std::uint64_t probes = 0;            // background probes of servers in back-off
 };
 
-/// Forwards queries the way aardvark-dns 2.0 does (spec §5.3) plus health memory and a cache.
+/// Forwards queries the way aardvark-dns 2.0 does (contract §5.3) plus health memory and a cache.
 /// Lives on one io_context thread; not thread-safe. Coroutines still running when it is
 /// destroyed keep its state alive until they finish.
 class Forwarder {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The process contract netavark relies on (spec §1, §2.1, §2.3, §8), with the daemon started
+# The process contract netavark relies on (contract §1, §2.1, §2.3, §8), with the daemon started
 # directly as netavark starts it: `$CTRDNS_BIN --config DIR -p PORT run`. Gateways are
 # loopback addresses of the sandbox (127.0.N.1); every test uses its own addresses and port and
 # stops its daemons by PID.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # Forwarding (issue 3), black box: ctrdns spawned by Debian's real netavark 1.4 (-a $CTRDNS_BIN)
 # relays what it does not answer itself to REAL dnsmasq upstreams on sandbox loopback addresses
-# (spec aardvark-behavior.md §5; docs/forwarding.md). Internal networks use tools/netavark2-sim
+# (contract §5; docs/forwarding.md). Internal networks use tools/netavark2-sim
 # (1.4 has no %int); --no-cache runs the daemon directly.
 #
 # Upstreams, all on port 53 inside the sandbox (tests/integration/upstreams.bash):

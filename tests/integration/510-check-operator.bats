@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# `ctrdns check` as an operator uses it on a real Podman file (docs/stale-entries.md, "--fix"),
+# `ctrdns check` as an operator uses it on a real Podman file (docs/stale-entries.md §2.1),
 # end to end with Debian's real netavark 1.4 and real network namespaces. Every line carries
 # Podman's short-ID alias (ST_SHORT_ID_ALIAS=1), as on a real host. A lost teardown is a
 # namespace deleted without `netavark teardown` (stale.bash).

@@ -1,5 +1,5 @@
 # Real Podman inside a suite's sandbox (helpers.bash): what 900-podman.bats needs to run Debian
-# 12's rootful Podman 4.3 there (/work/shared/spec/test-environment.md):
+# 12's rootful Podman 4.3 there (the adjustments below, also listed in README "Tests"):
 #  - private storage, run, tmp and network-config directories under the sandbox dir; no systemd,
 #    so cgroupfs and the file events logger;
 #  - cgroups: the sandbox mounts a fresh sysfs (for its network namespace), which has no cgroup

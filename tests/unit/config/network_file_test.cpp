@@ -1,4 +1,4 @@
-// Unit tests for config::parse_network_file: one small case per rule of the spec's §3.2 and §3.3
+// Unit tests for config::parse_network_file: one small case per rule of contract §3.2 and §3.3
 // (docs/config-format.md), plus ctrdns's per-line error recovery.
 #include <string>
 #include <string_view>

@@ -1,5 +1,5 @@
 // Unit tests for config::parse_resolv_conf / read_resolv_conf: one small case per quirk of the
-// spec's §5.4. Interface names are resolved through an injected table, never the host's.
+// contract §5.4. Interface names are resolved through an injected table, never the host's.
 #include <cstdint>
 #include <filesystem>
 #include <fstream>

@@ -1,4 +1,4 @@
-// lifecycle::run end to end on loopback (spec §2.1-2.4): the starting process forks, the daemon
+// lifecycle::run end to end on loopback (contract §2.1-2.4): the starting process forks, the daemon
 // child writes the pid file, binds, detaches and signals; SIGHUP reloads; an empty directory
 // ends it. This test process is made a child subreaper so it can reap the detached daemon.
 // resolv.conf is a test file naming 127.0.0.9 (nothing listens there; nothing is forwarded).

@@ -1,4 +1,4 @@
-// pid file format and ownership rules (spec §2.1 step 4.2, §2.6 notify step 1).
+// pid file format and ownership rules (contract §2.1 step 3, §2.6 notify step 1).
 #include <csignal>
 #include <cstdlib>
 #include <string>

@@ -1,4 +1,4 @@
-// The readiness handshake (spec §2.1): the parent learns "ready" from one byte and "failed"
+// The readiness handshake (contract §2.1): the parent learns "ready" from one byte and "failed"
 // from EOF, whichever way the child ends. Each test forks a real child.
 #include <csignal>
 #include <cstdlib>

@@ -1,4 +1,4 @@
-// The inotify watch on resolv.conf (spec §5.4): in-place rewrites are seen, and (ctrdns) a
+// The inotify watch on resolv.conf (contract §5.4): in-place rewrites are seen, and (ctrdns) a
 // rename-replace re-arms the watch so later rewrites are seen too.
 #include <chrono>
 #include <cstdio>

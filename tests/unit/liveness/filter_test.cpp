@@ -1,5 +1,5 @@
 // liveness::drop_dead and DeadSet: probe verdicts shorten an answer but never empty it
-// (stale-entries.md §2.6 item 4).
+// (docs/stale-entries.md §1.2).
 #include <string>
 #include <vector>
 

@@ -372,7 +372,7 @@ TEST_F(HandlerTest, UnknownNameUnderTheSearchDomainIsNxdomain) {
 }
 
 TEST_F(HandlerTest, UppercaseSearchDomainOfAnUnknownNameIsForwarded) {
-    // Spec §4.3: the NXDOMAIN suffix test is case-sensitive, as in aardvark.
+    // Contract §4.3: the NXDOMAIN suffix test is case-sensitive, as in aardvark.
     const auto verdict = ask_verdict("NOBODY.DNS.PODMAN.", RecordType::A, from_aone());
     EXPECT_EQ(verdict.action, Verdict::Action::Forward);
     EXPECT_EQ(ask_verdict("dns.podman.", RecordType::A, from_aone()).action,

@@ -77,7 +77,7 @@ TEST(RecordStore, NetworksAreSortedByNameWithTheirHeaders) {
     EXPECT_THAT(networks[0].dns_servers, ElementsAre(ip("127.0.0.53"), ip("127.0.0.54")));
     EXPECT_FALSE(networks[0].internal);
     EXPECT_TRUE(networks[2].internal);
-    EXPECT_THAT(networks[2].dns_servers, IsEmpty()); // spec §3.3: ignored for internal
+    EXPECT_THAT(networks[2].dns_servers, IsEmpty()); // contract §3.3: ignored for internal
     EXPECT_EQ(store->find_network("podman2"), std::optional<NetworkId>(1));
     EXPECT_EQ(store->find_network("secret"), std::optional<NetworkId>(2));
     EXPECT_EQ(store->find_network("secret%int"), std::nullopt);
@@ -207,7 +207,7 @@ TEST(RecordStore, InternalOnlyIsTrueOnlyForContainersWhoseNetworksAreAllInternal
 TEST(RecordStore, ContainerDnsServersComeFromNonInternalLinesOnly) {
     const auto store = sample_store();
     EXPECT_THAT(dns_servers(*store, "10.88.0.3"), ElementsAre(ip("127.0.0.55")));
-    // c1's servers are on an internal line: not recorded (spec §3.3).
+    // c1's servers are on an internal line: not recorded (contract §3.3).
     EXPECT_THAT(dns_servers(*store, "10.90.0.2"), IsEmpty());
     // a2's address in the internal network has no servers of its own either.
     EXPECT_THAT(dns_servers(*store, "10.90.0.3"), IsEmpty());

@@ -1,4 +1,4 @@
-// ListenerSet::reconcile against spec §2.3 step 5, on loopback addresses only.
+// ListenerSet::reconcile against contract §2.3 step 5, on loopback addresses only.
 #include <chrono>
 #include <cstdint>
 #include <memory>
