@@ -19,8 +19,9 @@
 namespace config {
 namespace {
 
-constexpr std::size_t kMaxSettingsFileSize = 64 * 1024; // a handful of lines; refuse anything huge
-constexpr std::size_t kMaxEchoedLength = 40;            // of a key or value quoted in a message
+constexpr std::size_t kMaxSettingsFileSize =
+    std::size_t{64} * 1024;                  // a handful of lines; refuse anything huge
+constexpr std::size_t kMaxEchoedLength = 40; // of a key or value quoted in a message
 constexpr std::string_view kSection = "ctrdns";
 constexpr std::uint64_t kKibibyte = 1024;
 
@@ -57,7 +58,8 @@ constexpr std::array kKeys{
     number_key("cache_max_entries", Kind::Count, 1, 10'000'000, &SettingsValues::cache_max_entries),
     number_key("cache_max_bytes", Kind::Bytes, 64 * kKibibyte,
                16 * kKibibyte * kKibibyte * kKibibyte, &SettingsValues::cache_max_bytes),
-    number_key("cache_max_ttl", Kind::Count, 1, 7 * 24 * 3600, &SettingsValues::cache_max_ttl),
+    number_key("cache_max_ttl", Kind::Count, 1, std::uint64_t{7} * 24 * 3600,
+               &SettingsValues::cache_max_ttl),
     number_key("max_tcp_connections", Kind::Count, 1, 1'000'000,
                &SettingsValues::max_tcp_connections),
     number_key("max_udp_forwards", Kind::Count, 1, 1'000'000, &SettingsValues::max_udp_forwards),
