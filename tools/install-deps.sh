@@ -7,7 +7,7 @@ build_pkgs=(cmake ninja-build g++ pkg-config libasio-dev libcli11-dev libfmt-dev
             bind9-dnsutils iproute2 util-linux procps)
 test_pkgs=(clang-14 libclang-rt-14-dev clang-format-14 libgtest-dev libgmock-dev googletest
            libbenchmark-dev bats netavark aardvark-dns dnsmasq-base iptables jq socat dnsperf
-           python3 psmisc)
+           python3 psmisc gnuplot-nox)
 pkgs=("${build_pkgs[@]}")
 [ "$what" = all ] && pkgs+=("${test_pkgs[@]}")
 
