@@ -551,6 +551,8 @@ if [[ ${out_dir} != none ]]; then
         done
     } > "${out_dir}/scale.dat"
     cp "${work}/report.txt" "${out_dir}/scale.txt"
+    # Every single measurement (one line per reload, per dnsperf run...), for a closer look.
+    { echo "# size server metric value"; cat "${samples}"; } > "${out_dir}/scale-samples.tsv"
     if command -v gnuplot > /dev/null; then
         plot_lines() { # column title-suffix; one line per server (echo only where it has data)
             local column=$1 i=0 parts=() name
@@ -581,7 +583,7 @@ set title "start-up: exec -> first answer (ms)"
 plot $(plot_lines 6)
 unset multiplot
 EOF
-        progress "wrote ${out_dir}/scale.{tsv,dat,txt,png}"
+        progress "wrote ${out_dir}/scale.{tsv,dat,txt,png} and scale-samples.tsv"
     else
         progress "wrote ${out_dir}/scale.{tsv,dat,txt}; no gnuplot, no plot (tools/install-deps.sh all)"
     fi
