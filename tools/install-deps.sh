@@ -8,7 +8,7 @@ build_pkgs=(cmake ninja-build g++ pkg-config libasio-dev libcli11-dev libfmt-dev
             bind9-dnsutils iproute2 util-linux procps debhelper dpkg-dev)
 test_pkgs=(clang-14 libclang-rt-14-dev clang-format-14 clang-tidy-14 libgtest-dev libgmock-dev googletest
            libbenchmark-dev bats netavark aardvark-dns dnsmasq-base iptables jq socat dnsperf
-           python3 psmisc podman crun conmon)
+           python3 psmisc podman crun conmon gnuplot-nox)
 pkgs=("${build_pkgs[@]}")
 [ "$what" = all ] && pkgs+=("${test_pkgs[@]}")
 
