@@ -67,9 +67,10 @@ void check_scan(std::span<const std::uint8_t> message) {
     }
 
     // Checked against itself (check_response ignores the query's QR bit): a complete response
-    // always matches its own question section, and a message with QR=0 is never accepted.
+    // with a question always matches its own question section; a message with QR=0, or a reply
+    // with no question at all (it cannot be matched to the query), is never accepted.
     const dns::ResponseCheck verdict = dns::check_response(message, message);
-    if (!scan.header.is_response()) {
+    if (!scan.header.is_response() || scan.header.qdcount == 0) {
         require(verdict == dns::ResponseCheck::Reject);
     } else if (scan.complete && scan.header.qdcount <= 32) {
         require(verdict == dns::ResponseCheck::Accept);
