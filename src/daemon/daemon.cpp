@@ -275,7 +275,14 @@ private:
         } else {
             logging::debug("{} upstream nameserver(s) from {}", result.servers.size(),
                            options_.resolv_conf_path);
-            forwarder_.set_host_servers(to_upstream(result.servers));
+            std::vector<upstream::Server> servers = to_upstream(result.servers);
+            if (servers == forwarder_.host_servers()) {
+                // Every netavark change sends a SIGHUP: keeping the cache when the resolvers are
+                // the same spares the upstreams a burst of repeats at each container start.
+                // Answers are keyed by upstream set, and container names are never cached.
+                return;
+            }
+            forwarder_.set_host_servers(std::move(servers));
         }
         forwarder_.flush_cache();
     }
