@@ -453,11 +453,13 @@ ratio() {
 mib() { awk -v k="$1" 'BEGIN { if (k == "") print ""; else printf "%.1f", k / 1024 }'; }
 
 report() {
-    local ctrdns_version
+    local ctrdns_version shown_bin
     ctrdns_version=$("${ctrdns_bin}" version 2> /dev/null | tr -s ' \n' ' ' || echo "?")
+    # Relative to the repository, so committed results name no machine's paths.
+    shown_bin=$(realpath --relative-to="${script_dir}/.." "${ctrdns_bin}" 2> /dev/null || echo "${ctrdns_bin}")
     echo "== ctrdns scale comparison =="
     echo "host: $(nproc) CPUs, $(uname -r), $(date -u +%Y-%m-%dT%H:%M:%SZ); run took ${elapsed} s"
-    echo "ctrdns:       ${ctrdns_bin} ${ctrdns_version}"
+    echo "ctrdns:       ${shown_bin} ${ctrdns_version}"
     echo "dnsmasq:      ${dnsmasq_bin} ($("${dnsmasq_bin}" --version | head -1 | awk '{ print $3 }'))"
     echo "aardvark-1.4: ${aardvark_bin} ($("${aardvark_bin}" --version 2> /dev/null | tr -d '\n'))"
     [[ -z ${aardvark_new_bin} ]] || echo "aardvark-new: ${aardvark_new_bin} ($("${aardvark_new_bin}" --version 2> /dev/null | tr -d '\n'))"
@@ -522,7 +524,7 @@ report() {
     echo "  existing-name queries sent during a reload and unanswered after 2 s."
     echo "reproduce (as root, from the repository root):"
     echo "  cmake --preset release && nice cmake --build --preset release --target ctrdns echo_responder"
-    echo "  bench/scale_compare.sh --ctrdns ${ctrdns_bin}$([[ -z ${aardvark_new_bin} ]] || echo " --aardvark-new ${aardvark_new_bin}") --sizes \"${sizes}\" --repeats ${repeats} --duration ${duration} --reloads ${reloads} --timing-reloads ${timing_reloads} --rate ${rate}"
+    echo "  bench/scale_compare.sh --ctrdns ${shown_bin}$([[ -z ${aardvark_new_bin} ]] || echo " --aardvark-new ${aardvark_new_bin}") --sizes \"${sizes}\" --repeats ${repeats} --duration ${duration} --reloads ${reloads} --timing-reloads ${timing_reloads} --rate ${rate}"
 }
 
 report | tee "${work}/report.txt"
