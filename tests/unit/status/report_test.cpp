@@ -1,6 +1,6 @@
-#include <regex>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 #include <gtest/gtest.h>
 
@@ -80,20 +80,95 @@ TEST(StatusReport, JsonHasEveryPart) {
     EXPECT_NE(minimal.find("\"last_reload\": null"), std::string::npos) << minimal;
 }
 
+// The exposition format's two line shapes, checked by hand: std::regex trips gcc 12's
+// -Wmaybe-uninitialized at -O2 (the asan preset builds tests with -Werror).
+bool take_metric_name(std::string_view& rest) {
+    if (!rest.starts_with("ctrdns_")) {
+        return false;
+    }
+    rest.remove_prefix(7);
+    const std::size_t end = rest.find_first_not_of("abcdefghijklmnopqrstuvwxyz_");
+    if (end == 0) {
+        return false;
+    }
+    rest.remove_prefix(end == std::string_view::npos ? rest.size() : end);
+    return true;
+}
+
+// `# HELP|TYPE ctrdns_name text`
+bool is_prometheus_comment(std::string_view line) {
+    if (!line.starts_with("# HELP ") && !line.starts_with("# TYPE ")) {
+        return false;
+    }
+    line.remove_prefix(7);
+    return take_metric_name(line) && line.size() > 1 && line.front() == ' ';
+}
+
+// `ctrdns_name{label="escaped value"} number` (the label part optional)
+bool is_prometheus_sample(std::string_view line) {
+    if (!take_metric_name(line)) {
+        return false;
+    }
+    if (line.starts_with("{")) {
+        line.remove_prefix(1);
+        const std::size_t label_end = line.find_first_not_of("abcdefghijklmnopqrstuvwxyz");
+        if (label_end == 0 || label_end == std::string_view::npos ||
+            line.substr(label_end, 2) != "=\"") {
+            return false;
+        }
+        line.remove_prefix(label_end + 2);
+        for (;;) {
+            if (line.empty()) {
+                return false;
+            }
+            const char c = line.front();
+            line.remove_prefix(1);
+            if (c == '"') {
+                break;
+            }
+            if (c == '\\') {
+                if (line.empty() ||
+                    (line.front() != '"' && line.front() != '\\' && line.front() != 'n')) {
+                    return false;
+                }
+                line.remove_prefix(1);
+            }
+        }
+        if (!line.starts_with("}")) {
+            return false;
+        }
+        line.remove_prefix(1);
+    }
+    if (!line.starts_with(" ")) {
+        return false;
+    }
+    line.remove_prefix(1);
+    if (line.starts_with("-")) {
+        line.remove_prefix(1);
+    }
+    return !line.empty() && line.find_first_not_of("0123456789.e+") == std::string_view::npos;
+}
+
+TEST(StatusReport, PrometheusLineCheckerRejectsMalformedLines) {
+    EXPECT_TRUE(is_prometheus_sample(R"(ctrdns_queries_total{type="a\"b"} 12)"));
+    EXPECT_FALSE(is_prometheus_sample(R"(ctrdns_queries_total{type="ab} 12)"));
+    EXPECT_FALSE(is_prometheus_sample("ctrdns_queries_total 1 2"));
+    EXPECT_FALSE(is_prometheus_sample("other_total 1"));
+    EXPECT_FALSE(is_prometheus_comment("# HELP ctrdns_x"));
+}
+
 TEST(StatusReport, PrometheusLinesFollowTheTextFormat) {
     status::Report report = sample_report();
     report.version = "x\"y\\z\n";
     const std::string text = status::render_prometheus(report);
-    const std::regex sample(R"(^ctrdns_[a-z_]+(\{[a-z]+="([^"\\]|\\["\\n])*"\})? -?[0-9.e+]+$)");
-    const std::regex comment(R"(^# (HELP|TYPE) ctrdns_[a-z_]+ .+$)");
     std::istringstream lines(text);
     std::string line;
     int samples = 0;
     while (std::getline(lines, line)) {
         if (line.starts_with("#")) {
-            EXPECT_TRUE(std::regex_match(line, comment)) << line;
+            EXPECT_TRUE(is_prometheus_comment(line)) << line;
         } else {
-            EXPECT_TRUE(std::regex_match(line, sample)) << line;
+            EXPECT_TRUE(is_prometheus_sample(line)) << line;
             ++samples;
         }
     }
