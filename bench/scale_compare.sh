@@ -463,7 +463,7 @@ report() {
     echo "dnsmasq:      ${dnsmasq_bin} ($("${dnsmasq_bin}" --version | head -1 | awk '{ print $3 }'))"
     echo "aardvark-1.4: ${aardvark_bin} ($("${aardvark_bin}" --version 2> /dev/null | tr -d '\n'))"
     [[ -z ${aardvark_new_bin} ]] || echo "aardvark-new: ${aardvark_new_bin} ($("${aardvark_new_bin}" --version 2> /dev/null | tr -d '\n'))"
-    echo "echo:         ${echo_bin} (recvmmsg/sendmmsg, QR flipped, no parsing: the limit)"
+    echo "echo:         $(realpath --relative-to="${script_dir}/.." "${echo_bin}" 2> /dev/null || echo "${echo_bin}") (recvmmsg/sendmmsg, QR flipped, no parsing: the limit)"
     echo "medians of ${repeats} repetitions, servers interleaved; dnsperf -l ${duration} -c ${clients} -T ${threads} from ${source_address};"
     echo "reloads: ${reloads} in the first repetition, ${timing_reloads} in each later one; existing-name client open loop at"
     echo "  ${rate} q/s or a fifth of the server's A answers/s if lower"
