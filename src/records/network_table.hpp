@@ -8,6 +8,7 @@
 // records with 32-bit indices, and both indexes are open-addressing arrays of 32-bit slots.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -116,13 +117,22 @@ public:
     /// Appends the addresses worth probing with --probe-liveness (sorted, each once).
     void append_probe_candidates(NetworkId id, std::vector<ProbeCandidate>& out) const;
 
-    /// Every name a serving entry answers for, in table order (for `ctrdns status`).
+    /// Every name a serving entry answers for, each once, sorted (for `ctrdns status`); an
+    /// appended table's names and its base's together.
     template <typename Visit>
     void for_each_name(Visit&& visit) const {
-        for (std::uint32_t id = 0; id < names_.size(); ++id) {
-            if (names_[id].hits_count > 0) {
-                visit(name_text(id));
+        std::vector<std::string_view> names;
+        for (const NetworkTable* level = this; level != nullptr; level = level->base_.get()) {
+            for (std::uint32_t id = 0; id < level->names_.size(); ++id) {
+                if (level->names_[id].hits_count > 0) {
+                    names.push_back(level->name_text(id));
+                }
             }
+        }
+        std::sort(names.begin(), names.end());
+        names.erase(std::unique(names.begin(), names.end()), names.end());
+        for (const std::string_view name : names) {
+            visit(name);
         }
     }
 

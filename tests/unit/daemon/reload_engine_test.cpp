@@ -281,3 +281,19 @@ TEST_F(ReloadEngineTest, RewriteOfTheSameSizeIsNotTakenForAnAppend) {
 }
 
 } // namespace
+
+namespace {
+
+TEST_F(ReloadEngineTest, AnAppendedTableListsTheNamesOfBothLevelsOnce) {
+    dir_.write("podman", kFull);
+    pass();
+    dir_.write("podman", std::string(kFull) + "c1 10.89.0.4  web,c1\n");
+    pass();
+    const auto& table = engine_.current()->tables()[0];
+    ASSERT_NE(table->base(), nullptr);
+    std::vector<std::string> names;
+    table->for_each_name([&](std::string_view name) { names.emplace_back(name); });
+    EXPECT_THAT(names, ElementsAre("a1", "app", "b1", "c1", "db", "web"));
+}
+
+} // namespace
