@@ -33,20 +33,6 @@ std::optional<std::string> read_file(const std::string& path) {
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-const char* status_name(records::EntryStatus status) {
-    switch (status) {
-    case records::EntryStatus::DuplicateId:
-        return "duplicate-id";
-    case records::EntryStatus::IpReused:
-        return "ip-reused";
-    case records::EntryStatus::Shadowed:
-        return "shadowed";
-    case records::EntryStatus::Current:
-        break;
-    }
-    return "current";
-}
-
 std::string json_string(std::string_view text) {
     std::string out = "\"";
     for (const char c : text) {
@@ -161,8 +147,9 @@ void print_text(const Options& options, const config::LoadResult& load,
                                    : " [removable with --fix]";
             }
             std::printf("  STALE line %d: container %s %s: %s%s\n", finding->line,
-                        short_id(finding->container_id).c_str(), status_name(finding->status),
-                        finding->reason.c_str(), removability);
+                        short_id(finding->container_id).c_str(),
+                        records::status_name(finding->status), finding->reason.c_str(),
+                        removability);
         }
     }
     std::printf("%zu stale or shadowed %s in %zu network%s\n", stale,
@@ -204,7 +191,7 @@ void print_json(const Options& options, const config::LoadResult& load,
                                "\"newer_id\": {}, \"reason\": {}, \"removable\": {}, "
                                "\"shadowed_names\": [",
                                i == 0 ? "" : ", ", f.line, json_string(f.container_id),
-                               status_name(f.status), json_string(f.newer_id),
+                               records::status_name(f.status), json_string(f.newer_id),
                                json_string(f.reason), f.removable ? "true" : "false");
             for (std::size_t s = 0; s < f.shadowed_names.size(); ++s) {
                 out += (s == 0 ? "" : ", ") + json_string(f.shadowed_names[s]);
@@ -270,7 +257,7 @@ std::string why_of(std::span<const PlannedLine> plan, const records::Finding& fi
 
 std::string describe(const records::Finding& finding) {
     return fmt::format("{} line {}: container {} {}", finding.path, finding.line,
-                       short_id(finding.container_id), status_name(finding.status));
+                       short_id(finding.container_id), records::status_name(finding.status));
 }
 
 const config::ContainerEntry* entry_at_line(const config::NetworkFile& file, int line) {

@@ -36,6 +36,7 @@
 
 #include "base/log.hpp"
 #include "build_info.hpp"
+#include "server/deadline.hpp"
 #include "status/client.hpp"
 
 namespace lifecycle {
@@ -74,20 +75,6 @@ void remove_bound_socket() {
     g_bound_path.clear();
 }
 
-asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
-    asio::steady_timer timer(co_await asio::this_coro::executor, duration);
-    co_await timer.async_wait(kUseTuple);
-}
-
-/// Races `operation` against `limit`; the loser is cancelled. True when it finished first
-/// without error.
-asio::awaitable<bool> within(asio::awaitable<std::error_code> operation,
-                             std::chrono::milliseconds limit) {
-    const std::variant<std::error_code, std::monostate> result =
-        co_await (std::move(operation) || sleep_for(limit));
-    co_return result.index() == 0 && !std::get<0>(result);
-}
-
 asio::awaitable<std::error_code> read_line(Local::socket& socket, std::string& line) {
     auto [error, size] = co_await asio::async_read_until(
         socket, asio::dynamic_buffer(line, status::kMaxRequestLine), '\n', kUseTuple);
@@ -120,20 +107,6 @@ std::string utc_text(std::chrono::system_clock::time_point when) {
     std::array<char, 32> text{};
     const std::size_t size = std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &parts);
     return std::string(text.data(), size);
-}
-
-const char* status_text(records::EntryStatus status) {
-    switch (status) {
-    case records::EntryStatus::Current:
-        return "current";
-    case records::EntryStatus::DuplicateId:
-        return "duplicate-id";
-    case records::EntryStatus::IpReused:
-        return "ip-reused";
-    case records::EntryStatus::Shadowed:
-        return "shadowed";
-    }
-    return "unknown";
 }
 
 /// One self-query in flight: a connected UDP socket (so an ICMP "port unreachable" is reported
@@ -271,7 +244,7 @@ asio::awaitable<void> StatusServer::Impl::accept_loop(std::shared_ptr<Impl> self
             if (error == asio::error::operation_aborted || !acceptor.is_open()) {
                 break;
             }
-            co_await sleep_for(std::chrono::milliseconds(100)); // EMFILE: do not spin
+            co_await server::sleep_for(std::chrono::milliseconds(100)); // EMFILE: do not spin
             continue;
         }
         if (connections >= kMaxConnections || !peer_allowed(socket)) {
@@ -288,9 +261,9 @@ asio::awaitable<void> StatusServer::Impl::serve_connection(std::shared_ptr<Impl>
     ++connections;
     try {
         std::string line;
-        if (co_await within(read_line(socket, line), kReadLimit)) {
+        if (co_await server::within(read_line(socket, line), kReadLimit)) {
             const std::string answer = co_await self->respond(line);
-            co_await within(write_text(socket, answer), kWriteLimit);
+            co_await server::within(write_text(socket, answer), kWriteLimit);
         }
     } catch (const std::exception& e) {
         logging::debug("status request failed: {}", e.what());
@@ -361,7 +334,7 @@ asio::awaitable<void> StatusServer::Impl::probe_listeners(status::Report& report
     // an error ends a probe early; otherwise the limit does.
     const auto deadline = std::chrono::steady_clock::now() + kProbeLimit;
     while (std::chrono::steady_clock::now() < deadline) {
-        co_await sleep_for(kProbePoll);
+        co_await server::sleep_for(kProbePoll);
         bool all_done = true;
         for (const auto& probe : probes) {
             all_done = all_done && (probe->finished || checks.seen(probe->name));
@@ -454,10 +427,10 @@ status::Report StatusServer::Impl::collect() const {
                                                               : left.network < right.network;
                      });
     for (const records::Finding& finding : store.findings()) {
-        report.stale.push_back(status::StaleEntry{finding.network, finding.path, finding.line,
-                                                  finding.container_id, status_text(finding.status),
-                                                  finding.reason, finding.shadowed_names,
-                                                  finding.removable});
+        report.stale.push_back(
+            status::StaleEntry{finding.network, finding.path, finding.line, finding.container_id,
+                               records::status_name(finding.status), finding.reason,
+                               finding.shadowed_names, finding.removable});
     }
 
     const upstream::Forwarder& forwarder = sources.forwarder;

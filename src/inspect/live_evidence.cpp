@@ -33,23 +33,6 @@ std::string short_id(const std::string& id) {
     return id.substr(0, std::min<std::size_t>(id.size(), 12));
 }
 
-bool sockaddr_is(const sockaddr* address, const base::IpAddress& wanted) {
-    if (address == nullptr) {
-        return false;
-    }
-    if (address->sa_family == AF_INET && wanted.is_v4()) {
-        sockaddr_in v4{};
-        std::memcpy(&v4, address, sizeof(v4));
-        return std::memcmp(&v4.sin_addr, wanted.bytes().data(), 4) == 0;
-    }
-    if (address->sa_family == AF_INET6 && wanted.is_v6()) {
-        sockaddr_in6 v6{};
-        std::memcpy(&v6, address, sizeof(v6));
-        return std::memcmp(&v6.sin6_addr, wanted.bytes().data(), 16) == 0;
-    }
-    return false;
-}
-
 /// The interface (the network's bridge) that holds `gateway`, for the messages only: the
 /// prober finds it again itself.
 std::optional<std::string> interface_holding(const base::IpAddress& gateway) {
@@ -59,7 +42,7 @@ std::optional<std::string> interface_holding(const base::IpAddress& gateway) {
     }
     std::optional<std::string> name;
     for (const ifaddrs* item = list; item != nullptr; item = item->ifa_next) {
-        if (sockaddr_is(item->ifa_addr, gateway)) {
+        if (liveness::sockaddr_holds(item->ifa_addr, gateway)) {
             name = item->ifa_name;
             break;
         }

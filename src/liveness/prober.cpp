@@ -71,23 +71,6 @@ struct Interface {
     MacAddress mac{};
 };
 
-bool sockaddr_holds(const sockaddr* address, const base::IpAddress& wanted) {
-    if (address == nullptr) {
-        return false;
-    }
-    if (address->sa_family == AF_INET && wanted.is_v4()) {
-        sockaddr_in v4{};
-        std::memcpy(&v4, address, sizeof(v4));
-        return std::memcmp(&v4.sin_addr, wanted.bytes().data(), 4) == 0;
-    }
-    if (address->sa_family == AF_INET6 && wanted.is_v6()) {
-        sockaddr_in6 v6{};
-        std::memcpy(&v6, address, sizeof(v6));
-        return std::memcmp(&v6.sin6_addr, wanted.bytes().data(), 16) == 0;
-    }
-    return false;
-}
-
 /// The interface that holds `gateway`, with its index and Ethernet address; nullopt (with the
 /// reason in `why`) when no interface has it or it has no 6-byte hardware address.
 std::optional<Interface> find_interface(const base::IpAddress& gateway, std::string& why) {
@@ -188,6 +171,23 @@ base::UniqueFd open_icmpv6_socket(const Interface& interface, const base::IpAddr
 }
 
 } // namespace
+
+bool sockaddr_holds(const sockaddr* address, const base::IpAddress& wanted) {
+    if (address == nullptr) {
+        return false;
+    }
+    if (address->sa_family == AF_INET && wanted.is_v4()) {
+        sockaddr_in v4{};
+        std::memcpy(&v4, address, sizeof(v4));
+        return std::memcmp(&v4.sin_addr, wanted.bytes().data(), 4) == 0;
+    }
+    if (address->sa_family == AF_INET6 && wanted.is_v6()) {
+        sockaddr_in6 v6{};
+        std::memcpy(&v6, address, sizeof(v6));
+        return std::memcmp(&v6.sin6_addr, wanted.bytes().data(), 16) == 0;
+    }
+    return false;
+}
 
 /// Probing state shared with the coroutines, which each hold a shared_ptr to it, so the Prober
 /// can be destroyed while they are still queued on the executor.

@@ -15,7 +15,12 @@
 #include "liveness/dead_set.hpp"
 #include "liveness/probe_table.hpp"
 
+struct sockaddr;
+
 namespace liveness {
+
+/// True when `address` (from getifaddrs) is `wanted`; false for other families and null.
+bool sockaddr_holds(const sockaddr* address, const base::IpAddress& wanted);
 
 /// An address to watch and the host's own address in its subnet (the network's gateway on the
 /// bridge), which is the ARP sender / NS source and selects the interface probes leave from.

@@ -181,8 +181,9 @@ private:
         return true;
     }
 
-    // Contract §4.4. A known name answers even with no address of the asked family (NODATA).
-    bool answer_address(dns::RecordType qtype) {
+    // Every address of the asked name in the requester's networks (the listener's network for
+    // an unknown source), into `addresses`; false when no container holds the name.
+    bool lookup_asked_name(std::vector<base::IpAddress>& addresses) {
         NameText lowered_buffer;
         const auto lowered = verdict_.query.question.name.format_text(lowered_buffer, true);
         const auto key = lookup_key(lowered, settings_.search_domain);
@@ -190,9 +191,14 @@ private:
         if (networks.empty()) {
             networks = std::span<const records::NetworkId>(&client_.listener_network, 1);
         }
+        return store_.lookup_name(networks, key, addresses);
+    }
+
+    // Contract §4.4. A known name answers even with no address of the asked family (NODATA).
+    bool answer_address(dns::RecordType qtype) {
         // Kept per thread so its capacity survives between queries: no steady-state allocation.
         thread_local std::vector<base::IpAddress> addresses;
-        if (!store_.lookup_name(networks, key, addresses)) {
+        if (!lookup_asked_name(addresses)) {
             return false;
         }
         dns::ResponseBuilder builder(out_, request_, verdict_.query,
@@ -214,15 +220,8 @@ private:
     // records, as A/AAAA get for a missing family. NXDOMAIN would tell the client the name does
     // not exist at all and poison its cache for A too (aardvark#679); Docker answers NODATA.
     bool answer_no_data() {
-        NameText lowered_buffer;
-        const auto lowered = verdict_.query.question.name.format_text(lowered_buffer, true);
-        const auto key = lookup_key(lowered, settings_.search_domain);
-        auto networks = store_.networks_of(client_.source);
-        if (networks.empty()) {
-            networks = std::span<const records::NetworkId>(&client_.listener_network, 1);
-        }
         thread_local std::vector<base::IpAddress> addresses;
-        if (!store_.lookup_name(networks, key, addresses)) {
+        if (!lookup_asked_name(addresses)) {
             return false;
         }
         reply(dns::Rcode::NoError);

@@ -30,6 +30,20 @@ bool contains(std::span<const T> list, const T& value) {
 
 } // namespace
 
+const char* status_name(EntryStatus status) noexcept {
+    switch (status) {
+    case EntryStatus::Current:
+        return "current";
+    case EntryStatus::DuplicateId:
+        return "duplicate-id";
+    case EntryStatus::IpReused:
+        return "ip-reused";
+    case EntryStatus::Shadowed:
+        return "shadowed";
+    }
+    return "current";
+}
+
 std::uint64_t container_key(std::string_view container_id) noexcept {
     // FNV-1a, then a final mix so similar hex IDs spread over the whole range.
     std::uint64_t hash = 0xcbf29ce484222325ULL;

@@ -39,6 +39,10 @@ enum class EntryStatus {
     Shadowed     // rule 3: a newer line with another ID has the same container name
 };
 
+/// The status as `ctrdns check` and `ctrdns status` print it: current, duplicate-id,
+/// ip-reused, shadowed.
+const char* status_name(EntryStatus status) noexcept;
+
 /// One entry line that the stale-entry rules dropped or shadowed.
 struct Finding {
     std::string network; // network name

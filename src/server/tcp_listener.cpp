@@ -21,6 +21,7 @@
 #include "base/log.hpp"
 #include "dns/types.hpp"
 #include "server/asio_address.hpp"
+#include "server/deadline.hpp"
 
 namespace server {
 namespace {
@@ -49,20 +50,6 @@ asio::awaitable<std::error_code> write_all(asio::ip::tcp::socket& socket,
                                            const std::vector<std::uint8_t>& bytes) {
     auto [error, size] = co_await asio::async_write(socket, asio::buffer(bytes), kUseTuple);
     co_return error;
-}
-
-asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
-    asio::steady_timer timer(co_await asio::this_coro::executor, duration);
-    co_await timer.async_wait(kUseTuple);
-}
-
-/// Races `operation` against the idle limit; the loser is cancelled. True when the operation
-/// finished first and without error.
-asio::awaitable<bool> within(asio::awaitable<std::error_code> operation,
-                             std::chrono::milliseconds limit) {
-    const std::variant<std::error_code, std::monostate> result =
-        co_await (std::move(operation) || sleep_for(limit));
-    co_return result.index() == 0 && !std::get<0>(result);
 }
 
 void append_framed(std::vector<std::uint8_t>& out, std::span<const std::uint8_t> message) {
