@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <memory>
 #include <new>
+#include <optional>
 #include <string_view>
 #include <utility>
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -120,47 +122,102 @@ DirectoryEntry stat_candidate(int dir_fd, const std::string& directory, std::str
     return entry;
 }
 
+// Opens a candidate for reading and checks it is (still) a regular file. On failure the
+// returned descriptor is invalid and `problem` says why.
+base::UniqueFd open_regular(int dir_fd, const std::string& path, const std::string& name,
+                            FileIdentity& identity, std::optional<Problem>& problem) {
+    // O_NONBLOCK: should the entry be swapped for a FIFO after the stat, open and read
+    // return at once instead of stalling the reload.
+    base::UniqueFd fd(
+        // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): POSIX open has no other form
+        ::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    if (!fd.valid()) {
+        problem = whole_file_problem(
+            path, fmt::format("cannot open: {}; file skipped", errno_text(errno)));
+        return fd;
+    }
+
+    struct stat info {};
+
+    if (::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
+        problem =
+            whole_file_problem(path, "changed into something other than a regular file; skipped");
+        return base::UniqueFd();
+    }
+    identity = identity_of(info);
+    return fd;
+}
+
+// The rest of `fd` from its current position, at most `max_size` bytes, as UTF-8 text.
+std::optional<std::string> read_rest(int fd, const std::string& path, std::size_t max_size,
+                                     std::size_t expected_size, std::optional<Problem>& problem) {
+    ReadOutcome read = read_capped(fd, max_size, expected_size);
+    if (read.too_large) {
+        problem = whole_file_problem(path, too_large_message());
+        return std::nullopt;
+    }
+    if (!read.ok) {
+        problem =
+            whole_file_problem(path, fmt::format("cannot read: {}; file skipped", read.error));
+        return std::nullopt;
+    }
+    if (!is_valid_utf8(read.text)) {
+        problem = whole_file_problem(path, "contents are not valid UTF-8; file skipped");
+        return std::nullopt;
+    }
+    return std::move(read.text);
+}
+
 FileText read_text(int dir_fd, const std::string& path, const std::string& name) {
     FileText result;
     try {
-        // O_NONBLOCK: should the entry be swapped for a FIFO after the stat, open and read
-        // return at once instead of stalling the reload.
-        const base::UniqueFd fd(
-            // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): POSIX open has no other form
-            ::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
-        if (!fd.valid()) {
-            result.problem = whole_file_problem(
-                path, fmt::format("cannot open: {}; file skipped", errno_text(errno)));
-            return result;
+        const base::UniqueFd fd = open_regular(dir_fd, path, name, result.identity, result.problem);
+        if (fd.valid()) {
+            result.text = read_rest(fd.get(), path, kMaxTextFileSize,
+                                    static_cast<std::size_t>(result.identity.size), result.problem);
         }
-
-        struct stat info {};
-
-        if (::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
-            result.problem = whole_file_problem(
-                path, "changed into something other than a regular file; skipped");
-            return result;
-        }
-        result.identity = identity_of(info);
-        ReadOutcome read =
-            read_capped(fd.get(), kMaxTextFileSize, static_cast<std::size_t>(info.st_size));
-        if (read.too_large) {
-            result.problem = whole_file_problem(path, too_large_message());
-            return result;
-        }
-        if (!read.ok) {
-            result.problem =
-                whole_file_problem(path, fmt::format("cannot read: {}; file skipped", read.error));
-            return result;
-        }
-        if (!is_valid_utf8(read.text)) {
-            result.problem = whole_file_problem(path, "contents are not valid UTF-8; file skipped");
-            return result;
-        }
-        result.text = std::move(read.text);
     } catch (const std::bad_alloc&) {
         // One absurd file must not take the others down with it.
         result.text.reset();
+        result.problem = whole_file_problem(path, "out of memory while reading; file skipped");
+    }
+    return result;
+}
+
+FilePieces read_pieces(int dir_fd, const std::string& path, const std::string& name,
+                       std::size_t head_size, std::size_t offset) {
+    FilePieces result;
+    try {
+        const base::UniqueFd fd = open_regular(dir_fd, path, name, result.identity, result.problem);
+        if (!fd.valid()) {
+            return result;
+        }
+        const auto size = static_cast<std::size_t>(result.identity.size);
+        if (size < offset || size < head_size || offset > kMaxTextFileSize) {
+            return result;
+        }
+        result.head.resize(head_size);
+        std::size_t done = 0;
+        while (done < head_size) {
+            const ssize_t got = ::pread(fd.get(), result.head.data() + done, head_size - done,
+                                        static_cast<off_t>(done));
+            if (got < 0 && errno == EINTR) {
+                continue;
+            }
+            if (got <= 0) {
+                return result; // shrank meanwhile: not an append
+            }
+            done += static_cast<std::size_t>(got);
+        }
+        if (::lseek(fd.get(), static_cast<off_t>(offset), SEEK_SET) < 0) {
+            result.problem = whole_file_problem(
+                path, fmt::format("cannot read: {}; file skipped", errno_text(errno)));
+            return result;
+        }
+        result.tail =
+            read_rest(fd.get(), path, kMaxTextFileSize - offset, size - offset, result.problem);
+    } catch (const std::bad_alloc&) {
+        result.tail.reset();
         result.problem = whole_file_problem(path, "out of memory while reading; file skipped");
     }
     return result;
@@ -238,6 +295,19 @@ FileText read_network_file(const std::string& directory, std::string_view name) 
         return result;
     }
     return read_text(dir_fd.get(), path, std::string(name));
+}
+
+FilePieces read_network_file_pieces(const std::string& directory, std::string_view name,
+                                    std::size_t head_size, std::size_t offset) {
+    std::string error;
+    const base::UniqueFd dir_fd = open_directory(directory, error);
+    const std::string path = join_path(directory, name);
+    if (!dir_fd.valid()) {
+        FilePieces result;
+        result.problem = whole_file_problem(path, error);
+        return result;
+    }
+    return read_pieces(dir_fd.get(), path, std::string(name), head_size, offset);
 }
 
 std::string_view network_name_of(std::string_view file_name) noexcept {

@@ -62,6 +62,21 @@ struct FileText {
 
 FileText read_network_file(const std::string& directory, std::string_view name);
 
+/// Two pieces of one network file, read through one descriptor: its first `head_size` bytes and
+/// everything from `offset` on. For an append at 100,000 containers: the caller checks the head
+/// and the start of the tail against what it applied, and never reads the megabytes in between.
+/// `offset` must be a line start (the tail is checked as UTF-8 on its own). tail is nullopt with
+/// no problem when the file is now shorter than `offset` (not an append).
+struct FilePieces {
+    std::string head;
+    std::optional<std::string> tail;
+    FileIdentity identity;
+    std::optional<Problem> problem;
+};
+
+FilePieces read_network_file_pieces(const std::string& directory, std::string_view name,
+                                    std::size_t head_size, std::size_t offset);
+
 /// The network name a file name stands for (`x%int` -> `x`).
 std::string_view network_name_of(std::string_view file_name) noexcept;
 

@@ -77,6 +77,14 @@ void extend_digest(LineDigest& digest, std::string_view entry_lines) {
     std::inplace_merge(hashes.begin(), hashes.begin() + old_size, hashes.end());
 }
 
+std::uint64_t extend_text_hash(std::uint64_t hash, std::string_view bytes) noexcept {
+    for (const char c : bytes) {
+        hash ^= static_cast<unsigned char>(c);
+        hash *= 0x100000001b3ULL;
+    }
+    return hash;
+}
+
 std::string_view complete_lines(std::string_view text) noexcept {
     const std::size_t last_newline = text.rfind('\n');
     return last_newline == std::string_view::npos ? std::string_view()

@@ -39,6 +39,13 @@ WriteState judge_write(std::string_view text, const LineDigest* applied, LineDig
 /// append applied without judging the whole file again.
 void extend_digest(LineDigest& digest, std::string_view entry_lines);
 
+/// A hash of a file's bytes that an append extends from the bytes appended alone (FNV-1a, 64
+/// bits): the engine then knows the whole text it applied without reading it again.
+/// `kTextHashSeed` is the hash of no bytes.
+inline constexpr std::uint64_t kTextHashSeed = 0xcbf29ce484222325ULL;
+
+std::uint64_t extend_text_hash(std::uint64_t hash, std::string_view bytes) noexcept;
+
 /// The part of `text` that is safe to serve when nothing was applied before: everything up to
 /// and including the last '\n' (a new file's cut-off line is left out until it is complete).
 std::string_view complete_lines(std::string_view text) noexcept;

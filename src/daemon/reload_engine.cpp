@@ -42,6 +42,19 @@ std::string_view status_text(records::EntryStatus status) {
 
 constexpr std::size_t kMinAppendLimit = 4096;
 
+// How many bytes before the root's end an append re-reads and compares: a teardown's rewrite
+// removes a line, which shifts every byte after it, so a few KiB of unique IDs tell a rewrite
+// from an append.
+constexpr std::size_t kAppendWindow = 4096;
+
+// A line start at least kAppendWindow bytes before `end` (or the first line after the header).
+std::size_t window_begin_of(std::string_view text, std::size_t end, std::size_t header_end) {
+    if (end <= header_end + 1 + kAppendWindow) {
+        return header_end + 1;
+    }
+    return text.rfind('\n', end - kAppendWindow - 1) + 1;
+}
+
 std::string finding_text(const records::Finding& finding) {
     return fmt::format("{}:{}: {} entry of container {} in network {}: {}", finding.path,
                        finding.line, status_text(finding.status), finding.container_id,
@@ -49,7 +62,7 @@ std::string finding_text(const records::Finding& finding) {
 }
 
 std::uint64_t text_hash(std::string_view text) noexcept {
-    return std::hash<std::string_view>{}(text);
+    return config::extend_text_hash(config::kTextHashSeed, text);
 }
 
 } // namespace
@@ -184,6 +197,11 @@ void ReloadEngine::hold_deleted(const std::string& network, NetworkState& state,
 
 void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
                             NetworkState& state, ReloadClock::time_point now, PassResult& result) {
+    // The common change, a setup, costs the appended lines only: not even the file is read whole.
+    if (files.size() == 1 &&
+        apply_append(network, files.begin()->first, files.begin()->second, state, result)) {
+        return;
+    }
     // Read every file of the network (`x` and `x%int`): a table is built from all of them.
     std::vector<ReadFile> reads;
     std::map<std::string, config::FileIdentity> identities;
@@ -198,10 +216,6 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
             continue;
         }
         identities.emplace(name, read.text.identity);
-        // The common change, a setup, costs the appended lines only.
-        if (files.size() == 1 && apply_append(network, read, state, result)) {
-            return;
-        }
         // A file that was gone at the last look is a new file (a setup after the last
         // teardown): nothing of the old one can be "lost" from it.
         const bool reappeared = state.held_back && !state.seen.contains(name);
@@ -281,6 +295,9 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
     std::map<std::string, AppliedFile> applied_files;
     std::size_t text_size = 0;
     std::size_t text_lines = 0;
+    std::string header;
+    std::size_t window_begin = 0;
+    std::uint64_t window_hash = config::kTextHashSeed;
     for (ReadFile& read : reads) {
         const std::string path = fmt::format("{}/{}", directory_, read.name);
         std::string_view text = *read.text.text;
@@ -317,6 +334,15 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
         const std::string_view full_text = *read.text.text;
         text_size = full_text.size();
         text_lines = static_cast<std::size_t>(std::count(full_text.begin(), full_text.end(), '\n'));
+        // The root's text starts with its header line (netavark writes no blank line before
+        // it); otherwise appends take the full path.
+        const std::size_t header_end = full_text.find('\n');
+        header.clear();
+        if (header_end != 0 && header_end != std::string_view::npos && full_text.back() == '\n') {
+            header = full_text.substr(0, header_end + 1);
+            window_begin = window_begin_of(full_text, full_text.size(), header_end);
+            window_hash = text_hash(full_text.substr(window_begin));
+        }
         // Parsed, hashed and digested: the text is not needed while the table is built, and at
         // 100,000 containers it is 11 MB of the build's peak.
         std::string().swap(*read.text.text);
@@ -342,43 +368,53 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
         state.root = state.table;
         state.root_size = text_size;
         state.root_lines = text_lines;
+        state.root_header = std::move(header);
+        state.window_begin = window_begin;
+        state.window_hash = window_hash;
     }
     for (const records::Finding& finding : state.table->findings()) {
         result.log.push_back({LogLine::Level::Warn, finding_text(finding)});
     }
 }
 
-bool ReloadEngine::apply_append(const std::string& network, ReadFile& read, NetworkState& state,
+bool ReloadEngine::apply_append(const std::string& network, const std::string& file_name,
+                                const config::FileIdentity& listed, NetworkState& state,
                                 PassResult& result) {
-    if (state.held_back || !state.root || state.files.size() != 1 ||
-        state.files.begin()->first != read.name) {
+    if (state.held_back || !state.root || state.root_header.empty() || state.files.size() != 1 ||
+        state.files.begin()->first != file_name) {
         return false;
     }
     AppliedFile& applied = state.files.begin()->second;
-    const std::string_view text = *read.text.text;
-    const auto& identity = read.text.identity;
-    // Only a file that grew in place, still holds every byte applied before and ends with a
-    // complete line is an append; anything else takes the full path with its in-progress rules.
+    if (listed.device != applied.identity.device || listed.inode != applied.identity.inode ||
+        static_cast<std::size_t>(listed.size) <= applied.size) {
+        return false;
+    }
+    config::FilePieces pieces = config::read_network_file_pieces(
+        directory_, file_name, state.root_header.size(), state.window_begin);
+    if (!pieces.tail) {
+        return false; // the full path reads it again and reports any problem
+    }
+    const std::string_view tail = *pieces.tail; // [window_begin, end of file)
+    const auto& identity = pieces.identity;
+    const std::size_t checked = applied.size - state.window_begin;
+    // Only a file that grew in place, still holds the header and the bytes before the applied
+    // end as applied, and ends with a complete line is an append; anything else takes the full
+    // path with its in-progress rules.
     if (identity.device != applied.identity.device || identity.inode != applied.identity.inode ||
-        text.size() <= applied.size || text.back() != '\n' || state.root_size > applied.size ||
-        text_hash(text.substr(0, applied.size)) != applied.text_hash) {
+        tail.size() <= checked || tail.back() != '\n' || pieces.head != state.root_header ||
+        text_hash(tail.substr(0, checked)) != state.window_hash) {
         return false;
     }
-    // The root's text starts with its header line (netavark writes no blank line before it).
-    const std::size_t header_end = text.find('\n');
-    if (header_end == 0 || header_end == std::string_view::npos || header_end >= state.root_size) {
-        return false;
-    }
-    const std::string_view appended = text.substr(state.root_size);
-    // The header again, so the appended lines parse as a file of their own.
+    const std::string_view since_root = tail.substr(state.root_size - state.window_begin);
+    // The header again, so the lines since the root parse as a file of their own.
     std::string piece;
-    piece.reserve(header_end + 1 + appended.size());
-    piece.append(text.substr(0, header_end + 1));
-    piece.append(appended);
-    const std::string path = fmt::format("{}/{}", directory_, read.name);
+    piece.reserve(state.root_header.size() + since_root.size());
+    piece.append(state.root_header);
+    piece.append(since_root);
+    const std::string path = fmt::format("{}/{}", directory_, file_name);
     config::NetworkFileResult parsed;
     try {
-        parsed = config::parse_network_file(read.name, path, piece);
+        parsed = config::parse_network_file(file_name, path, piece);
     } catch (const std::bad_alloc&) {
         return false;
     }
@@ -405,11 +441,13 @@ bool ReloadEngine::apply_append(const std::string& network, ReadFile& read, Netw
     for (const records::Finding& finding : table->findings()) {
         result.log.push_back({LogLine::Level::Warn, finding_text(finding)});
     }
-    config::extend_digest(applied.digest, text.substr(applied.size));
+    const std::string_view new_bytes = tail.substr(checked);
+    config::extend_digest(applied.digest, new_bytes);
+    applied.text_hash = config::extend_text_hash(applied.text_hash, new_bytes);
     applied.identity = identity;
-    applied.size = text.size();
-    applied.text_hash = text_hash(text);
+    applied.size = state.window_begin + tail.size();
     applied.verify = wall_clock_ns() - identity.mtime_ns < kTimestampGranularityNs;
+    state.window_hash = text_hash(tail);
     state.table = std::move(table);
     result.rebuilt_networks.push_back(network);
     return true;

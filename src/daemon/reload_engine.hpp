@@ -70,7 +70,7 @@ private:
         config::FileIdentity identity;
         std::size_t size = 0; // bytes applied
         config::LineDigest digest;
-        std::uint64_t text_hash = 0;
+        std::uint64_t text_hash = config::kTextHashSeed; // of every byte applied
         bool verify = false; // read within the file system's timestamp granularity of a write
     };
 
@@ -82,6 +82,12 @@ private:
         std::shared_ptr<const records::NetworkTable> root;
         std::size_t root_size = 0;
         std::size_t root_lines = 0;
+        // What an append is checked against without reading the whole file: the first line,
+        // and the bytes from a line start about 4 KiB before the root's end up to the applied
+        // end (a rewrite shifts or changes them). Empty header: appends take the full path.
+        std::string root_header;
+        std::size_t window_begin = 0;
+        std::uint64_t window_hash = config::kTextHashSeed;
         bool held_back = false;
         std::map<std::string, config::FileIdentity> seen; // identities at the last look
         ReloadClock::time_point last_change{};
@@ -100,8 +106,8 @@ private:
         config::WriteState state = config::WriteState::Complete;
     };
 
-    bool apply_append(const std::string& network, ReadFile& read, NetworkState& state,
-                      PassResult& result);
+    bool apply_append(const std::string& network, const std::string& file_name,
+                      const config::FileIdentity& listed, NetworkState& state, PassResult& result);
     void hold_deleted(const std::string& network, NetworkState& state, ReloadClock::time_point now,
                       PassResult& result);
 

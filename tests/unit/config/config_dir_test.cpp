@@ -448,4 +448,32 @@ TEST(ConfigDir, UnlistableDirectory) {
     ::chmod(dir.path().c_str(), 0700);
 }
 
+TEST(ConfigDirPieces, HeadAndTailComeFromOneReadWithoutTheMiddle) {
+    const TempDir dir;
+    dir.write("podman", "10.89.0.1\na1 10.89.0.2  app\nb1 10.89.0.3  db\n");
+    const auto pieces = config::read_network_file_pieces(dir.path(), "podman", 10, 28);
+    EXPECT_EQ(pieces.head, "10.89.0.1\n");
+    ASSERT_TRUE(pieces.tail);
+    EXPECT_EQ(*pieces.tail, "b1 10.89.0.3  db\n");
+    EXPECT_EQ(pieces.identity.size, 45);
+    EXPECT_FALSE(pieces.problem);
+}
+
+TEST(ConfigDirPieces, AFileShorterThanTheOffsetHasNoTailAndNoProblem) {
+    const TempDir dir;
+    dir.write("podman", "10.89.0.1\n");
+    const auto pieces = config::read_network_file_pieces(dir.path(), "podman", 10, 28);
+    EXPECT_FALSE(pieces.tail);
+    EXPECT_FALSE(pieces.problem);
+}
+
+TEST(ConfigDirPieces, ATailThatIsNotUtf8IsAProblem) {
+    const TempDir dir;
+    dir.write("podman", "10.89.0.1\na1 10.89.0.2  \xff\xfe\n");
+    const auto pieces = config::read_network_file_pieces(dir.path(), "podman", 10, 10);
+    EXPECT_FALSE(pieces.tail);
+    ASSERT_TRUE(pieces.problem);
+    EXPECT_THAT(pieces.problem->message, testing::HasSubstr("not valid UTF-8"));
+}
+
 } // namespace

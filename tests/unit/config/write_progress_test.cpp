@@ -88,4 +88,14 @@ TEST(WriteProgress, CompleteLinesDropsOnlyTheCutOffTail) {
     EXPECT_EQ(config::complete_lines(""), "");
 }
 
+TEST(WriteProgress, TextHashExtendsOverAnAppend) {
+    const std::string_view whole = "10.89.0.1\na1 10.89.0.2  app\nb1 10.89.0.3  db\n";
+    const std::uint64_t prefix =
+        config::extend_text_hash(config::kTextHashSeed, whole.substr(0, 28));
+    EXPECT_EQ(config::extend_text_hash(prefix, whole.substr(28)),
+              config::extend_text_hash(config::kTextHashSeed, whole));
+    EXPECT_NE(config::extend_text_hash(config::kTextHashSeed, "ab"),
+              config::extend_text_hash(config::kTextHashSeed, "ba"));
+}
+
 } // namespace
