@@ -1,7 +1,7 @@
 #include "records/network_table.hpp"
 
 #include <algorithm>
-#include <bit>
+#include <array>
 #include <functional>
 #include <limits>
 #include <utility>
@@ -13,11 +13,6 @@ namespace records {
 namespace {
 
 constexpr std::uint32_t kNoName = std::numeric_limits<std::uint32_t>::max();
-
-// Power of two with load factor <= 1/2: short probe chains, and the slots cost 8 bytes per key.
-std::size_t slot_count_for(std::size_t keys) {
-    return std::bit_ceil(std::max<std::size_t>(8, keys * 2));
-}
 
 std::size_t hash_name(std::string_view name) noexcept {
     return std::hash<std::string_view>{}(name);
@@ -64,6 +59,34 @@ public:
     explicit NetworkTableBuilder(NetworkTable& table)
         : table_(table) {}
 
+    /// Sizes every list for the lines of `files` up front: no vector grows by doubling (which
+    /// holds the old and the new copy at once) and none needs a shrinking copy at the end.
+    void reserve_for(std::span<const config::NetworkFile* const> files) {
+        std::size_t entries = 0;
+        std::size_t addresses = 0;
+        std::size_t names = 0;
+        std::size_t name_bytes = 0;
+        for (const config::NetworkFile* file : files) {
+            entries += file->entries.size();
+            for (const auto& entry : file->entries) {
+                addresses += entry.ipv4.size() + entry.ipv6.size();
+                names += entry.names.size();
+                for (const auto& name : entry.names) {
+                    name_bytes += name.size();
+                }
+            }
+        }
+        table_.entries_.reserve(entries);
+        table_.addresses_.reserve(addresses);
+        table_.address_owner_.reserve(addresses);
+        table_.entry_names_.reserve(names);
+        table_.names_.reserve(names);
+        table_.arena_.reserve(name_bytes);
+        pairs_.reserve(names);
+        table_.name_index_.reset(names);
+        reserved_names_ = names;
+    }
+
     void add_file(const config::NetworkFile& file) {
         auto& network = table_.network_;
         network.internal = network.internal || file.internal;
@@ -101,16 +124,24 @@ public:
         std::sort(keys.begin(), keys.end());
         keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
         keys.shrink_to_fit();
-        table_.entries_.shrink_to_fit();
-        table_.addresses_.shrink_to_fit();
-        table_.address_owner_.shrink_to_fit();
-        table_.entry_names_.shrink_to_fit();
-        table_.dns_pool_.shrink_to_fit();
-        table_.arena_.shrink_to_fit();
-        table_.names_.shrink_to_fit();
+        // Only lists left well below their reserved size are copied smaller.
+        shrink_if_slack(table_.entries_);
+        shrink_if_slack(table_.addresses_);
+        shrink_if_slack(table_.address_owner_);
+        shrink_if_slack(table_.entry_names_);
+        shrink_if_slack(table_.dns_pool_);
+        shrink_if_slack(table_.arena_);
+        shrink_if_slack(table_.names_);
     }
 
 private:
+    template <typename List>
+    static void shrink_if_slack(List& list) {
+        if (list.capacity() - list.size() > list.size() / 8 + 64) {
+            list.shrink_to_fit();
+        }
+    }
+
     void add_entry(const config::NetworkFile& file, const config::ContainerEntry& source,
                    const EntryClass& entry_class) {
         NetworkTable::Entry entry;
@@ -167,40 +198,38 @@ private:
     }
 
     std::uint32_t intern(std::string_view name) {
-        // The slot array grows with the name count so probes stay short while building.
-        if ((table_.names_.size() + 1) * 2 > table_.name_slots_.size()) {
-            rehash_names(slot_count_for(table_.names_.size() + 1) * 2);
+        // Sized by reserve_for; an appended table or a test may add more names than that.
+        if (table_.names_.size() + 1 > reserved_names_) {
+            reserved_names_ = std::max<std::size_t>(16, reserved_names_ * 2);
+            rehash_names(reserved_names_);
         }
-        const std::size_t mask = table_.name_slots_.size() - 1;
-        for (std::size_t slot = hash_name(name) & mask;; slot = (slot + 1) & mask) {
-            const std::uint32_t stored = table_.name_slots_[slot];
-            if (stored == 0) {
-                const auto name_id = static_cast<std::uint32_t>(table_.names_.size());
-                NetworkTable::NameRecord record;
-                record.text_begin = static_cast<std::uint32_t>(table_.arena_.size());
-                record.text_size = static_cast<std::uint32_t>(name.size());
-                table_.arena_.append(name);
-                table_.names_.push_back(record);
-                table_.name_slots_[slot] = name_id + 1;
-                return name_id;
+        const std::uint64_t hash = hash_name(name);
+        std::uint32_t found = kNoName;
+        table_.name_index_.for_each(hash, [&](std::uint32_t name_id) {
+            if (table_.name_text(name_id) == name) {
+                found = name_id;
+                return false;
             }
-            if (table_.name_text(stored - 1) == name) {
-                return stored - 1;
-            }
+            return true;
+        });
+        if (found != kNoName) {
+            return found;
         }
+        const auto name_id = static_cast<std::uint32_t>(table_.names_.size());
+        NetworkTable::NameRecord record;
+        record.text_begin = static_cast<std::uint32_t>(table_.arena_.size());
+        record.text_size = static_cast<std::uint32_t>(name.size());
+        table_.arena_.append(name);
+        table_.names_.push_back(record);
+        table_.name_index_.insert(hash, name_id);
+        return name_id;
     }
 
-    void rehash_names(std::size_t slot_count) {
-        std::vector<std::uint32_t> slots(slot_count, 0);
-        const std::size_t mask = slot_count - 1;
+    void rehash_names(std::size_t keys) {
+        table_.name_index_.reset(keys);
         for (std::uint32_t id = 0; id < table_.names_.size(); ++id) {
-            std::size_t slot = hash_name(table_.name_text(id)) & mask;
-            while (slots[slot] != 0) {
-                slot = (slot + 1) & mask;
-            }
-            slots[slot] = id + 1;
+            table_.name_index_.insert(hash_name(table_.name_text(id)), id);
         }
-        table_.name_slots_ = std::move(slots);
     }
 
     // Counting sort of (name, entry) pairs by name, keeping entry (answer) order.
@@ -209,42 +238,52 @@ private:
         for (const auto& [name_id, entry] : pairs_) {
             ++names[name_id].hits_count;
         }
+        // Names with one hit keep their entry in hits_begin. The others are filled from their
+        // end, walking the pairs backwards, so hits_begin ends at their start in entry order.
         std::uint32_t offset = 0;
         for (auto& record : names) {
-            record.hits_begin = offset;
-            offset += record.hits_count;
-            record.hits_count = 0;
+            if (record.hits_count > 1) {
+                offset += record.hits_count;
+                record.hits_begin = offset;
+            }
         }
         table_.hits_.resize(offset);
-        for (const auto& [name_id, entry] : pairs_) {
-            auto& record = names[name_id];
-            table_.hits_[record.hits_begin + record.hits_count++] = entry;
+        for (auto pair = pairs_.rbegin(); pair != pairs_.rend(); ++pair) {
+            auto& record = names[pair->first];
+            if (record.hits_count == 1) {
+                record.hits_begin = pair->second;
+            } else {
+                table_.hits_[--record.hits_begin] = pair->second;
+            }
         }
         pairs_.clear();
         pairs_.shrink_to_fit();
-        rehash_names(slot_count_for(names.size()));
+        // Many names were duplicates of others: size the index for the names there are.
+        if (names.size() < reserved_names_ / 2) {
+            rehash_names(names.size());
+        }
     }
 
     void index_addresses() {
         const auto& addresses = table_.addresses_;
-        auto& slots = table_.address_slots_;
-        slots.assign(slot_count_for(addresses.size()), 0);
-        const std::size_t mask = slots.size() - 1;
+        auto& index = table_.address_index_;
+        index.reset(addresses.size());
         // Inserted in entry order, so a probe meets the holders of one address newest first.
-        for (std::uint32_t index = 0; index < addresses.size(); ++index) {
-            std::size_t slot = addresses[index].hash() & mask;
-            while (slots[slot] != 0) {
-                if (addresses[slots[slot] - 1] == addresses[index]) {
-                    table_.shared_addresses_ = true;
-                }
-                slot = (slot + 1) & mask;
+        for (std::uint32_t at = 0; at < addresses.size(); ++at) {
+            const std::uint64_t hash = addresses[at].hash();
+            if (!table_.shared_addresses_) {
+                index.for_each(hash, [&](std::uint32_t other) {
+                    table_.shared_addresses_ = addresses[other] == addresses[at];
+                    return !table_.shared_addresses_;
+                });
             }
-            slots[slot] = index + 1;
+            index.insert(hash, at);
         }
     }
 
     NetworkTable& table_;
     std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs_; // (name id, entry index)
+    std::size_t reserved_names_ = 0;                             // what name_index_ is sized for
 };
 
 std::shared_ptr<const NetworkTable>
@@ -252,6 +291,7 @@ NetworkTable::build(std::span<const config::NetworkFile* const> files) {
     std::shared_ptr<NetworkTable> table(new NetworkTable());
     table->network_.name = files.empty() ? std::string() : files.front()->name;
     NetworkTableBuilder builder(*table);
+    builder.reserve_for(files);
     for (const config::NetworkFile* file : files) {
         builder.add_file(*file);
     }
@@ -286,6 +326,8 @@ NetworkTable::build_appended(std::shared_ptr<const NetworkTable> base,
     std::shared_ptr<NetworkTable> table(new NetworkTable());
     table->network_ = base->network_;
     NetworkTableBuilder builder(*table);
+    const std::array<const config::NetworkFile*, 1> files{&appended};
+    builder.reserve_for(files);
     builder.add_entries_of(appended);
     builder.finish();
     table->base_ = std::move(base);
@@ -298,36 +340,22 @@ std::string_view NetworkTable::name_text(std::uint32_t name_id) const noexcept {
 }
 
 std::uint32_t NetworkTable::find_name(std::string_view name) const noexcept {
-    if (name_slots_.empty()) {
-        return kNoName;
-    }
-    const std::size_t mask = name_slots_.size() - 1;
-    for (std::size_t slot = hash_name(name) & mask;; slot = (slot + 1) & mask) {
-        const std::uint32_t stored = name_slots_[slot];
-        if (stored == 0) {
-            return kNoName;
+    std::uint32_t found = kNoName;
+    name_index_.for_each(hash_name(name), [&](std::uint32_t name_id) {
+        if (name_text(name_id) == name) {
+            found = name_id;
+            return false;
         }
-        if (name_text(stored - 1) == name) {
-            return stored - 1;
-        }
-    }
+        return true;
+    });
+    return found;
 }
 
 template <typename Visit>
 void NetworkTable::for_each_slot_holding(const base::IpAddress& address, Visit&& visit) const {
-    if (address_slots_.empty()) {
-        return;
-    }
-    const std::size_t mask = address_slots_.size() - 1;
-    for (std::size_t slot = address.hash() & mask;; slot = (slot + 1) & mask) {
-        const std::uint32_t stored = address_slots_[slot];
-        if (stored == 0) {
-            return;
-        }
-        if (addresses_[stored - 1] == address && !visit(address_owner_[stored - 1])) {
-            return;
-        }
-    }
+    address_index_.for_each(address.hash(), [&](std::uint32_t at) {
+        return addresses_[at] != address || visit(address_owner_[at]);
+    });
 }
 
 void NetworkTable::append_addresses(std::string_view name, std::size_t keep,
@@ -351,7 +379,7 @@ void NetworkTable::append_own_addresses(std::string_view name, std::size_t keep,
     // a name shared by 1,000 replicas stays linear.
     const std::size_t first_here = out.size();
     for (std::uint32_t hit = 0; hit < record.hits_count; ++hit) {
-        const Entry& entry = entries_[hits_[record.hits_begin + hit]];
+        const Entry& entry = entries_[hit_entry(record, hit)];
         for (std::uint32_t a = 0; a < entry.addr_count; ++a) {
             const base::IpAddress& address = addresses_[entry.addr_begin + a];
             const auto begin = out.begin();
@@ -474,8 +502,7 @@ std::size_t NetworkTable::memory_bytes() const noexcept {
            entry_names_.capacity() * sizeof(std::uint32_t) +
            dns_pool_.capacity() * sizeof(base::IpAddress) + arena_.capacity() +
            names_.capacity() * sizeof(NameRecord) + hits_.capacity() * sizeof(std::uint32_t) +
-           name_slots_.capacity() * sizeof(std::uint32_t) +
-           address_slots_.capacity() * sizeof(std::uint32_t) +
+           name_index_.memory_bytes() + address_index_.memory_bytes() +
            sorted_keys_.capacity() * sizeof(std::uint64_t) + (base_ ? base_->memory_bytes() : 0);
 }
 

@@ -19,6 +19,7 @@
 
 #include "base/ip_address.hpp"
 #include "config/network_file.hpp"
+#include "records/flat_index.hpp"
 
 namespace records {
 
@@ -165,7 +166,9 @@ private:
     struct NameRecord {
         std::uint32_t text_begin = 0; // into arena_
         std::uint32_t text_size = 0;
-        std::uint32_t hits_begin = 0; // into hits_: entries answering for the name
+        // Entries answering for the name: hits_[hits_begin, +hits_count), except that the one
+        // entry of a name with a single hit (nearly every name) is hits_begin itself.
+        std::uint32_t hits_begin = 0;
         std::uint32_t hits_count = 0;
     };
 
@@ -175,6 +178,10 @@ private:
     void append_own_addresses(std::string_view name, std::size_t keep,
                               std::vector<base::IpAddress>& out) const;
     std::uint32_t find_name(std::string_view name) const noexcept;
+
+    std::uint32_t hit_entry(const NameRecord& record, std::uint32_t hit) const noexcept {
+        return record.hits_count == 1 ? record.hits_begin : hits_[record.hits_begin + hit];
+    }
 
     template <typename Visit>
     void for_each_slot_holding(const base::IpAddress& address, Visit&& visit) const;
@@ -189,8 +196,8 @@ private:
     std::string arena_;
     std::vector<NameRecord> names_;
     std::vector<std::uint32_t> hits_;
-    std::vector<std::uint32_t> name_slots_;    // open addressing: name id + 1, 0 = empty
-    std::vector<std::uint32_t> address_slots_; // open addressing: address index + 1, 0 = empty
+    FlatIndex name_index_;    // name hash -> name id
+    FlatIndex address_index_; // address hash -> address index, in entry order
     std::vector<std::uint64_t> sorted_keys_;
     bool shared_addresses_ = false; // two serving entries hold one address (lines without ID)
     std::shared_ptr<const NetworkTable> base_; // older lines, consulted after this level's own
