@@ -7,7 +7,8 @@
 # Upstreams, all on port 53 inside the sandbox (tests/integration/upstreams.bash):
 #   127.0.0.21 up21  resolv.conf's nameserver: example.test -> 192.0.2.21 (TTL 0), nx.test NXDOMAIN,
 #                    big.example.test TXT of ~870 bytes (TC over UDP without EDNS)
-#   127.0.0.22 dead  reads UDP and TCP queries, never answers   (127.0.0.28 the same, for TCP)
+#   127.0.0.22 dead  reads UDP and TCP queries, never answers
+#   127.0.0.29 deadfo  the same, asked by the failover test only (127.0.0.30 the same, for TCP)
 #   127.0.0.23 up23  nothing configured: REFUSED for every name
 #   127.0.0.24 up24  example.test -> 192.0.2.24   (resolv.conf after the run-time change)
 #   127.0.0.25 up25  example.test -> 192.0.2.25   (network DNS servers)
@@ -17,13 +18,15 @@
 # netavark 1.4 networks (one daemon serves them all) and containers (network namespaces):
 #   neta 10.89.41.0/24            a1 .2 | a2 .3 dns .26 | a3 .4 dns .23,.21 | d1 .5 dns .22 | m1 .6
 #   netn 10.89.42.0/24 dns .25,.26  n1 .2 | n2 .3 dns .26 | m1 .4 (m1 is on neta and netn)
-#   netf 10.89.43.0/24 dns .22,.21  f1 .2 | f2 .3 dns .28,.21
+#   netf 10.89.43.0/24 dns .29,.21  f1 .2 | f2 .3 dns .30,.21   (the failover test's alone)
 #   netc 10.89.45.0/24 dns .27      c1 .2
 #   netl 10.89.46.0/24 dns 10.89.46.1(its own gateway),.25   l1 .2 | l2 .3 dns 10.89.46.1
 #
-# The tests run in file order and share the daemon: its health memory of dead upstreams (the
-# failover test must be the first to ask 127.0.0.22) and the resolv.conf, which tests that
-# change it put back.
+# The tests share the daemon but not their order: each may run alone (bats --filter) or in any
+# order. The daemon's health memory is the state that matters: only the failover test asks
+# deadfo (its first answer waits for the dead server), and the upstream counts each test checks
+# are of names no other test asks. Tests that rewrite resolv.conf put it back and wait until the
+# daemon uses 127.0.0.21 again.
 
 # The sandbox's bind-mounted /etc/resolv.conf names the good dnsmasq.
 export SANDBOX_RESOLVER=127.0.0.21
@@ -41,7 +44,8 @@ big=
 for i in 1 2 3 4; do big+=",$(printf 'chunk%d-%0195d' "$i" 0)"; done
 upstream_dnsmasq up21 127.0.0.21 --address=/example.test/192.0.2.21 --address=/nx.test/ \
     "--txt-record=big.example.test$big"
-upstream_sink dead 127.0.0.22 127.0.0.28
+upstream_sink dead 127.0.0.22
+upstream_sink deadfo 127.0.0.29 127.0.0.30
 upstream_dnsmasq up23 127.0.0.23
 upstream_dnsmasq up24 127.0.0.24 --address=/example.test/192.0.2.24
 upstream_dnsmasq up25 127.0.0.25 --address=/example.test/192.0.2.25
@@ -50,7 +54,7 @@ upstream_dnsmasq up27 127.0.0.27 --address=/example.test/192.0.2.27 --local-ttl=
     "--txt-record=big.example.test$big"
 na_network neta cdns-fa 10.89.41.0/24=$GW_A
 na_network netn cdns-fn 10.89.42.0/24=$GW_N --dns 127.0.0.25,127.0.0.26
-na_network netf cdns-ff 10.89.43.0/24=$GW_F --dns 127.0.0.22,127.0.0.21
+na_network netf cdns-ff 10.89.43.0/24=$GW_F --dns 127.0.0.29,127.0.0.21
 na_network netc cdns-fc 10.89.45.0/24=$GW_C --dns 127.0.0.27
 na_network netl cdns-fl 10.89.46.0/24=$GW_L --dns $GW_L,127.0.0.25
 na_setup a1 neta 10.89.41.2 -
@@ -61,7 +65,7 @@ na_setup m1 neta 10.89.41.6 - netn 10.89.42.4 -
 na_setup n1 netn 10.89.42.2 -
 na_setup n2 --dns 127.0.0.26 netn 10.89.42.3 -
 na_setup f1 netf 10.89.43.2 -
-na_setup f2 --dns 127.0.0.28,127.0.0.21 netf 10.89.43.3 -
+na_setup f2 --dns 127.0.0.30,127.0.0.21 netf 10.89.43.3 -
 na_setup c1 netc 10.89.45.2 -
 na_setup l1 netl 10.89.46.2 -
 na_setup l2 --dns $GW_L netl 10.89.46.3 -
@@ -91,7 +95,7 @@ assert_eq "$(head -n 1 "$dir/neta")" "$GW_A" "neta header"
 assert_eq "$(head -n 1 "$dir/netn")" "$GW_N 127.0.0.25,127.0.0.26" "netn header"
 assert_eq "$(head -n 1 "$dir/netl")" "$GW_L $GW_L,127.0.0.25" "netl header"
 assert_match "$(cat "$dir/neta")" "$(hex_id ctr-a3) 10\.89\.41\.4  a3 127\.0\.0\.23,127\.0\.0\.21" "a3 entry"
-assert_match "$(cat "$dir/netf")" "$(hex_id ctr-f2) 10\.89\.43\.3  f2 127\.0\.0\.28,127\.0\.0\.21" "f2 entry"
+assert_match "$(cat "$dir/netf")" "$(hex_id ctr-f2) 10\.89\.43\.3  f2 127\.0\.0\.30,127\.0\.0\.21" "f2 entry"
 pid=$(cat "$SANDBOX_DIR/fwd-daemon-pid")
 process_alive "$pid" || fail "daemon $pid not running"
 assert_eq "$(tr '\0' ' ' <"/proc/$pid/cmdline")" "$CTRDNS_BIN --config $dir -p 53 run " "daemon argv"
@@ -232,25 +236,25 @@ EOF
 
 @test "failover [dead, good]: first answer after ~2.5 s (5 s / 2), later names in < 100 ms (health memory)" {
     fwd_sandbox <<'EOF'
-# f1: network servers [.22 (dead), .21]. UDP.
+# f1: network servers [.29 (dead), .21]. UDP.
 dq -n f1 @$GW_F +time=5 fo-first.example.test
 expect_status NOERROR
 expect_answer "fo-first.example.test. 0 IN A 192.0.2.21"
 expect_query_time_between 2000 3500
 # The dead server really was asked: the first send and the re-sends at 333 and 666 ms.
-assert_eq "$(sink_count dead udp 127.0.0.22 fo-first.example.test)" 3 "UDP sends to the dead server"
+assert_eq "$(sink_count deadfo udp 127.0.0.29 fo-first.example.test)" 3 "UDP sends to the dead server"
 for i in 1 2 3 4; do
     dq -n f1 @$GW_F +time=5 fo-next$i.example.test
     expect_status NOERROR
     expect_answer "fo-next$i.example.test. 0 IN A 192.0.2.21"
     expect_query_time_between 0 99
 done
-# f2: container servers [.28 (dead), .21]. TCP: the dead server accepts and never answers.
+# f2: container servers [.30 (dead), .21]. TCP: the dead server accepts and never answers.
 dq -n f2 @$GW_F +tcp +time=5 fo-tcp-first.example.test
 expect_status NOERROR
 expect_answer "fo-tcp-first.example.test. 0 IN A 192.0.2.21"
 expect_query_time_between 2000 3500
-assert_eq "$(sink_count dead tcp 127.0.0.28 fo-tcp-first.example.test)" 1 "TCP queries to the dead server"
+assert_eq "$(sink_count deadfo tcp 127.0.0.30 fo-tcp-first.example.test)" 1 "TCP queries to the dead server"
 for i in 1 2 3; do
     dq -n f2 @$GW_F +tcp +time=5 fo-tcp-next$i.example.test
     expect_answer "fo-tcp-next$i.example.test. 0 IN A 192.0.2.21"
@@ -513,14 +517,15 @@ wait_until 5 process_gone "$pid" || fail "no-proxy daemon $pid still running"
 EOF
 }
 
-@test "the daemon netavark started survived the whole suite" {
+@test "the daemon netavark started survives the other tests and still forwards on two networks" {
     fwd_sandbox <<'EOF'
 pid=$(cat "$SANDBOX_DIR/fwd-daemon-pid")
 process_alive "$pid" || fail "daemon $pid died"
 assert_eq "$(cat "$(na_pid_file)")" "$pid" "aardvark.pid"
 dq -n a1 @$GW_A last.example.test
 expect_answer "last.example.test. 0 IN A 192.0.2.21"
-dq -n f1 @$GW_F last-f1.example.test
-expect_answer "last-f1.example.test. 0 IN A 192.0.2.21"
+# n1, not f1: asking f1 would teach the daemon that deadfo is dead before the failover test.
+dq -n n1 @$GW_N last-n1.example.test
+expect_answer "last-n1.example.test. 0 IN A 192.0.2.25"
 EOF
 }

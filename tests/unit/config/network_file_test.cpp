@@ -83,30 +83,41 @@ TEST(NetworkFileHeader, FieldsAfterTheDnsServersAreIgnored) {
     EXPECT_EQ(file.dns_servers, ips({"127.0.0.11"}));
 }
 
-TEST(NetworkFileHeader, TrailingSpaceMeansEmptyDnsFieldAndRejectsTheFile) {
-    const NetworkFileResult result = parse("10.0.0.1 \n" + kId + " 10.0.0.2  web\n");
+// A header problem rejects the whole file: no file, one problem naming the line (0: none).
+struct RejectedFileCase {
+    const char* name;
+    std::string text;
+    int line;
+    const char* message_part;
+};
+
+class RejectedFile : public ::testing::TestWithParam<RejectedFileCase> {};
+
+TEST_P(RejectedFile, OneProblemAndNoFile) {
+    const RejectedFileCase& c = GetParam();
+    const NetworkFileResult result = parse(c.text);
     EXPECT_FALSE(result.file.has_value());
     ASSERT_EQ(result.problems.size(), 1U);
-    EXPECT_EQ(result.problems[0].line, 1);
+    EXPECT_EQ(result.problems[0].line, c.line);
     EXPECT_EQ(result.problems[0].path, "/cfg/podman");
-    EXPECT_THAT(result.problems[0].message, HasSubstr("empty network DNS server field"));
+    EXPECT_THAT(result.problems[0].message, HasSubstr(c.message_part));
 }
 
-TEST(NetworkFileHeader, BadBindAddressRejectsTheFile) {
-    const NetworkFileResult result = parse("10.0.0.x\n" + kId + " 10.0.0.2  web\n");
-    EXPECT_FALSE(result.file.has_value());
-    ASSERT_EQ(result.problems.size(), 1U);
-    EXPECT_EQ(result.problems[0].line, 1);
-    EXPECT_THAT(result.problems[0].message, HasSubstr("bad bind address '10.0.0.x'"));
-}
-
-TEST(NetworkFileHeader, BadNetworkDnsAddressRejectsTheFile) {
-    const NetworkFileResult result = parse("\n10.0.0.1 127.0.0.11,8.8.8.x\n");
-    EXPECT_FALSE(result.file.has_value());
-    ASSERT_EQ(result.problems.size(), 1U);
-    EXPECT_EQ(result.problems[0].line, 2);
-    EXPECT_THAT(result.problems[0].message, HasSubstr("bad network DNS server address '8.8.8.x'"));
-}
+INSTANTIATE_TEST_SUITE_P(
+    NetworkFileHeader, RejectedFile,
+    ::testing::Values(
+        RejectedFileCase{"TrailingSpaceMeansEmptyDnsField",
+                         "10.0.0.1 \n" + kId + " 10.0.0.2  web\n", 1,
+                         "empty network DNS server field"},
+        RejectedFileCase{"BadBindAddress", "10.0.0.x\n" + kId + " 10.0.0.2  web\n", 1,
+                         "bad bind address '10.0.0.x'"},
+        RejectedFileCase{"BadNetworkDnsAddress", "\n10.0.0.1 127.0.0.11,8.8.8.x\n", 2,
+                         "bad network DNS server address '8.8.8.x'"},
+        RejectedFileCase{"EmptyText", "", 0, "no bind addresses"},
+        RejectedFileCase{"OnlyBlankLines", "\n\n\n", 0, "no bind addresses"},
+        // The '\r' stays in the header, and is shown escaped, not written raw into the log line.
+        RejectedFileCase{"CarriageReturnInTheHeader", "10.0.0.1\r\n", 1, "'10.0.0.1\\r'"}),
+    [](const ::testing::TestParamInfo<RejectedFileCase>& row) { return row.param.name; });
 
 class BadBindAddress : public ::testing::TestWithParam<const char*> {};
 
@@ -123,29 +134,11 @@ INSTANTIATE_TEST_SUITE_P(StrictSyntax, BadBindAddress,
                                            "[::1]", "10.0.0.1,", ",10.0.0.1", " 10.0.0.1",
                                            "10.0.0.1\r", "10.0.0.1\t", "::g", "dns.podman"));
 
-TEST(NetworkFileHeader, NoNonEmptyLineRejectsTheFile) {
-    for (const std::string_view text : {std::string_view(""), std::string_view("\n\n\n")}) {
-        const NetworkFileResult result = parse(text);
-        EXPECT_FALSE(result.file.has_value());
-        ASSERT_EQ(result.problems.size(), 1U);
-        EXPECT_EQ(result.problems[0].line, 0);
-        EXPECT_THAT(result.problems[0].message, HasSubstr("no bind addresses"));
-    }
-}
-
 TEST(NetworkFileHeader, BlankLinesBeforeTheHeaderAreSkipped) {
     const NetworkFile file = parse_ok("\n\n10.0.0.1\n\n" + kId + " 10.0.0.2  web\n\n");
     EXPECT_EQ(file.bind_ips, ips({"10.0.0.1"}));
     ASSERT_EQ(file.entries.size(), 1U);
     EXPECT_EQ(file.entries[0].line, 5);
-}
-
-TEST(NetworkFileHeader, CarriageReturnStaysInTheHeaderAndRejectsIt) {
-    const NetworkFileResult result = parse("10.0.0.1\r\n");
-    EXPECT_FALSE(result.file.has_value());
-    ASSERT_EQ(result.problems.size(), 1U);
-    // The '\r' is shown escaped, not written raw into the log line.
-    EXPECT_THAT(result.problems[0].message, HasSubstr("'10.0.0.1\\r'"));
 }
 
 // ---- entries --------------------------------------------------------------------------------
@@ -192,14 +185,42 @@ TEST(NetworkFileEntry, SixFieldsDoNotValidateTheIgnoredServers) {
     EXPECT_FALSE(file.entries[0].dns_servers.has_value());
 }
 
-TEST(NetworkFileEntry, BadContainerDnsServerSkipsTheLine) {
-    const NetworkFileResult result = parse("10.0.0.1\nid 10.0.0.2  web 1.1.1.x\n");
+// An entry problem skips only that line: the file stays, without the entry, and the problem names
+// line 2 (the only entry line of each case).
+struct SkippedLineCase {
+    const char* name;
+    const char* entry_line;
+    const char* message;
+};
+
+class SkippedLine : public ::testing::TestWithParam<SkippedLineCase> {};
+
+TEST_P(SkippedLine, OneProblemAndNoEntry) {
+    const SkippedLineCase& c = GetParam();
+    const NetworkFileResult result = parse("10.0.0.1\n" + std::string(c.entry_line) + "\n");
     ASSERT_TRUE(result.file.has_value());
     EXPECT_THAT(result.file->entries, IsEmpty());
     ASSERT_EQ(result.problems.size(), 1U);
     EXPECT_EQ(result.problems[0].line, 2);
-    EXPECT_EQ(result.problems[0].message, "bad DNS server address '1.1.1.x'");
+    EXPECT_EQ(result.problems[0].message, c.message);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    NetworkFileEntry, SkippedLine,
+    ::testing::Values(
+        SkippedLineCase{"BadContainerDnsServer", "id 10.0.0.2  web 1.1.1.x",
+                        "bad DNS server address '1.1.1.x'"},
+        SkippedLineCase{"OneField", "garbage", "too few fields (1, need 4)"},
+        SkippedLineCase{"TabIsNotASeparator", "id\t10.0.0.2  web", "too few fields (3, need 4)"},
+        // id, "", "10.0.0.2", "", "web": the v6 field holds an IPv4 address.
+        SkippedLineCase{"DoubleSpaceShiftsTheFields", "id  10.0.0.2  web",
+                        "bad IPv6 address '10.0.0.2'"},
+        SkippedLineCase{"Ipv6InTheIpv4Field", "id fd00::2  web", "bad IPv4 address 'fd00::2'"},
+        SkippedLineCase{"Ipv4InTheIpv6Field", "id 10.0.0.2 10.0.0.3 web",
+                        "bad IPv6 address '10.0.0.3'"},
+        SkippedLineCase{"EmptyElementInsideAnAddressList", "id 10.0.0.2,  web",
+                        "bad IPv4 address ''"}),
+    [](const ::testing::TestParamInfo<SkippedLineCase>& row) { return row.param.name; });
 
 TEST(NetworkFileEntry, TooFewFieldsSkipsOnlyThatLine) {
     const NetworkFileResult result = parse("10.0.0.1\n"
@@ -219,30 +240,6 @@ TEST(NetworkFileEntry, TooFewFieldsSkipsOnlyThatLine) {
     EXPECT_EQ(result.problems[0].to_string(), "/cfg/podman:4: too few fields (3, need 4)");
 }
 
-TEST(NetworkFileEntry, OneFieldLine) {
-    const NetworkFileResult result = parse("10.0.0.1\ngarbage\n");
-    ASSERT_TRUE(result.file.has_value());
-    ASSERT_EQ(result.problems.size(), 1U);
-    EXPECT_EQ(result.problems[0].message, "too few fields (1, need 4)");
-}
-
-TEST(NetworkFileEntry, TabIsNotASeparator) {
-    const NetworkFileResult result = parse("10.0.0.1\nid\t10.0.0.2  web\n");
-    ASSERT_TRUE(result.file.has_value());
-    EXPECT_THAT(result.file->entries, IsEmpty());
-    ASSERT_EQ(result.problems.size(), 1U);
-    EXPECT_EQ(result.problems[0].message, "too few fields (3, need 4)");
-}
-
-TEST(NetworkFileEntry, DoubleSpaceShiftsTheFields) {
-    // "id  10.0.0.2  web": id, "", "10.0.0.2", "", "web" -> the v6 field holds an IPv4 address.
-    const NetworkFileResult result = parse("10.0.0.1\nid  10.0.0.2  web\n");
-    ASSERT_TRUE(result.file.has_value());
-    EXPECT_THAT(result.file->entries, IsEmpty());
-    ASSERT_EQ(result.problems.size(), 1U);
-    EXPECT_EQ(result.problems[0].message, "bad IPv6 address '10.0.0.2'");
-}
-
 TEST(NetworkFileEntry, BadIpv4AddressSkipsTheLine) {
     const NetworkFileResult result = parse("10.0.0.1\nid 10.0.0.2,10.0.0.x  web\nok 10.0.0.3  b\n");
     ASSERT_TRUE(result.file.has_value());
@@ -251,22 +248,6 @@ TEST(NetworkFileEntry, BadIpv4AddressSkipsTheLine) {
     ASSERT_EQ(result.problems.size(), 1U);
     EXPECT_EQ(result.problems[0].line, 2);
     EXPECT_EQ(result.problems[0].message, "bad IPv4 address '10.0.0.x'");
-}
-
-TEST(NetworkFileEntry, Ipv6InTheIpv4FieldSkipsTheLine) {
-    const NetworkFileResult result = parse("10.0.0.1\nid fd00::2  web\n");
-    ASSERT_TRUE(result.file.has_value());
-    EXPECT_THAT(result.file->entries, IsEmpty());
-    ASSERT_EQ(result.problems.size(), 1U);
-    EXPECT_EQ(result.problems[0].message, "bad IPv4 address 'fd00::2'");
-}
-
-TEST(NetworkFileEntry, Ipv4InTheIpv6FieldSkipsTheLine) {
-    const NetworkFileResult result = parse("10.0.0.1\nid 10.0.0.2 10.0.0.3 web\n");
-    ASSERT_TRUE(result.file.has_value());
-    EXPECT_THAT(result.file->entries, IsEmpty());
-    ASSERT_EQ(result.problems.size(), 1U);
-    EXPECT_EQ(result.problems[0].message, "bad IPv6 address '10.0.0.3'");
 }
 
 TEST(NetworkFileEntry, EmptyAddressFieldsMeanNoAddresses) {
@@ -279,14 +260,6 @@ TEST(NetworkFileEntry, EmptyAddressFieldsMeanNoAddresses) {
     EXPECT_THAT(file.entries[1].ipv4, IsEmpty());
     EXPECT_THAT(file.entries[1].ipv6, IsEmpty());
     EXPECT_THAT(file.entries[1].names, ElementsAre("nothing"));
-}
-
-TEST(NetworkFileEntry, EmptyElementInsideAnAddressListIsBad) {
-    const NetworkFileResult result = parse("10.0.0.1\nid 10.0.0.2,  web\n");
-    ASSERT_TRUE(result.file.has_value());
-    EXPECT_THAT(result.file->entries, IsEmpty());
-    ASSERT_EQ(result.problems.size(), 1U);
-    EXPECT_EQ(result.problems[0].message, "bad IPv4 address ''");
 }
 
 TEST(NetworkFileEntry, SeveralAddressesPerFamily) {

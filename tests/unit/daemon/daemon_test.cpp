@@ -19,15 +19,16 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "../server/socket_client.hpp"
 #include "base/log.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/pid_file.hpp"
-#include "temp_dir.hpp"
+#include "support/socket_client.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
+using test_support::kTypeA;
 using test_support::make_query;
 using ::testing::HasSubstr;
 
@@ -133,7 +134,7 @@ protected:
                   const std::string& address) {
         test_support::UdpClient client;
         for (int attempt = 0; attempt < 40; ++attempt) {
-            const auto reply = client.exchange(ip, port, make_query(99, name), 100ms);
+            const auto reply = client.exchange(ip, port, make_query(name, kTypeA, 99), 100ms);
             if (reply && test_support::answer_count(*reply) == 1 &&
                 test_support::last_a_record(*reply) == address) {
                 return true;
@@ -172,12 +173,12 @@ TEST_F(DaemonTest, StartsServesReloadsAndExitsWhenTheLastNetworkGoes) {
 
     // Bound before the ready byte: the first query is answered.
     test_support::UdpClient udp;
-    const auto reply = udp.exchange(ip, options.port, make_query(1, "web.dns.podman"));
+    const auto reply = udp.exchange(ip, options.port, make_query("web.dns.podman", kTypeA, 1));
     ASSERT_TRUE(reply.has_value());
     EXPECT_EQ(test_support::last_a_record(*reply), "10.88.0.2");
     test_support::TcpClient tcp(ip, options.port);
     ASSERT_TRUE(tcp.connected());
-    tcp.send_framed(make_query(2, "web.dns.podman"));
+    tcp.send_framed(make_query("web.dns.podman", kTypeA, 2));
     const auto tcp_reply = tcp.receive_framed();
     ASSERT_TRUE(tcp_reply.has_value());
     EXPECT_EQ(test_support::last_a_record(*tcp_reply), "10.88.0.2");

@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/pid_file.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/resolv_conf_watch.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 

@@ -17,7 +17,7 @@
 #include "server/listener_set.hpp"
 #include "server/serve_state.hpp"
 #include "status/client.hpp"
-#include "temp_dir.hpp"
+#include "support/temp_dir.hpp"
 #include "upstream/forwarder.hpp"
 
 namespace {

@@ -6,29 +6,29 @@
 #include <gtest/gtest.h>
 
 #include "dns/message.hpp"
-#include "packet_builder.hpp"
+#include "support/dns_message.hpp"
 
 namespace dns {
 namespace {
 
-using test::dig_query;
-using test::kTypeA;
-using test::kTypeAaaa;
-using test::kTypePtr;
-using test::Packet;
-using test::plain_query;
+using test_support::dig_query;
+using test_support::DnsMessage;
+using test_support::kTypeA;
+using test_support::kTypeAaaa;
+using test_support::kTypePtr;
+using test_support::query_message;
 
 std::string qname_text(const Query& query) {
     std::array<char, kMaxNameTextLength> buffer{};
     return std::string(query.question.name.format_text(buffer, false));
 }
 
-ParseStatus parse(const Packet& packet, Query& query) {
+ParseStatus parse(const DnsMessage& packet, Query& query) {
     return parse_query(packet.span(), query);
 }
 
 TEST(ParseQuery, DigQueryWithEdnsAndCookie) {
-    const Packet packet = dig_query("AOne.dns.podman", kTypeA, 0x1d2c);
+    const DnsMessage packet = dig_query("AOne.dns.podman", kTypeA, 0x1d2c);
     Query query;
     ASSERT_EQ(parse(packet, query), ParseStatus::Ok);
     EXPECT_EQ(query.header.id, 0x1d2c);
@@ -53,7 +53,7 @@ TEST(ParseQuery, DigQueryWithEdnsAndCookie) {
 }
 
 TEST(ParseQuery, EdnsTtlFieldsAreSplit) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(7, 0, 1, 0, 0, 1).question("x", kTypeAaaa).opt(4096, 0x01028000);
     Query query;
     ASSERT_EQ(parse(packet, query), ParseStatus::Ok);
@@ -65,7 +65,7 @@ TEST(ParseQuery, EdnsTtlFieldsAreSplit) {
 }
 
 TEST(ParseQuery, NoEdns) {
-    const Packet packet = plain_query("atwo", kTypeAaaa);
+    const DnsMessage packet = query_message("atwo", kTypeAaaa);
     Query query;
     ASSERT_EQ(parse(packet, query), ParseStatus::Ok);
     EXPECT_FALSE(query.edns.has_value());
@@ -77,7 +77,7 @@ TEST(ParseQuery, NoEdns) {
 
 TEST(ParseQuery, UdpResponseLimitIsClamped) {
     const auto limit_for = [](unsigned payload) {
-        Packet packet;
+        DnsMessage packet;
         packet.header(1, 0, 1, 0, 0, 1).question("a", kTypeA).opt(payload, 0);
         Query query;
         EXPECT_EQ(parse(packet, query), ParseStatus::Ok);
@@ -92,7 +92,7 @@ TEST(ParseQuery, UdpResponseLimitIsClamped) {
 }
 
 TEST(ParseQuery, OtherQuestionFieldsAreKept) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(9, 0x0000, 1, 0, 0, 0).question("53.117.187.10.in-addr.arpa", kTypePtr, 3);
     Query query;
     ASSERT_EQ(parse(packet, query), ParseStatus::Ok);
@@ -102,7 +102,7 @@ TEST(ParseQuery, OtherQuestionFieldsAreKept) {
 }
 
 TEST(ParseQuery, SecondQuestionIsFormErr) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, 0x0100, 2, 0, 0, 1).question("aone.dns.podman", kTypeA);
     packet
         .raw("\x04"
@@ -119,7 +119,7 @@ TEST(ParseQuery, SecondQuestionIsFormErr) {
 TEST(ParseQuery, FirstQuestionMayPointIntoTheHeader) {
     // A pointer before the question is "prior" data. Offset 4 is QDCOUNT's high byte, zero:
     // the name is the root.
-    Packet packet;
+    DnsMessage packet;
     packet.header(0x0101, 0x0000, 1, 0, 0, 0).u16(0xc004).u16(kTypeA).u16(1);
     Query query;
     ASSERT_EQ(parse(packet, query), ParseStatus::Ok);
@@ -128,7 +128,7 @@ TEST(ParseQuery, FirstQuestionMayPointIntoTheHeader) {
 }
 
 TEST(ParseQuery, PointerLoopInQuestionIsFormErr) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(0x7777, 0x0100, 1, 0, 0, 0)
         .raw("\x01"
              "a")
@@ -141,21 +141,21 @@ TEST(ParseQuery, PointerLoopInQuestionIsFormErr) {
 }
 
 TEST(ParseQuery, ForwardPointerInQuestionIsFormErr) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, 0, 1, 0, 0, 0).u16(0xc000 | 18).u16(1).u16(1).name("later");
     Query query;
     EXPECT_EQ(parse(packet, query), ParseStatus::FormErr);
 }
 
 TEST(ParseQuery, OutOfBoundsPointerIsFormErr) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, 0, 1, 0, 0, 0).u16(0xffff).u16(1).u16(1);
     Query query;
     EXPECT_EQ(parse(packet, query), ParseStatus::FormErr);
 }
 
 TEST(ParseQuery, LabelTooLongIsFormErr) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, 0, 1, 0, 0, 0).u8(64).raw(std::string(64, 'a')).u8(0).u16(1).u16(1);
     Query query;
     EXPECT_EQ(parse(packet, query), ParseStatus::FormErr);
@@ -163,7 +163,7 @@ TEST(ParseQuery, LabelTooLongIsFormErr) {
 
 TEST(ParseQuery, NameLongerThan255IsFormErr) {
     const std::string label(63, 'q');
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, 0, 1, 0, 0, 0).question(label + "." + label + "." + label + "." + label, 1);
     Query query;
     EXPECT_EQ(parse(packet, query), ParseStatus::FormErr);
@@ -172,15 +172,15 @@ TEST(ParseQuery, NameLongerThan255IsFormErr) {
 TEST(ParseQuery, ShortOrEmptyPacketIsDropped) {
     Query query;
     EXPECT_EQ(parse_query({}, query), ParseStatus::Drop);
-    Packet packet = plain_query("a", kTypeA);
+    DnsMessage packet = query_message("a", kTypeA);
     packet.bytes().resize(11);
     EXPECT_EQ(parse(packet, query), ParseStatus::Drop);
 }
 
 TEST(ParseQuery, TruncatedQuestionIsFormErr) {
-    const Packet full = plain_query("aone.dns.podman", kTypeA);
+    const DnsMessage full = query_message("aone.dns.podman", kTypeA);
     for (std::size_t size = 12; size < full.size(); ++size) {
-        Packet cut = full;
+        DnsMessage cut = full;
         cut.bytes().resize(size);
         Query query;
         EXPECT_EQ(parse(cut, query), ParseStatus::FormErr) << size;
@@ -188,7 +188,7 @@ TEST(ParseQuery, TruncatedQuestionIsFormErr) {
 }
 
 TEST(ParseQuery, ZeroQuestionsIsFormErr) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(0x1234, 0x0100, 0, 0, 0, 0);
     Query query;
     EXPECT_EQ(parse(packet, query), ParseStatus::FormErr);
@@ -196,21 +196,21 @@ TEST(ParseQuery, ZeroQuestionsIsFormErr) {
 }
 
 TEST(ParseQuery, ResponsesAreDropped) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, 0x8180, 1, 0, 0, 0).question("aone", kTypeA);
     Query query;
     EXPECT_EQ(parse(packet, query), ParseStatus::Drop);
 }
 
 TEST(ParseQuery, TwoOptRecordsAreFormErr) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, 0, 1, 0, 0, 2).question("a", kTypeA).opt(1232, 0).opt(1232, 0);
     Query query;
     EXPECT_EQ(parse(packet, query), ParseStatus::FormErr);
 }
 
 TEST(ParseQuery, OptWithNonRootOwnerIsFormErr) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, 0, 1, 0, 0, 1).question("a", kTypeA);
     packet.name("x").u16(41).u16(1232).u32(0).u16(0);
     Query query;
@@ -219,7 +219,7 @@ TEST(ParseQuery, OptWithNonRootOwnerIsFormErr) {
 
 TEST(ParseQuery, OptOwnerCompressedToTheRootIsAccepted) {
     // Pointing at the root byte that ends the question name still names the root.
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, 0, 1, 0, 0, 1).question("a", kTypeA);
     packet.u16(0xc000 | 14).u16(41).u16(1400).u32(0).u16(0);
     Query query;
@@ -229,18 +229,18 @@ TEST(ParseQuery, OptOwnerCompressedToTheRootIsAccepted) {
 }
 
 TEST(ParseQuery, MalformedOptOptionsAreFormErr) {
-    Packet packet;
+    DnsMessage packet;
     // One option claiming 8 bytes of data where 2 follow.
     packet.header(1, 0, 1, 0, 0, 1).question("a", kTypeA).opt(1232, 0, {0, 10, 0, 8, 1, 2});
     Query query;
     EXPECT_EQ(parse(packet, query), ParseStatus::FormErr);
-    Packet half;
+    DnsMessage half;
     half.header(1, 0, 1, 0, 0, 1).question("a", kTypeA).opt(1232, 0, {0, 10, 0});
     EXPECT_EQ(parse(half, query), ParseStatus::FormErr);
 }
 
 TEST(ParseQuery, OptRdataPastTheEndIsFormErr) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, 0, 1, 0, 0, 1).question("a", kTypeA);
     packet.u8(0).u16(41).u16(1232).u32(0).u16(20).raw({0, 10, 0, 0});
     Query query;
@@ -248,7 +248,7 @@ TEST(ParseQuery, OptRdataPastTheEndIsFormErr) {
 }
 
 TEST(ParseQuery, AnswerAndAuthorityRecordsAreSkipped) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(0x55aa, 0x0100, 1, 1, 1, 2).question("aone.dns.podman", kTypeA);
     // Answer: owner compressed to the question, A 10.0.0.1.
     packet.u16(0xc00c).u16(1).u16(1).u32(60).u16(4).raw({10, 0, 0, 1});
@@ -268,7 +268,7 @@ TEST(ParseQuery, AnswerAndAuthorityRecordsAreSkipped) {
 }
 
 TEST(ParseQuery, AnswerRdataPastTheEndIsFormErr) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, 0, 1, 1, 0, 0).question("a", kTypeA);
     packet.u16(0xc00c).u16(1).u16(1).u32(0).u16(100).raw({10, 0, 0, 1});
     Query query;
@@ -279,12 +279,12 @@ TEST(ParseQuery, CountsLargerThanThePacketAreFormErr) {
     for (const auto& counts :
          {std::array<unsigned, 3>{0xffff, 0, 0}, std::array<unsigned, 3>{0, 0xffff, 0},
           std::array<unsigned, 3>{0, 0, 0xffff}}) {
-        Packet packet;
+        DnsMessage packet;
         packet.header(1, 0, 1, counts[0], counts[1], counts[2]).question("a", kTypeA);
         Query query;
         EXPECT_EQ(parse(packet, query), ParseStatus::FormErr);
     }
-    Packet questions;
+    DnsMessage questions;
     questions.header(1, 0, 0xffff, 0, 0, 0).question("a", kTypeA);
     Query query;
     EXPECT_EQ(parse(questions, query), ParseStatus::FormErr);
@@ -294,7 +294,7 @@ TEST(ParseQuery, ReusedQueryIsReset) {
     Query query;
     ASSERT_EQ(parse(dig_query("first.example", kTypeA), query), ParseStatus::Ok);
     ASSERT_TRUE(query.edns.has_value());
-    ASSERT_EQ(parse(plain_query("b", kTypeAaaa), query), ParseStatus::Ok);
+    ASSERT_EQ(parse(query_message("b", kTypeAaaa), query), ParseStatus::Ok);
     EXPECT_FALSE(query.edns.has_value());
     EXPECT_EQ(qname_text(query), "b.");
     EXPECT_EQ(query.question.type, kTypeAaaa);

@@ -9,12 +9,12 @@
 #include "dns/name.hpp"
 #include "dns/wire_reader.hpp"
 #include "dns/wire_writer.hpp"
-#include "packet_builder.hpp"
+#include "support/dns_message.hpp"
 
 namespace dns {
 namespace {
 
-using test::Packet;
+using test_support::DnsMessage;
 
 std::string text_of(const Name& name, bool lowercase = false) {
     std::array<char, kMaxNameTextLength> buffer{};
@@ -31,7 +31,7 @@ struct ReadResult {
     std::size_t position = 0;
 };
 
-ReadResult read_at(const Packet& packet, std::size_t offset, Name& name) {
+ReadResult read_at(const DnsMessage& packet, std::size_t offset, Name& name) {
     WireReader reader(packet.span(), offset);
     const bool ok = name.read(reader);
     EXPECT_EQ(ok, reader.ok());
@@ -39,7 +39,7 @@ ReadResult read_at(const Packet& packet, std::size_t offset, Name& name) {
 }
 
 TEST(NameRead, PlainName) {
-    Packet packet;
+    DnsMessage packet;
     packet.name("AOne.dns.podman").u16(0xabcd);
     Name name;
     const auto result = read_at(packet, 0, name);
@@ -55,7 +55,7 @@ TEST(NameRead, PlainName) {
 }
 
 TEST(NameRead, Root) {
-    Packet packet;
+    DnsMessage packet;
     packet.u8(0);
     Name name;
     const auto result = read_at(packet, 0, name);
@@ -67,7 +67,7 @@ TEST(NameRead, Root) {
 }
 
 TEST(NameRead, BackwardPointerIsFollowed) {
-    Packet packet;
+    DnsMessage packet;
     packet.name("dns.podman"); // offset 0..11
     packet
         .raw("\x04"
@@ -79,13 +79,13 @@ TEST(NameRead, BackwardPointerIsFollowed) {
     ASSERT_TRUE(result.ok);
     EXPECT_EQ(result.position, 19u); // right after the pointer, not after the target
     EXPECT_EQ(text_of(name), "aone.dns.podman.");
-    Packet expected;
+    DnsMessage expected;
     expected.name("aone.dns.podman");
     EXPECT_EQ(wire_of(name), expected.bytes());
 }
 
 TEST(NameRead, ChainedPointers) {
-    Packet packet;
+    DnsMessage packet;
     packet.name("podman"); // 0..7
     packet
         .raw("\x03"
@@ -103,7 +103,7 @@ TEST(NameRead, ChainedPointers) {
 }
 
 TEST(NameRead, PointerToItselfIsRejected) {
-    Packet packet;
+    DnsMessage packet;
     packet.u16(0).u16(0xc002);
     Name name;
     EXPECT_FALSE(read_at(packet, 2, name).ok);
@@ -111,7 +111,7 @@ TEST(NameRead, PointerToItselfIsRejected) {
 
 TEST(NameRead, LoopThroughALabelIsRejected) {
     // "a" then a pointer back to that same "a": a -> a -> a ...
-    Packet packet;
+    DnsMessage packet;
     packet
         .raw("\x01"
              "a")
@@ -121,14 +121,14 @@ TEST(NameRead, LoopThroughALabelIsRejected) {
 }
 
 TEST(NameRead, ForwardPointerIsRejected) {
-    Packet packet;
+    DnsMessage packet;
     packet.u16(0xc002).name("later");
     Name name;
     EXPECT_FALSE(read_at(packet, 0, name).ok);
 }
 
 TEST(NameRead, TwoPointersPointingAtEachOtherAreRejected) {
-    Packet packet;
+    DnsMessage packet;
     packet.u16(0xc002).u16(0xc000);
     Name name;
     EXPECT_FALSE(read_at(packet, 0, name).ok);
@@ -136,11 +136,11 @@ TEST(NameRead, TwoPointersPointingAtEachOtherAreRejected) {
 }
 
 TEST(NameRead, PointerOutOfBoundsIsRejected) {
-    Packet packet;
+    DnsMessage packet;
     packet.u16(0).u16(0).u16(0xc3ff);
     Name name;
     // Backwards is required, so test a target beyond the end from a later position too.
-    Packet far;
+    DnsMessage far;
     for (int i = 0; i < 20; ++i) {
         far.u8(0);
     }
@@ -150,7 +150,7 @@ TEST(NameRead, PointerOutOfBoundsIsRejected) {
 }
 
 TEST(NameRead, PointerCutShortIsRejected) {
-    Packet packet;
+    DnsMessage packet;
     packet.u8(0).u8(0xc0);
     Name name;
     EXPECT_FALSE(read_at(packet, 1, name).ok);
@@ -160,7 +160,7 @@ TEST(NameRead, HopCountIsCapped) {
     // A root byte, then pointers that each point at the previous one. Every hop goes backwards
     // (legal on its own), but following more than kMaxLabels of them is refused.
     const auto chain = [](std::size_t pointers) {
-        Packet packet;
+        DnsMessage packet;
         packet.u8(0);
         for (std::size_t i = 0; i < pointers; ++i) {
             const std::size_t previous = i == 0 ? 0 : 1 + 2 * (i - 1);
@@ -180,7 +180,7 @@ TEST(NameRead, HopCountIsCapped) {
 
 TEST(NameRead, ExtendedLabelTypesAreRejected) {
     for (const unsigned prefix : {0x40u, 0x41u, 0x7fu, 0x80u, 0xbfu}) {
-        Packet packet;
+        DnsMessage packet;
         packet.u8(prefix);
         for (unsigned i = 0; i < 0x7f; ++i) {
             packet.u8('a');
@@ -192,7 +192,7 @@ TEST(NameRead, ExtendedLabelTypesAreRejected) {
 }
 
 TEST(NameRead, LabelOf63IsAccepted) {
-    Packet packet;
+    DnsMessage packet;
     packet.name(std::string(63, 'x'));
     Name name;
     ASSERT_TRUE(read_at(packet, 0, name).ok);
@@ -203,7 +203,7 @@ TEST(NameRead, ExactlyTheMaximumLengthIsAccepted) {
     // 3 * (1 + 63) + (1 + 61) + 1 = 255
     const std::string label63(63, 'a');
     const std::string text = label63 + "." + label63 + "." + label63 + "." + std::string(61, 'b');
-    Packet packet;
+    DnsMessage packet;
     packet.name(text);
     ASSERT_EQ(packet.size(), 255u);
     Name name;
@@ -215,7 +215,7 @@ TEST(NameRead, ExactlyTheMaximumLengthIsAccepted) {
 TEST(NameRead, LongerThan255IsRejected) {
     const std::string label63(63, 'a');
     const std::string text = label63 + "." + label63 + "." + label63 + "." + std::string(62, 'b');
-    Packet packet;
+    DnsMessage packet;
     packet.name(text);
     ASSERT_EQ(packet.size(), 256u);
     Name name;
@@ -225,7 +225,7 @@ TEST(NameRead, LongerThan255IsRejected) {
 TEST(NameRead, LongerThan255ThroughPointersIsRejected) {
     // Each piece is short, but the decompressed name is 4 * 64 + 1 bytes.
     const std::string label63(63, 'c');
-    Packet packet;
+    DnsMessage packet;
     packet.name(label63);                         // 0: 65 bytes
     packet.u8(63).raw(label63).u16(0xc000);       // 65
     packet.u8(63).raw(label63).u16(0xc000 | 65);  // 131
@@ -236,7 +236,7 @@ TEST(NameRead, LongerThan255ThroughPointersIsRejected) {
 }
 
 TEST(NameRead, ManySingleByteLabels) {
-    Packet packet;
+    DnsMessage packet;
     for (int i = 0; i < 127; ++i) {
         packet.raw("\x01"
                    "z");
@@ -248,7 +248,7 @@ TEST(NameRead, ManySingleByteLabels) {
     EXPECT_EQ(name.wire().size(), 255u);
     EXPECT_EQ(name.label(126), "z");
 
-    Packet too_many;
+    DnsMessage too_many;
     for (int i = 0; i < 128; ++i) {
         too_many.raw("\x01"
                      "z");
@@ -259,24 +259,24 @@ TEST(NameRead, ManySingleByteLabels) {
 
 TEST(NameRead, TruncatedInputIsRejected) {
     Name name;
-    Packet missing_root;
+    DnsMessage missing_root;
     missing_root.raw("\x03"
                      "abc");
     EXPECT_FALSE(read_at(missing_root, 0, name).ok);
-    Packet short_label;
+    DnsMessage short_label;
     short_label.raw("\x05"
                     "ab");
     EXPECT_FALSE(read_at(short_label, 0, name).ok);
-    Packet empty;
+    DnsMessage empty;
     EXPECT_FALSE(read_at(empty, 0, name).ok);
 }
 
 TEST(NameRead, FailureLeavesTheRootAndAFailedReader) {
-    Packet good;
+    DnsMessage good;
     good.name("a.b");
     Name name;
     ASSERT_TRUE(read_at(good, 0, name).ok);
-    Packet bad;
+    DnsMessage bad;
     bad.raw("\x03"
             "ab");
     WireReader reader(bad.span());
@@ -287,7 +287,7 @@ TEST(NameRead, FailureLeavesTheRootAndAFailedReader) {
 }
 
 TEST(NameRead, FailedReaderIsNotRead) {
-    Packet packet;
+    DnsMessage packet;
     packet.name("a");
     WireReader reader(packet.span());
     reader.fail();
@@ -298,7 +298,7 @@ TEST(NameRead, FailedReaderIsNotRead) {
 TEST(NameAssignText, Basic) {
     Name name;
     ASSERT_TRUE(name.assign_text("web.dns.podman"));
-    Packet expected;
+    DnsMessage expected;
     expected.name("web.dns.podman");
     EXPECT_EQ(wire_of(name), expected.bytes());
     EXPECT_EQ(name.label_count(), 3u);
@@ -356,7 +356,7 @@ TEST(NameFormatText, Lowercase) {
 
 TEST(NameFormatText, HickoryEscapes) {
     // Labels built from raw bytes so that dots and control bytes are possible.
-    Packet packet;
+    DnsMessage packet;
     packet.raw("\x03"
                "a.b");                        // dot inside a label
     packet.raw({0x04, ' ', 'x', 0x7f, 0xff}); // space, DEL, 0xff: three octal digits
@@ -381,7 +381,7 @@ TEST(NameFormatText, HickoryEscapes) {
 }
 
 TEST(NameFormatText, WorstCaseFitsTheBuffer) {
-    Packet packet;
+    DnsMessage packet;
     for (int label = 0; label < 3; ++label) {
         packet.u8(63);
         for (int i = 0; i < 63; ++i) {

@@ -8,13 +8,13 @@
 #include <gtest/gtest.h>
 
 #include "dns/response_scan.hpp"
-#include "packet_builder.hpp"
+#include "support/dns_message.hpp"
 
 namespace dns {
 namespace {
 
-using test::kTypeA;
-using test::Packet;
+using test_support::DnsMessage;
+using test_support::kTypeA;
 
 constexpr unsigned kTypeSoa = 6;
 constexpr unsigned kTypeCname = 5;
@@ -22,7 +22,7 @@ constexpr unsigned kResponseFlags = 0x8180; // QR RD RA, NOERROR
 constexpr unsigned kQueryFlags = 0x0100;    // RD
 
 // A record with an uncompressed owner; returns the offset of its TTL field.
-std::size_t add_record(Packet& packet, std::string_view owner, unsigned type, std::uint32_t ttl,
+std::size_t add_record(DnsMessage& packet, std::string_view owner, unsigned type, std::uint32_t ttl,
                        std::initializer_list<unsigned> rdata) {
     packet.name(owner).u16(type).u16(1);
     const std::size_t ttl_offset = packet.size();
@@ -31,7 +31,7 @@ std::size_t add_record(Packet& packet, std::string_view owner, unsigned type, st
 }
 
 // A record whose owner is a pointer to the question name at offset 12.
-std::size_t add_compressed_a(Packet& packet, std::uint32_t ttl) {
+std::size_t add_compressed_a(DnsMessage& packet, std::uint32_t ttl) {
     packet.u16(0xc00c).u16(kTypeA).u16(1);
     const std::size_t ttl_offset = packet.size();
     packet.u32(ttl).u16(4).raw({192, 0, 2, 1});
@@ -39,7 +39,7 @@ std::size_t add_compressed_a(Packet& packet, std::uint32_t ttl) {
 }
 
 // SOA in the authority section: MNAME and RNAME compressed to the qname, then five counters.
-void add_soa(Packet& packet, std::uint32_t ttl, std::uint32_t minimum) {
+void add_soa(DnsMessage& packet, std::uint32_t ttl, std::uint32_t minimum) {
     packet.u16(0xc00c).u16(kTypeSoa).u16(1).u32(ttl).u16(4 + 20);
     packet.u16(0xc00c).u16(0xc00c).u32(2024010101).u32(7200).u32(900).u32(1209600).u32(minimum);
 }
@@ -49,14 +49,14 @@ std::string name_text(const Name& name) {
     return std::string(name.format_text(buffer, false));
 }
 
-Packet query_for(std::string_view qname, unsigned id = 0x1234) {
-    Packet packet;
+DnsMessage query_for(std::string_view qname, unsigned id = 0x1234) {
+    DnsMessage packet;
     packet.header(id, kQueryFlags, 1, 0, 0, 0).question(qname, kTypeA);
     return packet;
 }
 
 TEST(ScanMessage, PositiveAnswerWithOpt) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(0x1234, kResponseFlags, 1, 2, 0, 1).question("Example.COM", kTypeA);
     const std::size_t first = add_compressed_a(packet, 300);
     const std::size_t second = add_record(packet, "example.com", kTypeA, 60, {192, 0, 2, 2});
@@ -84,7 +84,7 @@ TEST(ScanMessage, PositiveAnswerWithOpt) {
 }
 
 TEST(ScanMessage, NegativeTtlIsMinOfSoaTtlAndMinimum) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, 0x8183, 1, 0, 1, 0).question("nope.example", kTypeA);
     add_soa(packet, 900, 300);
     MessageScan scan;
@@ -93,7 +93,7 @@ TEST(ScanMessage, NegativeTtlIsMinOfSoaTtlAndMinimum) {
     EXPECT_EQ(scan.negative_ttl, 300u);
     EXPECT_EQ(scan.min_ttl, 900u);
 
-    Packet lower_ttl;
+    DnsMessage lower_ttl;
     lower_ttl.header(1, 0x8183, 1, 0, 1, 0).question("nope.example", kTypeA);
     add_soa(lower_ttl, 100, 300);
     ASSERT_TRUE(scan_message(lower_ttl.span(), scan));
@@ -101,7 +101,7 @@ TEST(ScanMessage, NegativeTtlIsMinOfSoaTtlAndMinimum) {
 }
 
 TEST(ScanMessage, SoaOutsideAuthorityIsNotNegativeTtl) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, kResponseFlags, 1, 1, 0, 0).question("example", kTypeSoa);
     add_soa(packet, 900, 300);
     MessageScan scan;
@@ -111,7 +111,7 @@ TEST(ScanMessage, SoaOutsideAuthorityIsNotNegativeTtl) {
 }
 
 TEST(ScanMessage, TopBitTtlCountsAsZero) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, kResponseFlags, 1, 1, 0, 0).question("a", kTypeA);
     add_compressed_a(packet, 0x80000010U);
     MessageScan scan;
@@ -120,7 +120,7 @@ TEST(ScanMessage, TopBitTtlCountsAsZero) {
 }
 
 TEST(ScanMessage, CutRecordLeavesIncomplete) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, 0x8380, 1, 2, 0, 0).question("a", kTypeA);
     add_compressed_a(packet, 30);
     packet.u16(0xc00c).u16(kTypeA); // second record stops after its TYPE
@@ -131,7 +131,7 @@ TEST(ScanMessage, CutRecordLeavesIncomplete) {
 }
 
 TEST(ScanMessage, RdataLongerThanMessageIsIncomplete) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, kResponseFlags, 1, 1, 0, 0).question("a", kTypeA);
     packet.u16(0xc00c).u16(kTypeA).u16(1).u32(30).u16(200).raw({1, 2, 3, 4});
     MessageScan scan;
@@ -144,17 +144,17 @@ TEST(ScanMessage, ShortHeaderOrBadQuestionFails) {
     MessageScan scan;
     EXPECT_FALSE(scan_message(short_header, scan));
 
-    Packet bad_question;
+    DnsMessage bad_question;
     bad_question.header(1, kResponseFlags, 1, 0, 0, 0).raw({5, 'a', 'b'});
     EXPECT_FALSE(scan_message(bad_question.span(), scan));
 
-    Packet pointer_loop;
+    DnsMessage pointer_loop;
     pointer_loop.header(1, kResponseFlags, 1, 0, 0, 0).u16(0xc00c).u16(1).u16(1);
     EXPECT_FALSE(scan_message(pointer_loop.span(), scan));
 }
 
 TEST(ScanMessage, SecondOptIsMalformed) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, kResponseFlags, 1, 0, 0, 2).question("a", kTypeA);
     packet.opt(1232, 0).opt(1232, 0);
     MessageScan scan;
@@ -163,7 +163,7 @@ TEST(ScanMessage, SecondOptIsMalformed) {
 }
 
 TEST(ScanMessage, OffsetsBeyondSpanAreCountedNotWritten) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, kResponseFlags, 1, 3, 0, 0).question("a", kTypeA);
     const std::size_t first = add_compressed_a(packet, 10);
     add_compressed_a(packet, 20);
@@ -185,43 +185,43 @@ TEST(MaxRecordCount, SmallestRecordIsElevenBytes) {
 }
 
 TEST(CheckResponse, AcceptsMatchingAnswer) {
-    const Packet query = query_for("example.com");
-    Packet response;
+    const DnsMessage query = query_for("example.com");
+    DnsMessage response;
     response.header(0x1234, kResponseFlags, 1, 1, 0, 0).question("EXAMPLE.com", kTypeA);
     add_compressed_a(response, 60);
     EXPECT_EQ(check_response(query.span(), response.span()), ResponseCheck::Accept);
 }
 
 TEST(CheckResponse, IgnoresOtherIdOrQuestion) {
-    const Packet query = query_for("example.com");
-    Packet other_id;
+    const DnsMessage query = query_for("example.com");
+    DnsMessage other_id;
     other_id.header(0x1235, kResponseFlags, 1, 0, 0, 0).question("example.com", kTypeA);
     EXPECT_EQ(check_response(query.span(), other_id.span()), ResponseCheck::Ignore);
 
-    Packet other_name;
+    DnsMessage other_name;
     other_name.header(0x1234, kResponseFlags, 1, 0, 0, 0).question("example.org", kTypeA);
     EXPECT_EQ(check_response(query.span(), other_name.span()), ResponseCheck::Ignore);
 
-    Packet other_type;
+    DnsMessage other_type;
     other_type.header(0x1234, kResponseFlags, 1, 0, 0, 0).question("example.com", kTypeCname);
     EXPECT_EQ(check_response(query.span(), other_type.span()), ResponseCheck::Ignore);
 }
 
 TEST(CheckResponse, RejectsQueriesShortOrMalformed) {
-    const Packet query = query_for("example.com");
+    const DnsMessage query = query_for("example.com");
     EXPECT_EQ(check_response(query.span(), query.span()), ResponseCheck::Reject); // QR=0
 
     const std::array<std::uint8_t, 4> tiny{0x12, 0x34, 0x81, 0x80};
     EXPECT_EQ(check_response(query.span(), tiny), ResponseCheck::Reject);
 
-    Packet cut;
+    DnsMessage cut;
     cut.header(0x1234, kResponseFlags, 1, 1, 0, 0).question("example.com", kTypeA).raw({0xc0});
     EXPECT_EQ(check_response(query.span(), cut.span()), ResponseCheck::Reject);
 }
 
 TEST(CheckResponse, TruncatedAnswerNeedsOnlyHeaderAndQuestion) {
-    const Packet query = query_for("example.com");
-    Packet cut;
+    const DnsMessage query = query_for("example.com");
+    DnsMessage cut;
     cut.header(0x1234, 0x8380, 1, 5, 0, 0).question("example.com", kTypeA);
     add_compressed_a(cut, 60); // four more announced, none present
     EXPECT_EQ(check_response(query.span(), cut.span()), ResponseCheck::Accept);
@@ -230,18 +230,18 @@ TEST(CheckResponse, TruncatedAnswerNeedsOnlyHeaderAndQuestion) {
 TEST(CheckResponse, EmptyQuestionSectionIsRejected) {
     // Nothing ties it to the question asked: relaying it would answer the client's question
     // with anything (issue 8); the next upstream is tried instead.
-    const Packet query = query_for("example.com");
-    Packet formerr;
+    const DnsMessage query = query_for("example.com");
+    DnsMessage formerr;
     formerr.header(0x1234, 0x8001, 0, 0, 0, 0);
     EXPECT_EQ(check_response(query.span(), formerr.span()), ResponseCheck::Reject);
-    Packet answer;
+    DnsMessage answer;
     answer.header(0x1234, kResponseFlags, 0, 1, 0, 0);
     add_record(answer, "example.com", kTypeA, 60, {1, 2, 3, 4});
     EXPECT_EQ(check_response(query.span(), answer.span()), ResponseCheck::Reject);
 }
 
 TEST(EdnsOptions, ClientSubnetIsFound) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, 0x0100, 1, 0, 0, 1).question("a", kTypeA);
     packet.opt(1232, 0, {0, 10, 0, 0, 0, 8, 0, 7, 0, 1, 24, 0, 10, 1, 2});
     MessageScan scan;
@@ -252,7 +252,7 @@ TEST(EdnsOptions, ClientSubnetIsFound) {
 }
 
 TEST(EdnsOptions, UdpSizeIsCappedOnlyDownwards) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, 0x0100, 1, 0, 0, 1).question("a", kTypeA).opt(65000, 0);
     std::vector<std::uint8_t> bytes(packet.span().begin(), packet.span().end());
     EXPECT_TRUE(dns::cap_edns_udp_size(bytes, 4096));
@@ -264,8 +264,8 @@ TEST(EdnsOptions, UdpSizeIsCappedOnlyDownwards) {
 }
 
 TEST(TruncatedReply, KeepsHeaderAndQuestionAndSetsTc) {
-    const Packet query = query_for("example.com");
-    Packet big;
+    const DnsMessage query = query_for("example.com");
+    DnsMessage big;
     big.header(0x1234, kResponseFlags, 1, 300, 0, 0).question("example.com", kTypeA);
     for (int i = 0; i < 300; ++i) {
         add_compressed_a(big, 60);
@@ -285,7 +285,7 @@ TEST(TruncatedReply, KeepsHeaderAndQuestionAndSetsTc) {
 }
 
 TEST(AgeTtls, LowersAndStopsAtZero) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, kResponseFlags, 1, 3, 0, 0).question("a", kTypeA);
     const std::size_t a = add_compressed_a(packet, 100);
     const std::size_t b = add_compressed_a(packet, 5);
@@ -310,7 +310,7 @@ TEST(AgeTtls, LowersAndStopsAtZero) {
 }
 
 TEST(HeaderPatches, IdAndRecursionAvailable) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(0x1111, 0x8100, 1, 0, 0, 0).question("a", kTypeA);
     std::vector<std::uint8_t>& bytes = packet.bytes();
     set_message_id(bytes, 0xbeef);
@@ -319,7 +319,7 @@ TEST(HeaderPatches, IdAndRecursionAvailable) {
     EXPECT_EQ(bytes[2], 0x81);
     EXPECT_EQ(bytes[3], 0x80);
 
-    Packet no_rd;
+    DnsMessage no_rd;
     no_rd.header(0x1111, 0x8000, 1, 0, 0, 0).question("a", kTypeA);
     set_recursion_available(no_rd.bytes());
     EXPECT_EQ(no_rd.bytes()[3], 0x00);
@@ -332,7 +332,7 @@ TEST(HeaderPatches, IdAndRecursionAvailable) {
 }
 
 TEST(CopyWithoutEdnsOption, RemovesCookieKeepsOthersAndTail) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, kResponseFlags, 1, 1, 0, 2).question("a", kTypeA);
     add_compressed_a(packet, 60);
     // COOKIE (10, 16 bytes) then EDE (15, 2 bytes); then a record after the OPT.
@@ -361,20 +361,20 @@ TEST(CopyWithoutEdnsOption, RemovesCookieKeepsOthersAndTail) {
 }
 
 TEST(CopyWithoutEdnsOption, FailsWithoutOptOrOnBadOptions) {
-    const Packet plain = query_for("a");
+    const DnsMessage plain = query_for("a");
     MessageScan scan;
     ASSERT_TRUE(scan_message(plain.span(), scan));
     std::vector<std::uint8_t> out(plain.size());
     EXPECT_EQ(copy_without_edns_option(plain.span(), scan, kEdnsOptionCookie, out), 0u);
 
-    Packet bad;
+    DnsMessage bad;
     bad.header(1, kResponseFlags, 1, 0, 0, 1).question("a", kTypeA).opt(512, 0, {0, 10, 0, 9, 1});
     ASSERT_TRUE(scan_message(bad.span(), scan));
     out.resize(bad.size());
     EXPECT_EQ(copy_without_edns_option(bad.span(), scan, kEdnsOptionCookie, out), 0u);
 
     std::vector<std::uint8_t> small(3);
-    Packet good;
+    DnsMessage good;
     good.header(1, kResponseFlags, 1, 0, 0, 1).question("a", kTypeA).opt(512, 0);
     ASSERT_TRUE(scan_message(good.span(), scan));
     EXPECT_EQ(copy_without_edns_option(good.span(), scan, kEdnsOptionCookie, small), 0u);

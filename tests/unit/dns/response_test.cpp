@@ -10,17 +10,17 @@
 #include "dns/message.hpp"
 #include "dns/response.hpp"
 #include "dns/wire_reader.hpp"
-#include "packet_builder.hpp"
+#include "support/dns_message.hpp"
 
 namespace dns {
 namespace {
 
-using test::dig_query;
-using test::kTypeA;
-using test::kTypeAaaa;
-using test::kTypePtr;
-using test::Packet;
-using test::plain_query;
+using test_support::dig_query;
+using test_support::DnsMessage;
+using test_support::kTypeA;
+using test_support::kTypeAaaa;
+using test_support::kTypePtr;
+using test_support::query_message;
 
 using Bytes = std::vector<std::uint8_t>;
 
@@ -35,13 +35,13 @@ base::IpAddress v4(std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t 
 
 // Parses a request and keeps it alive for the builder, which holds references into both.
 struct Exchange {
-    explicit Exchange(Packet packet, std::size_t out_size = 65535)
+    explicit Exchange(DnsMessage packet, std::size_t out_size = 65535)
         : request(std::move(packet))
         , out(out_size) {
         status = parse_query(request.span(), query);
     }
 
-    Packet request;
+    DnsMessage request;
     Query query;
     ParseStatus status = ParseStatus::Drop;
     Bytes out;
@@ -156,7 +156,7 @@ TEST(ResponseBuilder, DigQueryGetsAnEchoAndAnAnswer) {
 
 TEST(ResponseBuilder, NoRecursionDesired) {
     // dig +norec: AD only.
-    Exchange exchange(plain_query("aone", kTypeA, 0x0020));
+    Exchange exchange(query_message("aone", kTypeA, 0x4242, 0x0020));
     const auto message = build_with(exchange, 512, {});
     ASSERT_GE(message.size(), 12u);
     EXPECT_EQ(message[2], 0x80);
@@ -183,7 +183,7 @@ TEST(ResponseBuilder, FlagsCopiedClearedAndForced) {
         {0x7ff5, 0xfdb0}, // everything at once
     };
     for (const auto& c : cases) {
-        Exchange exchange(plain_query("x", kTypeA, c.request));
+        Exchange exchange(query_message("x", kTypeA, 0x4242, c.request));
         const auto message = build_with(exchange, 512, {});
         ASSERT_GE(message.size(), 12u);
         EXPECT_EQ((message[2] << 8) | message[3], c.response) << std::hex << c.request;
@@ -201,7 +201,7 @@ TEST(ResponseBuilder, NxDomain) {
 }
 
 TEST(ResponseBuilder, AaaaAndMixedFamilies) {
-    Exchange exchange(plain_query("aone", kTypeAaaa));
+    Exchange exchange(query_message("aone", kTypeAaaa));
     const auto six = base::IpAddress::parse("fd00::1:2");
     ASSERT_TRUE(six.has_value());
     const auto message = build_with(exchange, 512, {*six, v4(10, 0, 0, 1)});
@@ -217,7 +217,7 @@ TEST(ResponseBuilder, AaaaAndMixedFamilies) {
 }
 
 TEST(ResponseBuilder, PtrTargets) {
-    Exchange exchange(plain_query("2.0.89.10.in-addr.arpa", kTypePtr));
+    Exchange exchange(query_message("2.0.89.10.in-addr.arpa", kTypePtr));
     ASSERT_EQ(exchange.status, ParseStatus::Ok);
     ResponseBuilder builder(exchange.out, exchange.request.span(), exchange.query, 512);
     builder.add_ptr("atwo.");
@@ -241,7 +241,7 @@ TEST(ResponseBuilder, PtrTargets) {
 }
 
 TEST(ResponseBuilder, EdnsPayloadBelow512IsRaised) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(3, 0x0100, 1, 0, 0, 1).question("a", kTypeA).opt(100, 0x00008000);
     Exchange exchange(packet);
     const auto message = build_with(exchange, exchange.query.udp_response_limit(), {});
@@ -253,7 +253,7 @@ TEST(ResponseBuilder, EdnsPayloadBelow512IsRaised) {
 }
 
 TEST(ResponseBuilder, EdnsVersionFlagsAndOptionsAreCopied) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(3, 0x0100, 1, 0, 0, 1).question("a", kTypeA);
     // Request extended-rcode 7 is not echoed (ours follows the response rcode), nor is version
     // 1 (ours is 0, RFC 6891 §6.1.3); flags DO plus an unknown bit; two options (NSID empty, then a
@@ -279,7 +279,7 @@ std::vector<base::IpAddress> many_addresses(std::size_t count) {
 
 TEST(ResponseBuilder, TruncatesAbove512WithoutEdns) {
     // 12 + 7 (question "aone.") + 40 * 16 = 659 > 512.
-    Exchange exchange(plain_query("aone", kTypeA, 0x0100, 0x0909));
+    Exchange exchange(query_message("aone", kTypeA, 0x0909, 0x0100));
     ASSERT_EQ(exchange.query.udp_response_limit(), 512u);
     const auto message = build_with(exchange, 512, many_addresses(40));
     ASSERT_FALSE(message.empty());
@@ -293,7 +293,7 @@ TEST(ResponseBuilder, TruncatesAbove512WithoutEdns) {
 }
 
 TEST(ResponseBuilder, SameAnswersFitWithEdns4096) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(0x0909, 0x0100, 1, 0, 0, 1).question("aone", kTypeA).opt(4096, 0);
     Exchange exchange(packet);
     ASSERT_EQ(exchange.query.udp_response_limit(), 4096u);
@@ -307,7 +307,7 @@ TEST(ResponseBuilder, SameAnswersFitWithEdns4096) {
 }
 
 TEST(ResponseBuilder, TcpLimitHoldsThousandsOfAnswers) {
-    Exchange exchange(plain_query("aone", kTypeA));
+    Exchange exchange(query_message("aone", kTypeA));
     const auto message = build_with(exchange, kMaxMessageSize, many_addresses(3000));
     const Decoded decoded = decode(message);
     EXPECT_FALSE(decoded.header.is_truncated());
@@ -318,9 +318,9 @@ TEST(ResponseBuilder, OptRoomIsReservedBeforeAnswers) {
     // Header 12 + question "aone." 10 = 22. The dig OPT with its cookie is 23 bytes.
     // 30 A records: 22 + 480 = 502 fits without the OPT but 525 > 512 with it.
     const auto build = [](std::size_t count) {
-        Packet packet;
+        DnsMessage packet;
         packet.header(1, 0x0100, 1, 0, 0, 1).question("aone", kTypeA);
-        packet.opt(512, 0, test::kDigCookieOption);
+        packet.opt(512, 0, test_support::kDigCookieOption);
         Exchange exchange(packet);
         const auto message = build_with(exchange, 512, many_addresses(count));
         EXPECT_LE(message.size(), 512u);
@@ -338,7 +338,7 @@ TEST(ResponseBuilder, OptRoomIsReservedBeforeAnswers) {
 }
 
 TEST(ResponseBuilder, AnswersAfterTruncationAreIgnored) {
-    Exchange exchange(plain_query("aone", kTypeA));
+    Exchange exchange(query_message("aone", kTypeA));
     ResponseBuilder builder(exchange.out, exchange.request.span(), exchange.query, 512);
     for (const auto& address : many_addresses(40)) {
         builder.add_address(address);
@@ -352,7 +352,7 @@ TEST(ResponseBuilder, AnswersAfterTruncationAreIgnored) {
 }
 
 TEST(ResponseBuilder, SizeLimitAboveTheBufferUsesTheBuffer) {
-    Exchange exchange(plain_query("aone", kTypeA), 100);
+    Exchange exchange(query_message("aone", kTypeA), 100);
     const auto message = build_with(exchange, 4096, many_addresses(10));
     ASSERT_FALSE(message.empty());
     EXPECT_LE(message.size(), 100u);
@@ -360,21 +360,21 @@ TEST(ResponseBuilder, SizeLimitAboveTheBufferUsesTheBuffer) {
 }
 
 TEST(ResponseBuilder, BufferTooSmallForTheQuestionGivesZero) {
-    Exchange exchange(plain_query("aone.dns.podman", kTypeA), 20);
+    Exchange exchange(query_message("aone.dns.podman", kTypeA), 20);
     ResponseBuilder builder(exchange.out, exchange.request.span(), exchange.query, 512);
     builder.add_address(v4(1, 2, 3, 4));
     EXPECT_EQ(builder.finish(), 0u);
 }
 
 TEST(ResponseBuilder, TwoQuestionsAreNeverAnswered) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, 0x0100, 2, 0, 0, 0).question("first", kTypeA).question("second", kTypeA);
     Exchange exchange(packet);
     EXPECT_EQ(exchange.status, ParseStatus::FormErr); // RFC 9619; the handler replies FORMERR
 }
 
 TEST(ResponseBuilder, BadversCarriesItsUpperBitsAndVersionZeroInTheOpt) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(3, 0x0100, 1, 0, 0, 1).question("a", kTypeA).opt(1232, 0x00018000);
     Exchange exchange(packet);
     const auto message = build_with(exchange, 1232, {}, Rcode::BadVers);
@@ -385,7 +385,7 @@ TEST(ResponseBuilder, BadversCarriesItsUpperBitsAndVersionZeroInTheOpt) {
 }
 
 TEST(ResponseBuilder, StrayRequestSectionsAreNotEchoed) {
-    Packet packet;
+    DnsMessage packet;
     packet.header(1, 0x0100, 1, 1, 0, 1).question("a", kTypeA);
     packet.u16(0xc00c).u16(1).u16(1).u32(60).u16(4).raw({9, 9, 9, 9});
     packet.opt(1232, 0);
@@ -400,7 +400,7 @@ TEST(ResponseBuilder, StrayRequestSectionsAreNotEchoed) {
 TEST(ResponseBuilder, CompressedQuestionIsWrittenOutWhole) {
     // The question name is a pointer into the request header (offset 4, a zero byte: the root).
     // Our header differs from the request's, so the pointer must not be copied.
-    Packet packet;
+    DnsMessage packet;
     packet.header(0x0101, 0x0100, 1, 0, 0, 0).u16(0xc004).u16(kTypeA).u16(1);
     Exchange exchange(packet);
     const auto message = build_with(exchange, 512, {v4(1, 2, 3, 4)});

@@ -7,27 +7,26 @@
 #include <gtest/gtest.h>
 
 #include "inspect/wait_name.hpp"
+#include "support/dns_message.hpp"
 
 namespace {
 
 using testing::ElementsAre;
 using testing::IsEmpty;
 
-// Query for "app." type A, ID 0x1234.
-const std::vector<std::uint8_t> kQuery{0x12, 0x34, 0x01, 0x00, 0,   1, 0, 0, 0, 0, 0,
-                                       0,    3,    'a',  'p',  'p', 0, 0, 1, 0, 1};
+using test_support::DnsMessage;
+using test_support::kTypeA;
+
+const std::vector<std::uint8_t> kQuery = test_support::make_query("app", kTypeA, 0x1234);
 
 std::vector<std::uint8_t> reply(std::uint8_t rcode, std::vector<std::vector<std::uint8_t>> rrs) {
-    std::vector<std::uint8_t> out{0x12, 0x34, 0x81, static_cast<std::uint8_t>(0x80 | rcode),
-                                  0,    1,    0,    static_cast<std::uint8_t>(rrs.size()),
-                                  0,    0,    0,    0,
-                                  3,    'a',  'p',  'p',
-                                  0,    0,    1,    0,
-                                  1};
+    DnsMessage out;
+    out.header(0x1234, 0x8180U | rcode, 1, static_cast<unsigned>(rrs.size()), 0, 0)
+        .question("app", kTypeA);
     for (const auto& rr : rrs) {
-        out.insert(out.end(), rr.begin(), rr.end());
+        out.bytes().insert(out.bytes().end(), rr.begin(), rr.end());
     }
-    return out;
+    return out.bytes();
 }
 
 std::vector<std::uint8_t> a_record(std::uint8_t last_octet) {

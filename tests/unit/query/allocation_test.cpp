@@ -12,6 +12,7 @@
 
 #include "config/network_file.hpp"
 #include "query/handler.hpp"
+#include "support/dns_message.hpp"
 
 namespace {
 
@@ -56,27 +57,7 @@ void operator delete[](void* memory, std::size_t) noexcept {
 
 namespace {
 
-std::vector<std::uint8_t> make_query(std::string_view name, std::uint16_t type,
-                                     std::uint16_t flags = 0x0100) {
-    std::vector<std::uint8_t> out{0x12, 0x34};
-    out.push_back(static_cast<std::uint8_t>(flags >> 8));
-    out.push_back(static_cast<std::uint8_t>(flags & 0xff));
-    out.insert(out.end(), {0, 1, 0, 0, 0, 0, 0, 0});
-    std::size_t start = 0;
-    while (start < name.size()) {
-        std::size_t dot = name.find('.', start);
-        if (dot == std::string_view::npos) {
-            dot = name.size();
-        }
-        out.push_back(static_cast<std::uint8_t>(dot - start));
-        out.insert(out.end(), name.begin() + static_cast<std::ptrdiff_t>(start),
-                   name.begin() + static_cast<std::ptrdiff_t>(dot));
-        start = dot + 1;
-    }
-    out.insert(out.end(), {0, static_cast<std::uint8_t>(type >> 8),
-                           static_cast<std::uint8_t>(type & 0xff), 0, 1});
-    return out;
-}
+using test_support::make_query;
 
 config::NetworkFile network_file(std::string_view name, std::string_view text) {
     auto result = config::parse_network_file(name, name, text);
@@ -115,7 +96,8 @@ TEST(QueryAllocation, SteadyStateQueriesDoNotAllocate) {
         {make_query("example.com", kA), "10.1.0.3", query::Verdict::Action::Forward},
         {make_query("example.com", kMx), "10.1.0.2", query::Verdict::Action::Forward},
         {make_query("example.com", kA), "192.0.2.1", query::Verdict::Action::Forward},
-        {make_query("one", kA, 0x1100), "10.1.0.2", query::Verdict::Action::Reply},    // NOTIMP
+        {make_query("one", kA, 0x1234, 0x1100), "10.1.0.2",
+         query::Verdict::Action::Reply},                                               // NOTIMP
         {std::vector<std::uint8_t>(12, 0), "10.1.0.2", query::Verdict::Action::Reply}, // FORMERR
     };
 

@@ -18,6 +18,7 @@
 #include "liveness/dead_set.hpp"
 #include "query/handler.hpp"
 #include "query/reverse_name.hpp"
+#include "support/dns_message.hpp"
 
 namespace base {
 
@@ -49,7 +50,7 @@ base::IpAddress ip(std::string_view text) {
     return *address;
 }
 
-// ---- request assembly, byte by byte, independent of dns/'s writer ----
+// ---- request assembly (support/dns_message.hpp, independent of dns/'s writer) ----
 
 struct Request {
     std::uint16_t id = 0xbeef;
@@ -59,44 +60,15 @@ struct Request {
     std::optional<std::uint16_t> edns_payload; // adds an OPT record
 };
 
-void put_u16(std::vector<std::uint8_t>& out, unsigned value) {
-    out.push_back(static_cast<std::uint8_t>((value >> 8) & 0xff));
-    out.push_back(static_cast<std::uint8_t>(value & 0xff));
-}
-
 std::vector<std::uint8_t> make_query(std::string_view name, std::uint16_t type,
                                      const Request& request = {}) {
-    std::vector<std::uint8_t> out;
-    put_u16(out, request.id);
-    put_u16(out, request.flags);
-    put_u16(out, request.qdcount);
-    put_u16(out, 0);
-    put_u16(out, 0);
-    put_u16(out, request.edns_payload ? 1 : 0);
-    // Labels split on '.', a trailing dot optional; "." alone is the root.
-    std::size_t start = 0;
-    while (start < name.size() && name != ".") {
-        const std::size_t dot = name.find('.', start);
-        const auto label = name.substr(start, dot == std::string_view::npos ? dot : dot - start);
-        out.push_back(static_cast<std::uint8_t>(label.size()));
-        out.insert(out.end(), label.begin(), label.end());
-        if (dot == std::string_view::npos) {
-            break;
-        }
-        start = dot + 1;
-    }
-    out.push_back(0);
-    put_u16(out, type);
-    put_u16(out, request.qclass);
+    test_support::DnsMessage query;
+    query.header(request.id, request.flags, request.qdcount, 0, 0, request.edns_payload ? 1 : 0)
+        .question(name, type, request.qclass);
     if (request.edns_payload) {
-        out.push_back(0); // root owner
-        put_u16(out, static_cast<unsigned>(RecordType::Opt));
-        put_u16(out, *request.edns_payload);
-        put_u16(out, 0); // extended rcode, version
-        put_u16(out, 0); // flags
-        put_u16(out, 0); // RDLENGTH
+        query.opt(*request.edns_payload, 0);
     }
-    return out;
+    return query.bytes();
 }
 
 std::vector<std::uint8_t> make_query(std::string_view name, RecordType type,

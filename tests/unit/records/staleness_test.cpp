@@ -1,5 +1,6 @@
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -55,14 +56,71 @@ std::optional<std::vector<std::string>> names_of(const RecordStore& store,
     return std::vector<std::string>(out.begin(), out.end());
 }
 
-TEST(Staleness, CleanFileHasNoFindings) {
-    const auto file = network_file("n", "10.1.0.1\n"
-                                        "x1 10.1.0.2  one,web\n"
-                                        "x2 10.1.0.3  two,web\n");
+// The common shape: a file, the status of each entry, and what the store answers for names.
+struct ClassificationCase {
+    const char* name;
+    const char* text;
+    std::vector<EntryStatus> statuses;
+    bool no_findings;
+    std::vector<std::pair<const char*, std::vector<const char*>>> answers; // name -> addresses
+};
+
+class Classification : public testing::TestWithParam<ClassificationCase> {};
+
+TEST_P(Classification, StatusesAndAnswers) {
+    const ClassificationCase& c = GetParam();
+    const auto file = network_file("net", c.text);
     const auto classification = records::classify_entries(file);
-    EXPECT_THAT(statuses(classification), ElementsAre(EntryStatus::Current, EntryStatus::Current));
-    EXPECT_THAT(classification.findings, IsEmpty());
+    EXPECT_EQ(statuses(classification), c.statuses);
+    if (c.no_findings) {
+        EXPECT_THAT(classification.findings, IsEmpty());
+    }
+    const auto store = store_of(file);
+    for (const auto& [name, addresses] : c.answers) {
+        std::vector<base::IpAddress> expected;
+        for (const char* address : addresses) {
+            expected.push_back(ip(address));
+        }
+        EXPECT_EQ(lookup(*store, name), expected) << name;
+    }
 }
+
+using enum EntryStatus;
+
+INSTANTIATE_TEST_SUITE_P(
+    Staleness, Classification,
+    testing::Values(ClassificationCase{"CleanFileHasNoFindings",
+                                       "10.1.0.1\n"
+                                       "x1 10.1.0.2  one,web\n"
+                                       "x2 10.1.0.3  two,web\n",
+                                       {Current, Current},
+                                       true,
+                                       {}},
+                    // Line 2 is x1's own older line: a duplicate, not an address reuse by x2.
+                    ClassificationCase{"IdRuleRunsBeforeTheAddressRule",
+                                       "10.1.0.1\n"
+                                       "x1 10.1.0.2  one\n"
+                                       "x2 10.1.0.2  two\n"
+                                       "x1 10.1.0.7  one\n",
+                                       {DuplicateId, Current, Current},
+                                       false,
+                                       {{"two", {"10.1.0.2"}}, {"one", {"10.1.0.7"}}}},
+                    ClassificationCase{"AddressRuleRunsBeforeTheNameRule",
+                                       "10.1.0.1\n"
+                                       "x1 10.1.0.2  web,only-old\n"
+                                       "x2 10.1.0.2  web\n",
+                                       {IpReused, Current},
+                                       false,
+                                       {{"only-old", {}}}},
+                    ClassificationCase{"ScaledReplicasSharingAnAliasAreNotTouched",
+                                       "10.1.0.1\n"
+                                       "r1 10.1.0.2  proj_web_1,web,r1short\n"
+                                       "r2 10.1.0.3  proj_web_2,web,r2short\n"
+                                       "r3 10.1.0.4  proj_web_3,web,r3short\n",
+                                       {Current, Current, Current},
+                                       true,
+                                       {{"web", {"10.1.0.4", "10.1.0.3", "10.1.0.2"}}}}),
+    [](const testing::TestParamInfo<ClassificationCase>& row) { return row.param.name; });
 
 TEST(Staleness, RepeatedIdKeepsOnlyTheLastLine) {
     const auto file = network_file("net", "10.1.0.1\n"
@@ -144,29 +202,6 @@ TEST(Staleness, ReuseChainsThroughAStaleLine) {
     ASSERT_EQ(classification.findings.size(), 2U);
     EXPECT_EQ(classification.findings[0].newer_id, "b");
     EXPECT_EQ(classification.findings[1].newer_id, "c");
-}
-
-TEST(Staleness, IdRuleRunsBeforeTheAddressRule) {
-    // Line 2 is x1's own older line: a duplicate, not an address reuse by x2.
-    const auto file = network_file("net", "10.1.0.1\n"
-                                          "x1 10.1.0.2  one\n"
-                                          "x2 10.1.0.2  two\n"
-                                          "x1 10.1.0.7  one\n");
-    const auto classification = records::classify_entries(file);
-    EXPECT_THAT(statuses(classification),
-                ElementsAre(EntryStatus::DuplicateId, EntryStatus::Current, EntryStatus::Current));
-    const auto store = store_of(file);
-    EXPECT_THAT(lookup(*store, "two"), ElementsAre(ip("10.1.0.2")));
-    EXPECT_THAT(lookup(*store, "one"), ElementsAre(ip("10.1.0.7")));
-}
-
-TEST(Staleness, AddressRuleRunsBeforeTheNameRule) {
-    const auto file = network_file("net", "10.1.0.1\n"
-                                          "x1 10.1.0.2  web,only-old\n"
-                                          "x2 10.1.0.2  web\n");
-    const auto classification = records::classify_entries(file);
-    EXPECT_THAT(statuses(classification), ElementsAre(EntryStatus::IpReused, EntryStatus::Current));
-    EXPECT_THAT(lookup(*store_of(file), "only-old"), IsEmpty());
 }
 
 TEST(Staleness, NewerContainerOfTheSameNameShadowsSharedNamesOnly) {
@@ -256,19 +291,6 @@ TEST(Staleness, ThreeGenerationsAreAllShadowedByTheNewer) {
     EXPECT_THAT(lookup(*store, "app"), ElementsAre(ip("10.1.0.4")));
     EXPECT_THAT(lookup(*store, "mid"), ElementsAre(ip("10.1.0.3")));
     EXPECT_THAT(lookup(*store, "svc"), ElementsAre(ip("10.1.0.4")));
-}
-
-TEST(Staleness, ScaledReplicasSharingAnAliasAreNotTouched) {
-    const auto file = network_file("net", "10.1.0.1\n"
-                                          "r1 10.1.0.2  proj_web_1,web,r1short\n"
-                                          "r2 10.1.0.3  proj_web_2,web,r2short\n"
-                                          "r3 10.1.0.4  proj_web_3,web,r3short\n");
-    const auto classification = records::classify_entries(file);
-    EXPECT_THAT(statuses(classification),
-                ElementsAre(EntryStatus::Current, EntryStatus::Current, EntryStatus::Current));
-    EXPECT_THAT(classification.findings, IsEmpty());
-    EXPECT_THAT(lookup(*store_of(file), "web"),
-                ElementsAre(ip("10.1.0.4"), ip("10.1.0.3"), ip("10.1.0.2")));
 }
 
 TEST(Staleness, SameContainerOnTwoNetworksIsLegitimate) {

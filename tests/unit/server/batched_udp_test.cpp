@@ -13,12 +13,13 @@
 #include "server/batched_socket.hpp"
 #include "server/listener_set.hpp"
 #include "server_fixture.hpp"
-#include "socket_client.hpp"
+#include "support/socket_client.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using test_support::Bytes;
+using test_support::kTypeA;
 using test_support::make_query;
 using test_support::UdpClient;
 
@@ -60,13 +61,13 @@ TEST_F(BatchedUdpTest, BurstLargerThanSeveralBatchesIsAnsweredCompletely) {
     // Sent from the io thread, so every datagram is queued before the listener reads any.
     on_io([&] {
         for (std::uint16_t id = 1; id <= kPerClient; ++id) {
-            first.send(kIp, port,
-                       make_query(id, id % 3 == 0 ? "nothere.dns.podman" : "web.dns.podman"));
-            second.send(kIp, port,
-                        make_query(static_cast<std::uint16_t>(1000 + id), "www.dns.podman"));
+            first.send(
+                kIp, port,
+                make_query(id % 3 == 0 ? "nothere.dns.podman" : "web.dns.podman", kTypeA, id));
+            second.send(kIp, port, make_query("www.dns.podman", kTypeA, 1000 + id));
             if (id == 40) {
                 first.send(kIp, port, Bytes{1, 2, 3}); // garbage in the middle of a batch
-                first.send(kIp, port, make_query(500, "example.com")); // forwarded
+                first.send(kIp, port, make_query("example.com", kTypeA, 500)); // forwarded
             }
         }
     });
@@ -94,7 +95,7 @@ TEST_F(BatchedUdpTest, BurstLargerThanSeveralBatchesIsAnsweredCompletely) {
 // A query larger than the packed head of a slot (EDNS padding) is read whole.
 TEST_F(BatchedUdpTest, DatagramLargerThanTheSlotHeadIsReadWhole) {
     start_serving();
-    Bytes large = make_query(77, "web.dns.podman");
+    Bytes large = make_query("web.dns.podman", kTypeA, 77);
     large[11] = 1; // ARCOUNT: one OPT record
     const std::size_t padding = 3 * server::DatagramBatch::kHeadSize;
     const Bytes opt{0, 0, 41, 0x10, 0, 0, 0, 0, 0};
@@ -108,9 +109,9 @@ TEST_F(BatchedUdpTest, DatagramLargerThanTheSlotHeadIsReadWhole) {
 
     UdpClient client;
     on_io([&] {
-        client.send(kIp, port, make_query(76, "web.dns.podman"));
+        client.send(kIp, port, make_query("web.dns.podman", kTypeA, 76));
         client.send(kIp, port, large);
-        client.send(kIp, port, make_query(78, "www.dns.podman"));
+        client.send(kIp, port, make_query("www.dns.podman", kTypeA, 78));
     });
     const auto replies = collect(client, 3);
     ASSERT_EQ(replies.size(), 3U);

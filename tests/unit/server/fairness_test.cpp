@@ -12,12 +12,13 @@
 
 #include "server/listener_set.hpp"
 #include "server_fixture.hpp"
-#include "socket_client.hpp"
+#include "support/socket_client.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using test_support::Bytes;
+using test_support::kTypeA;
 using test_support::make_query;
 using test_support::TcpClient;
 using test_support::UdpClient;
@@ -58,7 +59,7 @@ TEST_F(FairnessTest, TcpConnectionsBeyondTheClientsShareAreClosedOthersStillConn
     for (std::uint16_t n = 0; n < 3; ++n) {
         held.push_back(std::make_unique<TcpClient>(kIp, port, kGreedy));
         ASSERT_TRUE(held.back()->connected());
-        held.back()->send_framed(make_query(n, "web.dns.podman"));
+        held.back()->send_framed(make_query("web.dns.podman", kTypeA, n));
         ASSERT_TRUE(answers(held.back()->receive_framed(), n));
     }
     TcpClient over(kIp, port, kGreedy);
@@ -67,7 +68,7 @@ TEST_F(FairnessTest, TcpConnectionsBeyondTheClientsShareAreClosedOthersStillConn
 
     TcpClient other(kIp, port, kOther);
     ASSERT_TRUE(other.connected());
-    other.send_framed(make_query(77, "web.dns.podman"));
+    other.send_framed(make_query("web.dns.podman", kTypeA, 77));
     EXPECT_TRUE(answers(other.receive_framed(), 77));
     EXPECT_EQ(shed(&server::ServeState::shed_tcp_global), 0U);
 
@@ -85,7 +86,7 @@ TEST_F(FairnessTest, TcpConnectionsBeyondTheClientsShareAreClosedOthersStillConn
     ASSERT_EQ(greedy_connections(), 2U);
     TcpClient again(kIp, port, kGreedy);
     ASSERT_TRUE(again.connected());
-    again.send_framed(make_query(78, "web.dns.podman"));
+    again.send_framed(make_query("web.dns.podman", kTypeA, 78));
     EXPECT_TRUE(answers(again.receive_framed(), 78));
 }
 
@@ -97,14 +98,15 @@ TEST_F(FairnessTest, UdpForwardsBeyondTheClientsShareGetNoReplyOthersStillForwar
 
     UdpClient greedy(kGreedy);
     for (std::uint16_t n = 1; n <= 5; ++n) {
-        greedy.send(kIp, port, make_query(n, "slow.example.com"));
+        greedy.send(kIp, port, make_query("slow.example.com", kTypeA, n));
     }
     UdpClient other(kOther);
     const auto started = std::chrono::steady_clock::now();
     // Local names never wait on the forward limit.
-    EXPECT_TRUE(answers(other.exchange(kIp, port, make_query(100, "web.dns.podman")), 100));
+    EXPECT_TRUE(answers(other.exchange(kIp, port, make_query("web.dns.podman", kTypeA, 100)), 100));
     EXPECT_LT(std::chrono::steady_clock::now() - started, 500ms);
-    EXPECT_TRUE(answers(other.exchange(kIp, port, make_query(101, "other.example.com")), 101));
+    EXPECT_TRUE(
+        answers(other.exchange(kIp, port, make_query("other.example.com", kTypeA, 101)), 101));
 
     int greedy_answers = 0;
     while (greedy.receive(500ms)) {
@@ -124,7 +126,7 @@ TEST_F(FairnessTest, TcpForwardsCountAgainstTheSameShare) {
     start_serving(limits);
 
     UdpClient greedy_udp(kGreedy);
-    greedy_udp.send(kIp, port, make_query(1, "slow.example.com"));
+    greedy_udp.send(kIp, port, make_query("slow.example.com", kTypeA, 1));
     // Wait until the UDP forward holds the client's only forward slot.
     for (int attempt = 0; attempt < 50 && on_io([this] { return forwarder.calls; }) == 0;
          ++attempt) {
@@ -132,16 +134,16 @@ TEST_F(FairnessTest, TcpForwardsCountAgainstTheSameShare) {
     }
     TcpClient greedy_tcp(kIp, port, kGreedy);
     ASSERT_TRUE(greedy_tcp.connected());
-    greedy_tcp.send_framed(make_query(2, "slow.example.com"));
+    greedy_tcp.send_framed(make_query("slow.example.com", kTypeA, 2));
     EXPECT_FALSE(greedy_tcp.receive_framed(300ms).has_value());
     EXPECT_EQ(shed(&server::ServeState::shed_forward_per_client), 1U);
     // The connection stays usable for local names.
-    greedy_tcp.send_framed(make_query(3, "web.dns.podman"));
+    greedy_tcp.send_framed(make_query("web.dns.podman", kTypeA, 3));
     EXPECT_TRUE(answers(greedy_tcp.receive_framed(), 3));
 
     TcpClient other(kIp, port, kOther);
     ASSERT_TRUE(other.connected());
-    other.send_framed(make_query(4, "other.example.com"));
+    other.send_framed(make_query("other.example.com", kTypeA, 4));
     EXPECT_TRUE(answers(other.receive_framed(), 4));
     EXPECT_TRUE(answers(greedy_udp.receive(), 1));
 }

@@ -14,11 +14,12 @@
 #include "base/unique_fd.hpp"
 #include "server/listener_set.hpp"
 #include "server_fixture.hpp"
-#include "socket_client.hpp"
+#include "support/socket_client.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
+using test_support::kTypeA;
 using test_support::make_query;
 using test_support::UdpClient;
 
@@ -181,7 +182,7 @@ TEST_F(ListenerSetTest, PublishedSnapshotIsUsedByTheNextQuery) {
           port);
     ASSERT_TRUE(reconcile({key("net1", ip, 0)}).empty());
     UdpClient client;
-    auto reply = client.exchange(ip, port, make_query(1, "new.dns.podman"));
+    auto reply = client.exchange(ip, port, make_query("new.dns.podman", kTypeA, 1));
     ASSERT_TRUE(reply.has_value());
     EXPECT_EQ(test_support::rcode_of(*reply), 3);
 
@@ -192,7 +193,7 @@ TEST_F(ListenerSetTest, PublishedSnapshotIsUsedByTheNextQuery) {
     on_io([&] { state->publish(test_support::make_snapshot(store)); });
     EXPECT_TRUE(reconcile(server::desired_listeners(*store)).empty());
 
-    reply = client.exchange(ip, port, make_query(2, "new.dns.podman"));
+    reply = client.exchange(ip, port, make_query("new.dns.podman", kTypeA, 2));
     ASSERT_TRUE(reply.has_value());
     EXPECT_EQ(test_support::rcode_of(*reply), 0);
     EXPECT_EQ(test_support::last_a_record(*reply), "10.88.0.9");

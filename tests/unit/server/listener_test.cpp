@@ -8,12 +8,13 @@
 
 #include "server/listener_set.hpp"
 #include "server_fixture.hpp"
-#include "socket_client.hpp"
+#include "support/socket_client.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using test_support::Bytes;
+using test_support::kTypeA;
 using test_support::make_query;
 using test_support::TcpClient;
 using test_support::UdpClient;
@@ -46,14 +47,16 @@ void expect_web_answer(const std::optional<Bytes>& reply, std::uint16_t id) {
 TEST_F(ListenerTest, UdpAnswersALocalName) {
     start_serving();
     UdpClient client;
-    expect_web_answer(client.exchange(kIp, port, make_query(0x1234, "web.dns.podman")), 0x1234);
-    expect_web_answer(client.exchange(kIp, port, make_query(0x1235, "WWW.dns.podman")), 0x1235);
+    expect_web_answer(client.exchange(kIp, port, make_query("web.dns.podman", kTypeA, 0x1234)),
+                      0x1234);
+    expect_web_answer(client.exchange(kIp, port, make_query("WWW.dns.podman", kTypeA, 0x1235)),
+                      0x1235);
 }
 
 TEST_F(ListenerTest, UdpUnknownNameUnderSearchDomainIsNxDomain) {
     start_serving();
     UdpClient client;
-    const auto reply = client.exchange(kIp, port, make_query(7, "nothere.dns.podman"));
+    const auto reply = client.exchange(kIp, port, make_query("nothere.dns.podman", kTypeA, 7));
     ASSERT_TRUE(reply.has_value());
     EXPECT_EQ(test_support::rcode_of(*reply), 3);
     EXPECT_EQ(on_io([this] { return forwarder.calls; }), 0);
@@ -64,8 +67,8 @@ TEST_F(ListenerTest, UdpForwardDoesNotBlockLocalAnswers) {
     start_serving();
     UdpClient client;
     const auto started = std::chrono::steady_clock::now();
-    client.send(kIp, port, make_query(1, "example.com"));
-    client.send(kIp, port, make_query(2, "web.dns.podman"));
+    client.send(kIp, port, make_query("example.com", kTypeA, 1));
+    client.send(kIp, port, make_query("web.dns.podman", kTypeA, 2));
 
     const auto first = client.receive();
     ASSERT_TRUE(first.has_value());
@@ -84,10 +87,10 @@ TEST_F(ListenerTest, UdpForwardDoesNotBlockLocalAnswers) {
 TEST_F(ListenerTest, UdpNoReplyWhenEveryUpstreamFails) {
     start_serving();
     UdpClient client;
-    EXPECT_FALSE(client.exchange(kIp, port, make_query(3, "fail.example.com"), 500ms));
+    EXPECT_FALSE(client.exchange(kIp, port, make_query("fail.example.com", kTypeA, 3), 500ms));
     EXPECT_EQ(on_io([this] { return forwarder.calls; }), 1);
     // The listener is still serving.
-    expect_web_answer(client.exchange(kIp, port, make_query(4, "web.dns.podman")), 4);
+    expect_web_answer(client.exchange(kIp, port, make_query("web.dns.podman", kTypeA, 4)), 4);
 }
 
 TEST_F(ListenerTest, UdpRefusedWhenForwardingIsDisabled) {
@@ -97,7 +100,7 @@ TEST_F(ListenerTest, UdpRefusedWhenForwardingIsDisabled) {
           port);
     ASSERT_TRUE(reconcile({key("net1", kIp, 0)}).empty());
     UdpClient client;
-    const auto reply = client.exchange(kIp, port, make_query(5, "example.com"));
+    const auto reply = client.exchange(kIp, port, make_query("example.com", kTypeA, 5));
     ASSERT_TRUE(reply.has_value());
     EXPECT_EQ(test_support::rcode_of(*reply), 5);
     EXPECT_EQ(on_io([this] { return forwarder.calls; }), 0);
@@ -107,7 +110,7 @@ TEST_F(ListenerTest, UdpGarbageGetsNoReplyAndTheLoopContinues) {
     start_serving();
     UdpClient client;
     EXPECT_FALSE(client.exchange(kIp, port, Bytes{1, 2, 3}, 300ms));
-    expect_web_answer(client.exchange(kIp, port, make_query(6, "web.dns.podman")), 6);
+    expect_web_answer(client.exchange(kIp, port, make_query("web.dns.podman", kTypeA, 6)), 6);
 }
 
 TEST_F(ListenerTest, TcpAnswersSeveralQueriesInOrderOnOneConnection) {
@@ -116,9 +119,9 @@ TEST_F(ListenerTest, TcpAnswersSeveralQueriesInOrderOnOneConnection) {
     TcpClient client(kIp, port);
     ASSERT_TRUE(client.connected());
     // All three in one segment; the forwarded middle one must not be overtaken.
-    Bytes burst = TcpClient::framed(make_query(10, "web.dns.podman"));
-    const Bytes forwarded = TcpClient::framed(make_query(11, "example.org"));
-    const Bytes last = TcpClient::framed(make_query(12, "www.dns.podman"));
+    Bytes burst = TcpClient::framed(make_query("web.dns.podman", kTypeA, 10));
+    const Bytes forwarded = TcpClient::framed(make_query("example.org", kTypeA, 11));
+    const Bytes last = TcpClient::framed(make_query("www.dns.podman", kTypeA, 12));
     burst.insert(burst.end(), forwarded.begin(), forwarded.end());
     burst.insert(burst.end(), last.begin(), last.end());
     client.send_raw(burst);
@@ -135,8 +138,8 @@ TEST_F(ListenerTest, TcpNoReplyWhenForwardFailsButConnectionStaysOpen) {
     start_serving();
     TcpClient client(kIp, port);
     ASSERT_TRUE(client.connected());
-    client.send_framed(make_query(20, "fail.example.org"));
-    client.send_framed(make_query(21, "web.dns.podman"));
+    client.send_framed(make_query("fail.example.org", kTypeA, 20));
+    client.send_framed(make_query("web.dns.podman", kTypeA, 21));
     expect_web_answer(client.receive_framed(), 21);
 }
 
@@ -146,7 +149,7 @@ TEST_F(ListenerTest, TcpMalformedMessageGetsNoReplyAndConnectionStaysOpen) {
     ASSERT_TRUE(client.connected());
     client.send_framed(Bytes{0xde, 0xad, 0xbe, 0xef, 0x00});
     EXPECT_FALSE(client.receive_framed(300ms).has_value());
-    client.send_framed(make_query(30, "web.dns.podman"));
+    client.send_framed(make_query("web.dns.podman", kTypeA, 30));
     expect_web_answer(client.receive_framed(), 30);
 }
 
@@ -156,7 +159,7 @@ TEST_F(ListenerTest, TcpIdleConnectionIsClosed) {
     start_serving(limits);
     TcpClient client(kIp, port);
     ASSERT_TRUE(client.connected());
-    client.send_framed(make_query(40, "web.dns.podman"));
+    client.send_framed(make_query("web.dns.podman", kTypeA, 40));
     expect_web_answer(client.receive_framed(), 40);
     const auto idle_since = std::chrono::steady_clock::now();
     EXPECT_TRUE(client.closed_by_peer(3s));
@@ -180,22 +183,22 @@ TEST_F(ListenerTest, TcpConnectionsBeyondTheLimitAreClosed) {
     start_serving(limits);
     TcpClient first(kIp, port);
     ASSERT_TRUE(first.connected());
-    first.send_framed(make_query(50, "web.dns.podman"));
+    first.send_framed(make_query("web.dns.podman", kTypeA, 50));
     expect_web_answer(first.receive_framed(), 50);
 
     TcpClient second(kIp, port);
     EXPECT_TRUE(second.closed_by_peer(2s));
 
-    first.send_framed(make_query(51, "web.dns.podman"));
+    first.send_framed(make_query("web.dns.podman", kTypeA, 51));
     expect_web_answer(first.receive_framed(), 51);
 }
 
 TEST_F(ListenerTest, StoppedListenerNoLongerAnswers) {
     start_serving();
     UdpClient client;
-    expect_web_answer(client.exchange(kIp, port, make_query(60, "web.dns.podman")), 60);
+    expect_web_answer(client.exchange(kIp, port, make_query("web.dns.podman", kTypeA, 60)), 60);
     EXPECT_TRUE(reconcile({}).empty());
-    EXPECT_FALSE(client.exchange(kIp, port, make_query(61, "web.dns.podman"), 300ms));
+    EXPECT_FALSE(client.exchange(kIp, port, make_query("web.dns.podman", kTypeA, 61), 300ms));
     TcpClient tcp(kIp, port);
     EXPECT_FALSE(tcp.connected());
 }

@@ -8,29 +8,11 @@
 #include "records/record_store.hpp"
 #include "server/observer.hpp"
 #include "server_fixture.hpp"
+#include "support/dns_message.hpp"
 
 namespace {
 
-/// A query for `name` (dotted, no trailing dot) of `type`, ID 0x1234.
-std::vector<std::uint8_t> query_for(const std::string& name, std::uint16_t type) {
-    std::vector<std::uint8_t> wire = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
-    std::size_t start = 0;
-    while (start <= name.size()) {
-        std::size_t dot = name.find('.', start);
-        if (dot == std::string::npos) {
-            dot = name.size();
-        }
-        wire.push_back(static_cast<std::uint8_t>(dot - start));
-        wire.insert(wire.end(), name.begin() + static_cast<std::ptrdiff_t>(start),
-                    name.begin() + static_cast<std::ptrdiff_t>(dot));
-        start = dot + 1;
-    }
-    wire.push_back(0);
-    wire.push_back(static_cast<std::uint8_t>(type >> 8U));
-    wire.push_back(static_cast<std::uint8_t>(type & 0xFFU));
-    wire.insert(wire.end(), {0, 1});
-    return wire;
-}
+using test_support::make_query;
 
 /// `query` turned into a reply with rcode and the given A/AAAA answers (names compressed).
 std::vector<std::uint8_t> reply_to(std::vector<std::uint8_t> wire, std::uint8_t rcode,
@@ -48,13 +30,13 @@ std::vector<std::uint8_t> reply_to(std::vector<std::uint8_t> wire, std::uint8_t 
 }
 
 TEST(Observer, PeeksTheQuestionTypeWithoutAFullParse) {
-    EXPECT_EQ(server::peek_question_type(query_for("web.dns.podman", 28)), 28);
-    EXPECT_EQ(server::peek_question_type(query_for("a", 15)), 15);
-    std::vector<std::uint8_t> truncated = query_for("web", 1);
+    EXPECT_EQ(server::peek_question_type(make_query("web.dns.podman", 28, 0x1234)), 28);
+    EXPECT_EQ(server::peek_question_type(make_query("a", 15, 0x1234)), 15);
+    std::vector<std::uint8_t> truncated = make_query("web", 1, 0x1234);
     truncated.resize(truncated.size() - 3);
     EXPECT_FALSE(server::peek_question_type(truncated));
     EXPECT_FALSE(server::peek_question_type(std::vector<std::uint8_t>(5, 0)));
-    std::vector<std::uint8_t> no_question = query_for("web", 1);
+    std::vector<std::uint8_t> no_question = make_query("web", 1, 0x1234);
     no_question[5] = 0;
     EXPECT_FALSE(server::peek_question_type(no_question));
     // A label length running past the end, and a loop of pointers, are both unreadable.
@@ -81,7 +63,7 @@ TEST(Observer, CountsTypesIntoBucketsWithOther) {
 }
 
 TEST(Observer, ReadsAnswerAddressesAndStopsAtMalformedData) {
-    const auto query = query_for("web.dns.podman", 1);
+    const auto query = make_query("web.dns.podman", 1, 0x1234);
     const auto reply =
         reply_to(query, 0, {{10, 89, 0, 5}, {0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 5}});
     const auto addresses = server::answer_addresses(reply, 16);
@@ -96,8 +78,8 @@ TEST(Observer, ReadsAnswerAddressesAndStopsAtMalformedData) {
 }
 
 TEST(Observer, QuestionNameIsEscapedForTheLog) {
-    EXPECT_EQ(server::question_name(query_for("web.dns.podman", 1)), "web.dns.podman.");
-    EXPECT_EQ(server::question_name(query_for("a\nb", 1)), "a\\012b.");
+    EXPECT_EQ(server::question_name(make_query("web.dns.podman", 1, 0x1234)), "web.dns.podman.");
+    EXPECT_EQ(server::question_name(make_query("a\nb", 1, 0x1234)), "a\\012b.");
     EXPECT_EQ(server::question_name(std::vector<std::uint8_t>(4, 0)), "?");
 }
 
@@ -147,11 +129,11 @@ TEST(Observer, CountsRepliesForwardsAndDrops) {
     const auto store = test_support::make_store({{"podman", "10.89.0.1\nid1 10.89.0.5 web\n"}});
     server::Observer observer;
     const auto address = *base::IpAddress::parse("10.89.0.2");
-    const auto query = query_for("web.dns.podman", 1);
+    const auto query = make_query("web.dns.podman", 1, 0x1234);
     auto trace = observer.begin(query, address, 4000, 0, *store, false);
     EXPECT_FALSE(trace.logged);
     observer.replied(trace, reply_to(query, 0, {{10, 89, 0, 5}}));
-    trace = observer.begin(query_for("example.com", 28), address, 4000, 0, *store, true);
+    trace = observer.begin(make_query("example.com", 28, 0x1234), address, 4000, 0, *store, true);
     observer.forwarded(trace, {}, std::nullopt);
     observer.forwarded(trace, {}, reply_to(query, 3, {}));
     observer.dropped(trace);
@@ -179,12 +161,12 @@ TEST(Observer, SelfChecksAreClaimedOnlyWithTheirIdAndName) {
     checks.add(0x1234, name);
     EXPECT_TRUE(checks.pending());
     const auto listener = *base::IpAddress::parse("10.89.0.1");
-    EXPECT_FALSE(checks.claim(query_for("web.dns.podman", 1), listener));
-    auto wrong_id = query_for("00FF.ctrdns-self-check.invalid", 1);
+    EXPECT_FALSE(checks.claim(make_query("web.dns.podman", 1, 0x1234), listener));
+    auto wrong_id = make_query("00FF.ctrdns-self-check.invalid", 1, 0x1234);
     wrong_id[0] = 0x99;
     EXPECT_TRUE(checks.claim(wrong_id, listener)); // still ours: never answered or forwarded
     EXPECT_FALSE(checks.seen(name));
-    EXPECT_TRUE(checks.claim(query_for("00FF.ctrdns-self-check.invalid", 1), listener));
+    EXPECT_TRUE(checks.claim(make_query("00FF.ctrdns-self-check.invalid", 1, 0x1234), listener));
     EXPECT_TRUE(checks.seen(name));
     EXPECT_EQ(checks.finish(name), listener);
     EXPECT_FALSE(checks.pending());

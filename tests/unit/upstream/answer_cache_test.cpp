@@ -7,26 +7,26 @@
 #include <gtest/gtest.h>
 
 #include "dns/response_scan.hpp"
-#include "test_messages.hpp"
+#include "support/dns_message.hpp"
 #include "upstream/answer_cache.hpp"
 
 namespace upstream {
 namespace {
 
 using namespace std::chrono_literals;
-using test::kFlagAd;
-using test::kFlagCd;
-using test::kFlagQr;
-using test::kFlagRa;
-using test::kFlagRd;
-using test::kFlagTc;
-using test::kTypeA;
-using test::kTypeAaaa;
-using test::make_edns_query;
-using test::make_query;
-using test::Message;
-using test::read_u16;
-using test::read_u32;
+using test_support::DnsMessage;
+using test_support::kFlagAd;
+using test_support::kFlagCd;
+using test_support::kFlagQr;
+using test_support::kFlagRa;
+using test_support::kFlagRd;
+using test_support::kFlagTc;
+using test_support::kTypeA;
+using test_support::kTypeAaaa;
+using test_support::make_edns_query;
+using test_support::make_query;
+using test_support::read_u16;
+using test_support::read_u32;
 
 constexpr unsigned kAnswerFlags = kFlagQr | kFlagRd | kFlagRa;
 const AnswerCache::TimePoint kStart{std::chrono::hours{1000}};
@@ -39,7 +39,7 @@ const std::vector<Server> kServers{server("192.0.2.53")};
 
 std::vector<std::uint8_t> a_answer(std::string_view qname, std::uint32_t ttl,
                                    unsigned id = 0x4242) {
-    Message answer;
+    DnsMessage answer;
     answer.header(id, kAnswerFlags, 1, 1, 0, 0).question(qname, kTypeA);
     answer.a_record(ttl, {192, 0, 2, 7});
     return answer.bytes();
@@ -47,7 +47,7 @@ std::vector<std::uint8_t> a_answer(std::string_view qname, std::uint32_t ttl,
 
 std::vector<std::uint8_t> negative_answer(std::string_view qname, unsigned rcode,
                                           std::uint32_t soa_ttl, std::uint32_t minimum) {
-    Message answer;
+    DnsMessage answer;
     answer.header(0x4242, kAnswerFlags | rcode, 1, 0, 1, 0).question(qname, kTypeA);
     answer.soa_record(soa_ttl, minimum);
     return answer.bytes();
@@ -104,7 +104,7 @@ TEST(DescribeQuery, KeySeparatesEverythingThatChangesTheAnswer) {
     EXPECT_EQ(key_of(make_edns_query("example.com", 1, false, false)),
               key_of(make_edns_query("example.com", 2, false, true)));
 
-    Message chaos;
+    DnsMessage chaos;
     chaos.header(0x4242, kFlagRd, 1, 0, 0, 0).question("example.com", kTypeA, 3);
     EXPECT_NE(base, key_of(chaos.bytes()));
 
@@ -121,10 +121,10 @@ TEST(DescribeQuery, KeySeparatesEverythingThatChangesTheAnswer) {
 TEST(DescribeQuery, OnlyPlainQueries) {
     EXPECT_FALSE(describe_query(kServers, a_answer("example.com", 60)));
     EXPECT_FALSE(describe_query(kServers, make_query("example.com", kTypeA, 1, 0x2800))); // UPDATE
-    Message two_questions;
+    DnsMessage two_questions;
     two_questions.header(1, kFlagRd, 2, 0, 0, 0).question("a", kTypeA).question("b", kTypeA);
     EXPECT_FALSE(describe_query(kServers, two_questions.bytes()));
-    Message no_question;
+    DnsMessage no_question;
     no_question.header(1, kFlagRd, 0, 0, 0, 0);
     EXPECT_FALSE(describe_query(kServers, no_question.bytes()));
     const std::vector<std::uint8_t> garbage{1, 2, 3};
@@ -134,46 +134,46 @@ TEST(DescribeQuery, OnlyPlainQueries) {
 TEST(DescribeQuery, UdpLimitFollowsEdns) {
     EXPECT_EQ(describe_query(kServers, make_query("a"))->udp_limit, 512u);
     EXPECT_EQ(describe_query(kServers, make_edns_query("a", 1, false, false))->udp_limit, 1232u);
-    Message small;
+    DnsMessage small;
     small.header(1, kFlagRd, 1, 0, 0, 1).question("a", kTypeA).opt(100, 0);
     EXPECT_EQ(describe_query(kServers, small.bytes())->udp_limit, 512u);
-    Message large;
+    DnsMessage large;
     large.header(1, kFlagRd, 1, 0, 0, 1).question("a", kTypeA).opt(65000, 0);
     EXPECT_EQ(describe_query(kServers, large.bytes())->udp_limit, 4096u);
 }
 
 TEST(CacheableTtl, PositiveIsSmallestRecordTtl) {
-    Message answer;
+    DnsMessage answer;
     answer.header(1, kAnswerFlags, 1, 2, 1, 0).question("a", kTypeA);
     answer.a_record(300, {1, 2, 3, 4}).a_record(120, {1, 2, 3, 5}).soa_record(3000, 600);
     EXPECT_EQ(ttl_of(answer.bytes()), 120u);
 }
 
 TEST(CacheableTtl, NegativePerRfc2308) {
-    EXPECT_EQ(ttl_of(negative_answer("a", test::kRcodeNxDomain, 900, 60)), 60u);
-    EXPECT_EQ(ttl_of(negative_answer("a", test::kRcodeNxDomain, 30, 600)), 30u);
+    EXPECT_EQ(ttl_of(negative_answer("a", test_support::kRcodeNxDomain, 900, 60)), 60u);
+    EXPECT_EQ(ttl_of(negative_answer("a", test_support::kRcodeNxDomain, 30, 600)), 30u);
     EXPECT_EQ(ttl_of(negative_answer("a", 0, 900, 45)), 45u); // NODATA
 
-    Message no_soa;
-    no_soa.header(1, kAnswerFlags | test::kRcodeNxDomain, 1, 0, 0, 0).question("a", kTypeA);
+    DnsMessage no_soa;
+    no_soa.header(1, kAnswerFlags | test_support::kRcodeNxDomain, 1, 0, 0, 0).question("a", kTypeA);
     EXPECT_FALSE(ttl_of(no_soa.bytes()));
 }
 
 TEST(CacheableTtl, NeverForFailuresTruncationOrZeroTtl) {
-    EXPECT_FALSE(ttl_of(negative_answer("a", test::kRcodeServFail, 900, 60)));
-    EXPECT_FALSE(ttl_of(negative_answer("a", test::kRcodeRefused, 900, 60)));
+    EXPECT_FALSE(ttl_of(negative_answer("a", test_support::kRcodeServFail, 900, 60)));
+    EXPECT_FALSE(ttl_of(negative_answer("a", test_support::kRcodeRefused, 900, 60)));
     EXPECT_FALSE(ttl_of(a_answer("a", 0)));
 
-    Message truncated;
+    DnsMessage truncated;
     truncated.header(1, kAnswerFlags | kFlagTc, 1, 1, 0, 0).question("a", kTypeA);
     truncated.a_record(60, {1, 2, 3, 4});
     EXPECT_FALSE(ttl_of(truncated.bytes()));
 
-    Message cut;
+    DnsMessage cut;
     cut.header(1, kAnswerFlags, 1, 2, 0, 0).question("a", kTypeA).a_record(60, {1, 2, 3, 4});
     EXPECT_FALSE(ttl_of(cut.bytes()));
 
-    Message badvers; // extended RCODE 16 (BADVERS) with header RCODE 0
+    DnsMessage badvers; // extended RCODE 16 (BADVERS) with header RCODE 0
     badvers.header(1, kAnswerFlags, 1, 1, 0, 1).question("a", kTypeA).a_record(60, {1, 2, 3, 4});
     badvers.opt(1232, 0x01000000);
     EXPECT_FALSE(ttl_of(badvers.bytes()));
@@ -213,20 +213,22 @@ TEST_F(AnswerCacheTest, TtlIsCapped) {
 
 TEST_F(AnswerCacheTest, NegativeAnswersAreCachedForTheSoaTtl) {
     const auto query = make_query("nope.example");
-    insert(query, negative_answer("nope.example", test::kRcodeNxDomain, 900, 60));
+    insert(query, negative_answer("nope.example", test_support::kRcodeNxDomain, 900, 60));
     const auto hit = lookup(query, kStart + 59s);
     ASSERT_TRUE(hit);
-    EXPECT_EQ((*hit)[3] & 0x0f, test::kRcodeNxDomain);
+    EXPECT_EQ((*hit)[3] & 0x0f, test_support::kRcodeNxDomain);
     EXPECT_FALSE(lookup(query, kStart + 60s));
 }
 
 TEST_F(AnswerCacheTest, FailuresAndTruncatedAreNotStored) {
     const auto query = make_query("example.com");
-    EXPECT_FALSE(cache_.insert(
-        key_of(query), negative_answer("example.com", test::kRcodeServFail, 60, 60), kStart));
-    EXPECT_FALSE(cache_.insert(
-        key_of(query), negative_answer("example.com", test::kRcodeRefused, 60, 60), kStart));
-    Message truncated;
+    EXPECT_FALSE(cache_.insert(key_of(query),
+                               negative_answer("example.com", test_support::kRcodeServFail, 60, 60),
+                               kStart));
+    EXPECT_FALSE(cache_.insert(key_of(query),
+                               negative_answer("example.com", test_support::kRcodeRefused, 60, 60),
+                               kStart));
+    DnsMessage truncated;
     truncated.header(0x4242, kAnswerFlags | kFlagTc, 1, 0, 0, 0).question("example.com", kTypeA);
     EXPECT_FALSE(cache_.insert(key_of(query), truncated.bytes(), kStart));
     EXPECT_EQ(cache_.size(), 0u);
@@ -304,7 +306,7 @@ TEST_F(AnswerCacheTest, TooLargeForTheClientIsAMissButKept) {
 
 TEST_F(AnswerCacheTest, ClientCookieIsNotServedToOthers) {
     const auto query = make_edns_query("a.example", 0x4242, false, true);
-    Message answer;
+    DnsMessage answer;
     answer.header(0x4242, kAnswerFlags, 1, 1, 0, 1).question("a.example", kTypeA);
     answer.a_record(60, {192, 0, 2, 1});
     answer.opt(1232, 0, {0x00, 0x0a, 0x00, 0x10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 9, 9, 9, 9, 9});
@@ -323,15 +325,15 @@ TEST_F(AnswerCacheTest, ClientCookieIsNotServedToOthers) {
 
 TEST(CacheableTtl, NegativeAnswerExpiresWithItsCnameChain) {
     // a -> CNAME (TTL 20) -> NXDOMAIN with an SOA of TTL 900 and MINIMUM 300: 20 s, not 300.
-    Message answer;
-    answer.header(1, kAnswerFlags | test::kRcodeNxDomain, 1, 1, 1, 0).question("a", kTypeA);
+    DnsMessage answer;
+    answer.header(1, kAnswerFlags | test_support::kRcodeNxDomain, 1, 1, 1, 0).question("a", kTypeA);
     answer.u16(0xc00c).u16(5).u16(1).u32(20).u16(2).u16(0xc00c);
     answer.soa_record(900, 300);
     EXPECT_EQ(ttl_of(answer.bytes()), 20u);
 }
 
 TEST(DescribeQuery, ClientSubnetQueriesAreNotCached) {
-    Message ecs;
+    DnsMessage ecs;
     ecs.header(1, kFlagRd, 1, 0, 0, 1).question("a.example", kTypeA);
     ecs.opt(1232, 0, {0, 8, 0, 7, 0, 1, 24, 0, 10, 1, 2});
     EXPECT_FALSE(describe_query(kServers, ecs.bytes()));
@@ -339,7 +341,7 @@ TEST(DescribeQuery, ClientSubnetQueriesAreNotCached) {
 
 TEST_F(AnswerCacheTest, ClientSubnetAnswersAreNotStored) {
     const auto query = make_edns_query("a.example", 0x4242, false, false);
-    Message answer;
+    DnsMessage answer;
     answer.header(0x4242, kAnswerFlags, 1, 1, 0, 1).question("a.example", kTypeA);
     answer.a_record(60, {192, 0, 2, 1});
     answer.opt(1232, 0, {0, 8, 0, 7, 0, 1, 24, 24, 10, 1, 2});

@@ -23,7 +23,7 @@
 #include <asio/write.hpp>
 #include <gtest/gtest.h>
 
-#include "test_messages.hpp"
+#include "support/dns_message.hpp"
 #include "upstream/exchange.hpp"
 #include "upstream/forwarder.hpp"
 
@@ -38,12 +38,12 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using Bytes = std::vector<std::uint8_t>;
-using test::kFlagQr;
-using test::kFlagRa;
-using test::kFlagRd;
-using test::kFlagTc;
-using test::make_query;
-using test::read_u16;
+using test_support::kFlagQr;
+using test_support::kFlagRa;
+using test_support::kFlagRd;
+using test_support::kFlagTc;
+using test_support::make_query;
+using test_support::read_u16;
 
 constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
@@ -138,7 +138,7 @@ private:
         case Mode::AnswerNoRa:
             return {answer_for(query, 0, true, ttl_, octet)};
         case Mode::Refuse:
-            return {answer_for(query, kFlagRa | test::kRcodeRefused, false, 0, 0)};
+            return {answer_for(query, kFlagRa | test_support::kRcodeRefused, false, 0, 0)};
         case Mode::Truncate:
             return {answer_for(query, kFlagRa | kFlagTc, false, 0, 0)};
         case Mode::AnswerSecond:
@@ -168,7 +168,7 @@ private:
             Bytes wrong_id = answer_for(query, kFlagRa, true, ttl_, 66);
             wrong_id[1] = static_cast<std::uint8_t>(wrong_id[1] ^ 0x5a);
             const Bytes other_question =
-                make_query("evil.example", test::kTypeA, read_u16(query, 0));
+                make_query("evil.example", test_support::kTypeA, read_u16(query, 0));
             return {wrong_id, answer_for(other_question, kFlagRa, true, ttl_, 77),
                     answer_for(query, kFlagRa, true, ttl_, octet)};
         }
@@ -320,7 +320,7 @@ protected:
 TEST_F(ForwarderTest, RelaysBytesWithClientIdRestored) {
     FakeUdp good(io_, "127.0.0.11", Mode::Answer);
     Forwarder forwarder(io_.get_executor(), options());
-    const Bytes query = make_query("www.example.com", test::kTypeA, 0xabcd);
+    const Bytes query = make_query("www.example.com", test_support::kTypeA, 0xabcd);
 
     const auto response = forward(forwarder, query, {good.server()});
     ASSERT_TRUE(response);
@@ -345,7 +345,7 @@ TEST_F(ForwarderTest, RecursionAvailableForcedWhenRdSet) {
     EXPECT_EQ(read_u16(*with_rd, 2) & kFlagRa, kFlagRa);
 
     const auto without_rd =
-        forward(forwarder, make_query("a.example", test::kTypeA, 7, 0), {no_ra.server()});
+        forward(forwarder, make_query("a.example", test_support::kTypeA, 7, 0), {no_ra.server()});
     ASSERT_TRUE(without_rd);
     EXPECT_EQ(read_u16(*without_rd, 2) & kFlagRa, 0u);
 }
@@ -389,7 +389,7 @@ TEST_F(ForwarderTest, RefusedIsRelayedNotFailedOver) {
     const auto response =
         forward(forwarder, make_query("a.example"), {refuse.server(), good.server()});
     ASSERT_TRUE(response);
-    EXPECT_EQ(read_u16(*response, 2) & 0x0f, test::kRcodeRefused);
+    EXPECT_EQ(read_u16(*response, 2) & 0x0f, test_support::kRcodeRefused);
     EXPECT_EQ(good.datagrams(), 0u);
     // Not cached: the next query asks again.
     forward(forwarder, make_query("a.example"), {refuse.server(), good.server()});
@@ -430,8 +430,10 @@ TEST_F(ForwarderTest, OversizedUdpAnswerIsRelayedAsTcNotAFailure) {
 TEST_F(ForwarderTest, ClientEdnsSizeIsCappedToWhatWeReceiveWhole) {
     FakeUdp good(io_, "127.0.0.11", Mode::Answer);
     Forwarder forwarder(io_.get_executor(), options());
-    test::Message query;
-    query.header(0x4242, kFlagRd, 1, 0, 0, 1).question("a.example", test::kTypeA).opt(65000, 0);
+    test_support::DnsMessage query;
+    query.header(0x4242, kFlagRd, 1, 0, 0, 1)
+        .question("a.example", test_support::kTypeA)
+        .opt(65000, 0);
     ASSERT_TRUE(forward(forwarder, query.bytes(), {good.server()}));
     ASSERT_EQ(good.datagrams(), 1u);
     const Bytes& sent = good.received.front();
@@ -491,7 +493,7 @@ TEST_F(ForwarderTest, TcpForwarding) {
     no_cache.cache_enabled = false;
     Forwarder uncached(io_.get_executor(), no_cache);
 
-    const Bytes first = make_query("tcp.example", test::kTypeA, 0x1111);
+    const Bytes first = make_query("tcp.example", test_support::kTypeA, 0x1111);
     const auto response = forward(uncached, first, {tcp.server()}, Transport::Tcp);
     ASSERT_TRUE(response);
     ASSERT_EQ(tcp.received.size(), 1u);
@@ -500,7 +502,7 @@ TEST_F(ForwarderTest, TcpForwarding) {
     expected[1] = 0x11;
     EXPECT_EQ(*response, expected);
 
-    const Bytes second = make_query("tcp.example", test::kTypeA, 0x2222);
+    const Bytes second = make_query("tcp.example", test_support::kTypeA, 0x2222);
     ASSERT_TRUE(forward(uncached, second, {tcp.server()}, Transport::Tcp));
     ASSERT_EQ(tcp.received.size(), 2u);
     // The wire IDs are random (both equal to the clients' only with probability 2^-32).
@@ -549,26 +551,29 @@ TEST_F(ForwarderTest, CacheHitServesWithoutUpstreamAndExpires) {
     FakeUdp good(io_, "127.0.0.11", Mode::Answer, 30);
     Forwarder forwarder(io_.get_executor(), options());
 
-    ASSERT_TRUE(forward(forwarder, make_query("cached.example", test::kTypeA, 1), {good.server()}));
+    ASSERT_TRUE(
+        forward(forwarder, make_query("cached.example", test_support::kTypeA, 1), {good.server()}));
     EXPECT_EQ(forwarder.cache_size(), 1u);
 
     fake_now_ += 10s;
     const auto hit =
-        forward(forwarder, make_query("CACHED.example", test::kTypeA, 2), {good.server()});
+        forward(forwarder, make_query("CACHED.example", test_support::kTypeA, 2), {good.server()});
     ASSERT_TRUE(hit);
     EXPECT_EQ(good.datagrams(), 1u);
     EXPECT_EQ(read_u16(*hit, 0), 2u);
-    EXPECT_EQ(test::read_u32(*hit, hit->size() - 10), 20u);
+    EXPECT_EQ(test_support::read_u32(*hit, hit->size() - 10), 20u);
     EXPECT_EQ(hit->at(13), 'C'); // the asker's spelling of the name
     EXPECT_EQ(forwarder.stats().cache_hits, 1u);
 
     fake_now_ += 20s; // 30 s after caching: expired
-    ASSERT_TRUE(forward(forwarder, make_query("cached.example", test::kTypeA, 3), {good.server()}));
+    ASSERT_TRUE(
+        forward(forwarder, make_query("cached.example", test_support::kTypeA, 3), {good.server()}));
     EXPECT_EQ(good.datagrams(), 2u);
 
     forwarder.flush_cache();
     EXPECT_EQ(forwarder.cache_size(), 0u);
-    ASSERT_TRUE(forward(forwarder, make_query("cached.example", test::kTypeA, 4), {good.server()}));
+    ASSERT_TRUE(
+        forward(forwarder, make_query("cached.example", test_support::kTypeA, 4), {good.server()}));
     EXPECT_EQ(good.datagrams(), 3u);
 }
 

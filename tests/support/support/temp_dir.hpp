@@ -1,4 +1,5 @@
-// Test support for daemon/: a scratch directory under /tmp, removed with everything in it.
+// Test support: a scratch directory under /tmp, removed with everything in it. Must not depend on
+// any ctrdns library.
 #pragma once
 
 #include <cstdlib>

@@ -1,5 +1,6 @@
-// Test helpers: DNS query bytes and blocking loopback clients with timeouts (plain POSIX sockets,
-// so the server's io_context can run on its own thread). Loopback addresses only.
+// Test support: blocking loopback DNS clients with timeouts (plain POSIX sockets, so the server's
+// io_context can run on its own thread) and readers for the header fields of their replies.
+// Loopback addresses only. Must not depend on any ctrdns library above base/.
 #pragma once
 
 #include <array>
@@ -19,46 +20,11 @@
 #include <unistd.h>
 
 #include "base/unique_fd.hpp"
+#include "support/dns_message.hpp"
 
 namespace test_support {
 
-using Bytes = std::vector<std::uint8_t>;
 using namespace std::chrono_literals;
-
-inline constexpr std::uint16_t kTypeA = 1;
-
-/// A standard query: ID, RD set, one question of class IN.
-inline Bytes make_query(std::uint16_t id, std::string_view name, std::uint16_t type = kTypeA) {
-    Bytes query{static_cast<std::uint8_t>(id >> 8U),
-                static_cast<std::uint8_t>(id & 0xFFU),
-                0x01,
-                0x00,
-                0,
-                1,
-                0,
-                0,
-                0,
-                0,
-                0,
-                0};
-    std::size_t start = 0;
-    while (start < name.size()) {
-        std::size_t dot = name.find('.', start);
-        if (dot == std::string_view::npos) {
-            dot = name.size();
-        }
-        query.push_back(static_cast<std::uint8_t>(dot - start));
-        query.insert(query.end(), name.begin() + static_cast<std::ptrdiff_t>(start),
-                     name.begin() + static_cast<std::ptrdiff_t>(dot));
-        start = dot + 1;
-    }
-    query.push_back(0);
-    query.push_back(static_cast<std::uint8_t>(type >> 8U));
-    query.push_back(static_cast<std::uint8_t>(type & 0xFFU));
-    query.push_back(0);
-    query.push_back(1);
-    return query;
-}
 
 inline std::uint16_t id_of(const Bytes& message) {
     return message.size() < 2 ? 0 : static_cast<std::uint16_t>((message[0] << 8U) | message[1]);
