@@ -37,7 +37,7 @@
 #include "daemon/settings.hpp"
 #include "daemon/status_server.hpp"
 #include "liveness/gateway.hpp"
-#include "liveness/prober.hpp"
+#include "probe/prober.hpp"
 #include "query/handler.hpp"
 #include "records/record_store.hpp"
 #include "server/listener_set.hpp"
@@ -230,7 +230,7 @@ private:
         if (!prober_) {
             return;
         }
-        std::vector<liveness::Target> targets;
+        std::vector<probe::Target> targets;
         const auto networks = store.networks();
         for (const auto& candidate : store.probe_candidates()) {
             const auto gateway =
@@ -449,7 +449,7 @@ private:
     server::ListenerSet listeners_;
     asio::signal_set signals_;
     std::shared_ptr<ResolvConfWatch> resolv_watch_;
-    std::optional<liveness::Prober> prober_; // while probe_liveness is on
+    std::optional<probe::Prober> prober_; // while probe_liveness is on
     ReloadEngine engine_;
     std::optional<ReloadClock::time_point> recheck_at_; // from the start-up pass
     std::optional<ReloadWorker> worker_;                // reloads off the io thread
