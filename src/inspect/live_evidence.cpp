@@ -87,11 +87,12 @@ std::vector<check::ProbeResult> LiveEvidence::probe(std::span<const check::Probe
     }
     // Declared before the prober: pending handlers are destroyed only after it is gone.
     asio::io_context io;
-    probe::Options timing;
-    timing.probe_interval = options_.probe_interval;
-    timing.misses_for_dead = options_.misses_for_silent;
-    timing.recheck_after = std::chrono::hours(1); // one verdict per address is all check needs
-    probe::Prober prober(io.get_executor(), timing);
+    probe::Options probing;
+    probing.timing.probe_interval = options_.probe_interval;
+    probing.timing.misses_for_dead = options_.misses_for_silent;
+    // One verdict per address is all check needs.
+    probing.timing.recheck_after = std::chrono::hours(1);
+    probe::Prober prober(io.get_executor(), probing);
     prober.set_targets(targets);
 
     // Every verdict is in after misses_for_silent intervals; a little slack for the rate limit.

@@ -26,7 +26,6 @@ namespace {
 
 using liveness::DeadSet;
 using liveness::ProbeTable;
-using liveness::ProbeTiming;
 using liveness::TokenBucket;
 using liveness::Verdict;
 using Clock = ProbeTable::Clock;
@@ -51,9 +50,7 @@ public:
     Engine(asio::any_io_executor executor, Options options)
         : executor_(std::move(executor))
         , options_(options)
-        , table_(ProbeTiming{.probe_interval = options.probe_interval,
-                             .misses_for_dead = options.misses_for_dead,
-                             .recheck_after = options.recheck_after})
+        , table_(options.timing)
         , bucket_(options.max_probes_per_second)
         , wake_(executor_)
         , dead_(std::make_shared<const DeadSet>()) {}
@@ -210,7 +207,7 @@ asio::awaitable<void> Prober::Engine::schedule_loop([[maybe_unused]] std::shared
             wake_.expires_at(wake_at);
         } catch (const std::exception& e) {
             logging::error("liveness: probe scheduling failed: {}", e.what());
-            wake_.expires_after(options_.recheck_after);
+            wake_.expires_after(options_.timing.recheck_after);
         }
         co_await wake_.async_wait(kUseTuple);
     }
@@ -240,7 +237,7 @@ Prober::Engine::Path* Prober::Engine::open_path(const base::IpAddress& gateway, 
     if (now < path.retry_at) {
         return nullptr;
     }
-    path.retry_at = now + options_.recheck_after;
+    path.retry_at = now + options_.timing.recheck_after;
     std::string why;
     auto interface = find_interface(gateway, why);
     if (!interface) {
@@ -360,7 +357,7 @@ void Prober::Engine::accept_answer(const Path& path, const base::IpAddress& from
 bool Prober::Engine::fail_path(Path& path, TimePoint now) {
     std::error_code ignored;
     path.socket.close(ignored);
-    path.retry_at = now + options_.recheck_after;
+    path.retry_at = now + options_.timing.recheck_after;
     bool changed = false;
     for (const auto& [address, gateway] : gateway_of_) {
         if (gateway == path.gateway) {
@@ -379,7 +376,7 @@ void Prober::Engine::publish() {
         if (!dead_->contains(address)) {
             logging::info("liveness: {} did not answer {} neighbour probes; left out of answers "
                           "that have another address",
-                          address.to_string(), options_.misses_for_dead);
+                          address.to_string(), options_.timing.misses_for_dead);
         }
     }
     dead_ = std::move(dead);

@@ -4,7 +4,6 @@
 // lookup and the raw sockets; must not depend on records/, query/ or config/.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -26,12 +25,8 @@ struct Target {
 };
 
 struct Options {
-    /// Wait for one answer, and gap between the probes of one check.
-    std::chrono::milliseconds probe_interval{1000};
-    /// Unanswered probes in a row before an address is dead.
-    unsigned misses_for_dead = 3;
-    /// How long a verdict is kept before the address is probed again.
-    std::chrono::milliseconds recheck_after{30'000};
+    /// The schedule of each address: probe interval, misses for dead, how long a verdict lasts.
+    liveness::ProbeTiming timing;
     /// Global cap on probes sent, all interfaces together.
     unsigned max_probes_per_second = 50;
 };

@@ -247,10 +247,9 @@ std::string verdict_of(const Prober& prober, const IpAddress& address) {
 }
 
 Options fast_options() {
-    return Options{.probe_interval = 200ms,
-                   .misses_for_dead = 3,
-                   .recheck_after = 1000ms,
-                   .max_probes_per_second = 50};
+    return Options{
+        .timing = {.probe_interval = 200ms, .misses_for_dead = 3, .recheck_after = 1000ms},
+        .max_probes_per_second = 50};
 }
 
 void require_root() {
