@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "base/error.hpp"
 #include "base/log.hpp"
 #include "base/unique_fd.hpp"
 #include "config/text_input.hpp"
@@ -103,7 +104,7 @@ DirectoryEntry stat_candidate(int dir_fd, const std::string& directory, std::str
     // stat, not lstat: a symlink to a regular file is read, as aardvark reads it.
     if (::fstatat(dir_fd, entry.name.c_str(), &info, 0) != 0) {
         entry.problem = whole_file_problem(
-            entry.path, fmt::format("cannot access: {}; file skipped", errno_text(errno)));
+            entry.path, fmt::format("cannot access: {}; file skipped", base::os_error_text(errno)));
         return entry;
     }
     if (!S_ISREG(info.st_mode)) {
@@ -130,7 +131,7 @@ FileText read_text(int dir_fd, const std::string& path, const std::string& name)
             ::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
         if (!fd.valid()) {
             result.problem = whole_file_problem(
-                path, fmt::format("cannot open: {}; file skipped", errno_text(errno)));
+                path, fmt::format("cannot open: {}; file skipped", base::os_error_text(errno)));
             return result;
         }
 
@@ -172,9 +173,9 @@ base::UniqueFd open_directory(const std::string& directory, std::string& error) 
         ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK));
     if (!dir_fd.valid()) {
         const int code = errno;
-        error = code == ENOTDIR
-                    ? fmt::format("{}: not a directory", directory)
-                    : fmt::format("{}: cannot open directory: {}", directory, errno_text(code));
+        error = code == ENOTDIR ? fmt::format("{}: not a directory", directory)
+                                : fmt::format("{}: cannot open directory: {}", directory,
+                                              base::os_error_text(code));
     }
     return dir_fd;
 }
@@ -197,7 +198,8 @@ DirectoryListing list_directory(const std::string& directory) {
             ::close(list_fd);
         }
         listing.ok = false;
-        listing.error = fmt::format("{}: cannot list directory: {}", directory, errno_text(error));
+        listing.error =
+            fmt::format("{}: cannot list directory: {}", directory, base::os_error_text(error));
         return listing;
     }
     for (;;) {
@@ -208,8 +210,8 @@ DirectoryListing list_directory(const std::string& directory) {
             if (errno != 0) {
                 // aardvark logs a failed iteration step and carries on with what it has.
                 listing.problems.push_back(whole_file_problem(
-                    directory,
-                    fmt::format("error while listing the directory: {}", errno_text(errno))));
+                    directory, fmt::format("error while listing the directory: {}",
+                                           base::os_error_text(errno))));
             }
             break;
         }
