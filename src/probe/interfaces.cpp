@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <system_error>
+#include <optional>
 
 #include <ifaddrs.h>
 #include <linux/if_packet.h>
@@ -31,11 +31,10 @@ bool sockaddr_holds(const sockaddr* address, const base::IpAddress& wanted) {
     return false;
 }
 
-std::optional<Interface> find_interface(const base::IpAddress& gateway, std::string& why) {
+base::Result<Interface> find_interface(const base::IpAddress& gateway) {
     ifaddrs* list = nullptr;
     if (::getifaddrs(&list) != 0) {
-        why = fmt::format("getifaddrs: {}", std::generic_category().message(errno));
-        return std::nullopt;
+        return base::Error::from_errno("getifaddrs", errno);
     }
     std::optional<Interface> found;
     for (const ifaddrs* item = list; item != nullptr; item = item->ifa_next) {
@@ -63,14 +62,12 @@ std::optional<Interface> find_interface(const base::IpAddress& gateway, std::str
     }
     ::freeifaddrs(list);
     if (!found) {
-        why = "no interface has this address";
-        return std::nullopt;
+        return base::Error("no interface has this address");
     }
     if (!has_mac || found->index <= 0) {
-        why = fmt::format("interface {} has no Ethernet address", found->name);
-        return std::nullopt;
+        return base::Error(fmt::format("interface {} has no Ethernet address", found->name));
     }
-    return found;
+    return std::move(*found);
 }
 
 } // namespace probe

@@ -3,9 +3,9 @@
 // schedule.
 #pragma once
 
-#include <optional>
 #include <string>
 
+#include "base/error.hpp"
 #include "base/ip_address.hpp"
 #include "liveness/neighbor_packets.hpp"
 
@@ -23,8 +23,8 @@ struct Interface {
     liveness::MacAddress mac{};
 };
 
-/// The interface that holds `gateway`, with its index and Ethernet address; nullopt (with the
-/// reason in `why`) when no interface has it or it has no 6-byte hardware address.
-std::optional<Interface> find_interface(const base::IpAddress& gateway, std::string& why);
+/// The interface that holds `gateway`, with its index and Ethernet address; an Error when no
+/// interface has it or it has no 6-byte hardware address.
+base::Result<Interface> find_interface(const base::IpAddress& gateway);
 
 } // namespace probe

@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <cstring>
 #include <span>
-#include <system_error>
 
 #include <arpa/inet.h>
 #include <linux/if_packet.h>
@@ -26,62 +25,73 @@ namespace {
 /// Room for any frame a bridge delivers at the default MTU.
 using ReadBuffer = std::array<std::uint8_t, 1500>;
 
-void set_int_option(int fd, int level, int name, int value) {
-    if (::setsockopt(fd, level, name, &value, sizeof(value)) != 0) {
-        throw std::system_error(errno, std::generic_category(), "setsockopt");
-    }
-}
+struct IntOption {
+    int level;
+    int name;
+    int value;
+};
 
-int sent_error(ssize_t sent, std::size_t expected) {
+base::Result<void> sent_whole(ssize_t sent, std::size_t expected) {
     if (sent == static_cast<ssize_t>(expected)) {
-        return 0;
+        return {};
     }
-    return sent < 0 ? errno : EMSGSIZE;
+    return base::Error::from_errno("sendto", sent < 0 ? errno : EMSGSIZE);
 }
 
 } // namespace
 
-bool is_transient(int error) noexcept {
-    return error == EAGAIN || error == EINTR || error == ENOBUFS;
+bool is_transient(const base::Error& error) noexcept {
+    const int number = error.os_error().value_or(0);
+    return number == EAGAIN || number == EINTR || number == ENOBUFS;
 }
 
-bool is_permission_error(int error) noexcept {
-    return error == EPERM || error == EACCES;
+bool is_permission_error(const base::Error& error) noexcept {
+    const int number = error.os_error().value_or(0);
+    return number == EPERM || number == EACCES;
 }
 
-base::UniqueFd open_arp_socket(const Interface& interface) {
+base::Result<base::UniqueFd> open_arp_socket(const Interface& interface) {
     base::UniqueFd fd(::socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
                                static_cast<int>(htons(ETH_P_ARP))));
     if (!fd.valid()) {
-        throw std::system_error(errno, std::generic_category(), "socket(AF_PACKET)");
+        return base::Error::from_errno("socket(AF_PACKET)", errno);
     }
     sockaddr_ll bound{};
     bound.sll_family = AF_PACKET;
     bound.sll_protocol = htons(ETH_P_ARP);
     bound.sll_ifindex = interface.index;
     if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&bound), sizeof(bound)) != 0) {
-        throw std::system_error(errno, std::generic_category(), "bind(AF_PACKET)");
+        return base::Error::from_errno("bind(AF_PACKET)", errno);
     }
     return fd;
 }
 
-base::UniqueFd open_icmpv6_socket(const Interface& interface, const base::IpAddress& gateway) {
+base::Result<base::UniqueFd> open_icmpv6_socket(const Interface& interface,
+                                                const base::IpAddress& gateway) {
     base::UniqueFd fd(::socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6));
     if (!fd.valid()) {
-        throw std::system_error(errno, std::generic_category(), "socket(ICMPv6)");
+        return base::Error::from_errno("socket(ICMPv6)", errno);
     }
     icmp6_filter filter{};
     ICMP6_FILTER_SETBLOCKALL(&filter);
     ICMP6_FILTER_SETPASS(ND_NEIGHBOR_ADVERT, &filter);
     if (::setsockopt(fd.get(), IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof(filter)) != 0) {
-        throw std::system_error(errno, std::generic_category(), "setsockopt(ICMP6_FILTER)");
+        return base::Error::from_errno("setsockopt(ICMP6_FILTER)", errno);
     }
-    set_int_option(fd.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
-    set_int_option(fd.get(), IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1);
-    set_int_option(fd.get(), IPPROTO_IPV6, IPV6_MULTICAST_HOPS, kNeighborDiscoveryHopLimit);
-    set_int_option(fd.get(), IPPROTO_IPV6, IPV6_UNICAST_HOPS, kNeighborDiscoveryHopLimit);
-    set_int_option(fd.get(), IPPROTO_IPV6, IPV6_MULTICAST_IF, interface.index);
-    set_int_option(fd.get(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
+    const std::array<IntOption, 6> options{{
+        {IPPROTO_IPV6, IPV6_RECVPKTINFO, 1},
+        {IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1},
+        {IPPROTO_IPV6, IPV6_MULTICAST_HOPS, kNeighborDiscoveryHopLimit},
+        {IPPROTO_IPV6, IPV6_UNICAST_HOPS, kNeighborDiscoveryHopLimit},
+        {IPPROTO_IPV6, IPV6_MULTICAST_IF, interface.index},
+        {IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0},
+    }};
+    for (const IntOption& option : options) {
+        if (::setsockopt(fd.get(), option.level, option.name, &option.value,
+                         sizeof(option.value)) != 0) {
+            return base::Error::from_errno("setsockopt", errno);
+        }
+    }
     sockaddr_in6 bound{};
     bound.sin6_family = AF_INET6;
     std::memcpy(&bound.sin6_addr, gateway.bytes().data(), 16);
@@ -90,13 +100,14 @@ base::UniqueFd open_icmpv6_socket(const Interface& interface, const base::IpAddr
     }
     // Binding sets the NS source address (and so where solicited advertisements come back).
     if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&bound), sizeof(bound)) != 0) {
-        throw std::system_error(errno, std::generic_category(), "bind(ICMPv6)");
+        return base::Error::from_errno("bind(ICMPv6)", errno);
     }
     return fd;
 }
 
-int send_neighbor_probe(int fd, const Interface& interface, const base::IpAddress& gateway,
-                        const base::IpAddress& address) {
+base::Result<void> send_neighbor_probe(int fd, const Interface& interface,
+                                       const base::IpAddress& gateway,
+                                       const base::IpAddress& address) {
     if (address.is_v4()) {
         const auto packet = liveness::build_arp_request(interface.mac, gateway, address);
         sockaddr_ll to{};
@@ -105,7 +116,7 @@ int send_neighbor_probe(int fd, const Interface& interface, const base::IpAddres
         to.sll_ifindex = interface.index;
         to.sll_halen = 6;
         std::fill_n(to.sll_addr, 6, std::uint8_t{0xff});
-        return sent_error(::sendto(fd, packet.data(), packet.size(), 0,
+        return sent_whole(::sendto(fd, packet.data(), packet.size(), 0,
                                    reinterpret_cast<const sockaddr*>(&to), sizeof(to)),
                           packet.size());
     }
@@ -114,7 +125,7 @@ int send_neighbor_probe(int fd, const Interface& interface, const base::IpAddres
     to.sin6_family = AF_INET6;
     std::memcpy(&to.sin6_addr, liveness::solicited_node_address(address).bytes().data(), 16);
     to.sin6_scope_id = static_cast<std::uint32_t>(interface.index);
-    return sent_error(::sendto(fd, packet.data(), packet.size(), 0,
+    return sent_whole(::sendto(fd, packet.data(), packet.size(), 0,
                                reinterpret_cast<const sockaddr*>(&to), sizeof(to)),
                       packet.size());
 }
@@ -126,16 +137,14 @@ ReadResult read_arp_answer(int fd, int interface_index) {
     const ssize_t got = ::recvfrom(fd, buffer.data(), buffer.size(), 0,
                                    reinterpret_cast<sockaddr*>(&from), &from_size);
     if (got < 0) {
-        return {.error = errno, .answer = std::nullopt};
+        return base::Error::from_errno("recvfrom", errno);
     }
     // Our own requests come back as PACKET_OUTGOING; a frame from another interface can arrive
     // before bind() took effect.
     if (from.sll_pkttype == PACKET_OUTGOING || from.sll_ifindex != interface_index) {
-        return {};
+        return std::optional<base::IpAddress>();
     }
-    return {.error = 0,
-            .answer = liveness::arp_reply_sender(
-                std::span(buffer.data(), static_cast<std::size_t>(got)))};
+    return liveness::arp_reply_sender(std::span(buffer.data(), static_cast<std::size_t>(got)));
 }
 
 ReadResult read_neighbor_advertisement(int fd, int interface_index) {
@@ -149,16 +158,15 @@ ReadResult read_neighbor_advertisement(int fd, int interface_index) {
     message.msg_controllen = control.size();
     const ssize_t got = ::recvmsg(fd, &message, 0);
     if (got < 0) {
-        return {.error = errno, .answer = std::nullopt};
+        return base::Error::from_errno("recvmsg", errno);
     }
     const Ipv6Ancillary ancillary = read_ipv6_ancillary(message);
     if ((ancillary.interface_index && *ancillary.interface_index != interface_index) ||
         (ancillary.hop_limit && *ancillary.hop_limit != kNeighborDiscoveryHopLimit)) {
-        return {};
+        return std::optional<base::IpAddress>();
     }
-    return {.error = 0,
-            .answer = liveness::neighbor_advertisement_target(
-                std::span(buffer.data(), static_cast<std::size_t>(got)))};
+    return liveness::neighbor_advertisement_target(
+        std::span(buffer.data(), static_cast<std::size_t>(got)));
 }
 
 } // namespace probe

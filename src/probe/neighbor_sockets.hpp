@@ -5,6 +5,7 @@
 
 #include <optional>
 
+#include "base/error.hpp"
 #include "base/ip_address.hpp"
 #include "base/unique_fd.hpp"
 #include "probe/interfaces.hpp"
@@ -16,31 +17,29 @@ inline constexpr int kNeighborDiscoveryHopLimit = 255;
 
 /// Worth another try soon; anything else means the socket or its interface is unusable. (On
 /// Linux EWOULDBLOCK is EAGAIN.)
-bool is_transient(int error) noexcept;
+bool is_transient(const base::Error& error) noexcept;
 
 /// The socket was refused for want of CAP_NET_RAW.
-bool is_permission_error(int error) noexcept;
+bool is_permission_error(const base::Error& error) noexcept;
 
-/// An AF_PACKET socket for ARP, bound to the interface. Throws std::system_error.
-base::UniqueFd open_arp_socket(const Interface& interface);
+/// An AF_PACKET socket for ARP, bound to the interface.
+base::Result<base::UniqueFd> open_arp_socket(const Interface& interface);
 
 /// A raw ICMPv6 socket that sees only Neighbor Advertisements, sends from `gateway` with hop
-/// limit 255 out of the interface, and reports the arrival interface and hop limit. Throws
-/// std::system_error.
-base::UniqueFd open_icmpv6_socket(const Interface& interface, const base::IpAddress& gateway);
+/// limit 255 out of the interface, and reports the arrival interface and hop limit.
+base::Result<base::UniqueFd> open_icmpv6_socket(const Interface& interface,
+                                                const base::IpAddress& gateway);
 
 /// Sends the probe for `address` from `gateway` on the socket opened for its family: an ARP
-/// request broadcast, or a Neighbor Solicitation to the solicited-node group. 0 when the whole
-/// probe left, otherwise the errno (EMSGSIZE for a short send).
-int send_neighbor_probe(int fd, const Interface& interface, const base::IpAddress& gateway,
-                        const base::IpAddress& address);
+/// request broadcast, or a Neighbor Solicitation to the solicited-node group. An Error (EMSGSIZE
+/// for a short send) when the whole probe did not leave.
+base::Result<void> send_neighbor_probe(int fd, const Interface& interface,
+                                       const base::IpAddress& gateway,
+                                       const base::IpAddress& address);
 
-/// One read from a probe socket.
-struct ReadResult {
-    int error = 0; ///< the errno of a failed read (EAGAIN once the socket is drained); else 0
-    /// The address that answered, when the datagram was an answer that arrived on the interface.
-    std::optional<base::IpAddress> answer;
-};
+/// One read from a probe socket: the address that answered, nullopt when the datagram was no
+/// answer on this interface, or the Error of a failed read (EAGAIN once the socket is drained).
+using ReadResult = base::Result<std::optional<base::IpAddress>>;
 
 /// Reads one frame from an ARP socket; our own requests and frames from other interfaces are
 /// no answer.

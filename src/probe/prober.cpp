@@ -16,6 +16,7 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include "base/error.hpp"
 #include "base/log.hpp"
 #include "base/unique_fd.hpp"
 #include "probe/interfaces.hpp"
@@ -36,10 +37,6 @@ constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 /// Datagrams read per wake-up before yielding, so a flood on the bridge cannot starve the loop.
 constexpr int kMaxReadsPerWake = 64;
-
-std::string errno_text(int error) {
-    return std::generic_category().message(error);
-}
 
 } // namespace
 
@@ -95,6 +92,8 @@ private:
     /// Sends the probe for `address`; returns true when the dead set changed (fail open).
     bool send_probe(const base::IpAddress& address, TimePoint now);
     Path* open_path(const base::IpAddress& gateway, TimePoint now);
+    /// Opens the path's socket on `interface` and hands it to asio.
+    base::Result<void> open_socket(Path& path, const Interface& interface);
     bool send_on(Path& path, const base::IpAddress& address);
     /// Reads the answers waiting on the path's socket, a bounded number per wake-up.
     void read_answers(Path& path, TimePoint now, bool& changed);
@@ -238,30 +237,25 @@ Prober::Engine::Path* Prober::Engine::open_path(const base::IpAddress& gateway, 
         return nullptr;
     }
     path.retry_at = now + options_.timing.recheck_after;
-    std::string why;
-    auto interface = find_interface(gateway, why);
+    auto interface = find_interface(gateway);
     if (!interface) {
-        logging::debug("liveness: not probing via {}: {}", gateway.to_string(), why);
+        logging::debug("liveness: not probing via {}: {}", gateway.to_string(), interface.error());
         return nullptr;
     }
-    try {
-        base::UniqueFd fd =
-            gateway.is_v4() ? open_arp_socket(*interface) : open_icmpv6_socket(*interface, gateway);
-        path.socket.assign(fd.get());
-        fd.release();
-    } catch (const std::system_error& e) {
-        if (is_permission_error(e.code().value())) {
+    const auto opened = open_socket(path, *interface);
+    if (!opened) {
+        if (is_permission_error(opened.error())) {
             if (!stats_.permission_denied) {
                 logging::warn("liveness: probing disabled, {} (--probe-liveness needs "
                               "CAP_NET_RAW); no address will be left out of answers",
-                              e.what());
+                              opened.error());
             }
             stats_.permission_denied = true;
         } else {
             // Retried every recheck_after (e.g. an IPv6 gateway still tentative): warn once.
             logging::log(path.warned ? logging::Level::Debug : logging::Level::Warn,
                          "liveness: not probing on {} via {}: {}", interface->name,
-                         gateway.to_string(), e.what());
+                         gateway.to_string(), opened.error());
             path.warned = true;
         }
         return nullptr;
@@ -274,15 +268,30 @@ Prober::Engine::Path* Prober::Engine::open_path(const base::IpAddress& gateway, 
     return &path;
 }
 
+base::Result<void> Prober::Engine::open_socket(Path& path, const Interface& interface) {
+    auto fd = path.gateway.is_v4() ? open_arp_socket(interface)
+                                   : open_icmpv6_socket(interface, path.gateway);
+    if (!fd) {
+        return std::move(fd).error();
+    }
+    std::error_code error;
+    path.socket.assign(fd->get(), error);
+    if (error) {
+        return base::Error(error.message(), error.value()).wrap("registering the socket");
+    }
+    fd->release(); // the stream_descriptor closes it from now on
+    return {};
+}
+
 bool Prober::Engine::send_on(Path& path, const base::IpAddress& address) {
-    const int error =
+    const auto sent =
         send_neighbor_probe(path.socket.native_handle(), path.interface, path.gateway, address);
-    if (error == 0) {
+    if (sent) {
         return true;
     }
     logging::debug("liveness: probe for {} on {} not sent: {}", address.to_string(),
-                   path.interface.name, errno_text(error));
-    if (!is_transient(error)) {
+                   path.interface.name, sent.error());
+    if (!is_transient(sent.error())) {
         // The interface went away, went down or lost the address: reopen later, fail open now.
         fail_path(path, Clock::now());
         publish();
@@ -324,19 +333,19 @@ asio::awaitable<void> Prober::Engine::receive_loop([[maybe_unused]] std::shared_
 void Prober::Engine::read_answers(Path& path, TimePoint now, bool& changed) {
     const bool arp = path.gateway.is_v4();
     for (int read = 0; read < kMaxReadsPerWake && path.socket.is_open(); ++read) {
-        const ReadResult result =
+        const ReadResult answer =
             arp ? read_arp_answer(path.socket.native_handle(), path.interface.index)
                 : read_neighbor_advertisement(path.socket.native_handle(), path.interface.index);
-        if (result.error != 0) {
-            if (!is_transient(result.error)) {
+        if (!answer) {
+            if (!is_transient(answer.error())) {
                 logging::warn("liveness: reading {} on {} failed: {}", arp ? "ARP" : "ICMPv6",
-                              path.interface.name, errno_text(result.error));
+                              path.interface.name, answer.error());
                 changed = fail_path(path, now) || changed;
             }
             return;
         }
-        if (result.answer) {
-            accept_answer(path, *result.answer, now, changed);
+        if (*answer) {
+            accept_answer(path, **answer, now, changed);
         }
     }
 }
