@@ -16,6 +16,7 @@
 
 #include <fmt/format.h>
 
+#include "base/error.hpp"
 #include "base/log.hpp"
 #include "base/unique_fd.hpp"
 #include "config/text_input.hpp"
@@ -105,7 +106,7 @@ DirectoryEntry stat_candidate(int dir_fd, const std::string& directory, std::str
     // stat, not lstat: a symlink to a regular file is read, as aardvark reads it.
     if (::fstatat(dir_fd, entry.name.c_str(), &info, 0) != 0) {
         entry.problem = whole_file_problem(
-            entry.path, fmt::format("cannot access: {}; file skipped", errno_text(errno)));
+            entry.path, fmt::format("cannot access: {}; file skipped", base::os_error_text(errno)));
         return entry;
     }
     if (!S_ISREG(info.st_mode)) {
@@ -133,7 +134,7 @@ base::UniqueFd open_regular(int dir_fd, const std::string& path, const std::stri
         ::openat(dir_fd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
     if (!fd.valid()) {
         problem = whole_file_problem(
-            path, fmt::format("cannot open: {}; file skipped", errno_text(errno)));
+            path, fmt::format("cannot open: {}; file skipped", base::os_error_text(errno)));
         return fd;
     }
 
@@ -211,7 +212,7 @@ FilePieces read_pieces(int dir_fd, const std::string& path, const std::string& n
         }
         if (::lseek(fd.get(), static_cast<off_t>(offset), SEEK_SET) < 0) {
             result.problem = whole_file_problem(
-                path, fmt::format("cannot read: {}; file skipped", errno_text(errno)));
+                path, fmt::format("cannot read: {}; file skipped", base::os_error_text(errno)));
             return result;
         }
         result.tail =
@@ -229,9 +230,9 @@ base::UniqueFd open_directory(const std::string& directory, std::string& error) 
         ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK));
     if (!dir_fd.valid()) {
         const int code = errno;
-        error = code == ENOTDIR
-                    ? fmt::format("{}: not a directory", directory)
-                    : fmt::format("{}: cannot open directory: {}", directory, errno_text(code));
+        error = code == ENOTDIR ? fmt::format("{}: not a directory", directory)
+                                : fmt::format("{}: cannot open directory: {}", directory,
+                                              base::os_error_text(code));
     }
     return dir_fd;
 }
@@ -254,7 +255,8 @@ DirectoryListing list_directory(const std::string& directory) {
             ::close(list_fd);
         }
         listing.ok = false;
-        listing.error = fmt::format("{}: cannot list directory: {}", directory, errno_text(error));
+        listing.error =
+            fmt::format("{}: cannot list directory: {}", directory, base::os_error_text(error));
         return listing;
     }
     for (;;) {
@@ -265,8 +267,8 @@ DirectoryListing list_directory(const std::string& directory) {
             if (errno != 0) {
                 // aardvark logs a failed iteration step and carries on with what it has.
                 listing.problems.push_back(whole_file_problem(
-                    directory,
-                    fmt::format("error while listing the directory: {}", errno_text(errno))));
+                    directory, fmt::format("error while listing the directory: {}",
+                                           base::os_error_text(errno))));
             }
             break;
         }

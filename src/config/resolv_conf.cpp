@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "base/error.hpp"
 #include "base/unique_fd.hpp"
 #include "config/text_input.hpp"
 
@@ -191,13 +192,13 @@ ResolvConfResult read_resolv_conf(const std::string& path, const InterfaceIndexL
         // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): POSIX open has no other form
         ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
     if (!fd.valid()) {
-        return failure(fmt::format("open {}: {}", path, errno_text(errno)));
+        return failure(fmt::format("open {}: {}", path, base::os_error_text(errno)));
     }
 
     struct stat info {};
 
     if (::fstat(fd.get(), &info) != 0) {
-        return failure(fmt::format("stat {}: {}", path, errno_text(errno)));
+        return failure(fmt::format("stat {}: {}", path, base::os_error_text(errno)));
     }
     if (S_ISDIR(info.st_mode) || S_ISFIFO(info.st_mode) || S_ISSOCK(info.st_mode)) {
         return failure(fmt::format("read {}: not a regular file", path));

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "base/error.hpp"
 #include "base/unique_fd.hpp"
 #include "config/text_input.hpp"
 
@@ -410,14 +411,14 @@ SettingsFileRead read_settings_file(const std::string& path) {
             return read; // no file is the normal case: every setting keeps its default
         }
         read.found = true;
-        return fail(fmt::format("cannot open: {}", errno_text(error)));
+        return fail(fmt::format("cannot open: {}", base::os_error_text(error)));
     }
     read.found = true;
 
     struct stat info {};
 
     if (::fstat(fd.get(), &info) != 0) {
-        return fail(fmt::format("cannot stat: {}", errno_text(errno)));
+        return fail(fmt::format("cannot stat: {}", base::os_error_text(errno)));
     }
     // A character device is allowed so that CTRDNS_CONF=/dev/null means "no settings".
     if (!S_ISREG(info.st_mode) && !S_ISCHR(info.st_mode)) {

@@ -8,7 +8,7 @@
 
 #include <unistd.h>
 
-#include <fmt/format.h>
+#include "base/error.hpp"
 
 namespace config {
 
@@ -98,7 +98,7 @@ ReadOutcome read_capped(int fd, std::size_t max_size, std::size_t expected_size)
                 continue;
             }
             if (got < 0) {
-                outcome.error = errno_text(errno);
+                outcome.error = base::os_error_text(errno);
                 outcome.text.clear();
                 return outcome;
             }
@@ -109,7 +109,7 @@ ReadOutcome read_capped(int fd, std::size_t max_size, std::size_t expected_size)
             if (errno == EINTR) {
                 continue;
             }
-            outcome.error = errno_text(errno);
+            outcome.error = base::os_error_text(errno);
             outcome.text.clear();
             return outcome;
         }
@@ -127,13 +127,6 @@ ReadOutcome read_capped(int fd, std::size_t max_size, std::size_t expected_size)
     }
     outcome.ok = true;
     return outcome;
-}
-
-std::string errno_text(int error_number) {
-    std::array<char, 256> buffer{};
-    // The GNU strerror_r may return a static string instead of filling the buffer.
-    const char* text = ::strerror_r(error_number, buffer.data(), buffer.size());
-    return fmt::format("{} (os error {})", text, error_number);
 }
 
 } // namespace config

@@ -21,15 +21,12 @@ struct ReadOutcome {
     bool ok = false;
     bool too_large = false; // more than the cap was available
     std::string text;
-    std::string error; // strerror text when !ok and !too_large
+    std::string error; // base::os_error_text() when !ok and !too_large
 };
 
 /// Reads `fd` to EOF, at most `max_size` bytes (one more byte means too_large). EINTR is
 /// retried; EAGAIN (a non-blocking FIFO with no data) is an error, never a wait.
 /// `expected_size` (e.g. from fstat) sizes the buffer up front; the file may still differ.
 ReadOutcome read_capped(int fd, std::size_t max_size, std::size_t expected_size = 0);
-
-/// `message` with the errno text, e.g. "No such file or directory (os error 2)".
-std::string errno_text(int error_number);
 
 } // namespace config

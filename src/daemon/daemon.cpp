@@ -25,6 +25,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "base/error.hpp"
 #include "base/log.hpp"
 #include "config/config_dir.hpp"
 #include "config/resolv_conf.hpp"
@@ -37,7 +38,7 @@
 #include "daemon/settings.hpp"
 #include "daemon/status_server.hpp"
 #include "liveness/gateway.hpp"
-#include "liveness/prober.hpp"
+#include "probe/prober.hpp"
 #include "query/handler.hpp"
 #include "records/record_store.hpp"
 #include "server/listener_set.hpp"
@@ -159,8 +160,8 @@ public:
         if (store->networks().empty()) {
             // Before resolv.conf and before any bind; the parent sees EOF and reports failure.
             logging::info("No configuration found stopping the sever");
-            if (const std::error_code error = remove_pid_file(pid_path_)) {
-                logging::error("failed to remove {}: {}", pid_path_, error.message());
+            if (const base::Result<void> removed = remove_pid_file(pid_path_); !removed) {
+                logging::error("failed to remove {}: {}", pid_path_, removed.error());
                 return 1;
             }
             return 0;
@@ -168,7 +169,7 @@ public:
         update_probe_targets(*store);
         publish(store);
         read_host_servers(ResolvConfRead::Start);
-        const std::vector<std::string> errors = reconcile();
+        const std::vector<base::Error> errors = reconcile();
         if (!errors.empty()) {
             print_error(fmt::format("Error starting server {}", fmt::join(errors, "\n")));
             return 1;
@@ -194,10 +195,8 @@ public:
         status_.start(); // status hook: socket beside the config dir, SIGUSR1 query log switch
 
         if (ready != nullptr) {
-            try {
-                detach_from_caller();
-            } catch (const std::exception& e) {
-                print_error(fmt::format("Error starting server {}", e.what()));
+            if (const base::Result<void> detached = detach_from_caller(); !detached) {
+                print_error(fmt::format("Error starting server {}", detached.error()));
                 std::exit(1);
             }
             if (!ready->signal_ready()) {
@@ -230,7 +229,7 @@ private:
         if (!prober_) {
             return;
         }
-        std::vector<liveness::Target> targets;
+        std::vector<probe::Target> targets;
         const auto networks = store.networks();
         for (const auto& candidate : store.probe_candidates()) {
             const auto gateway =
@@ -250,8 +249,8 @@ private:
         state_->publish(std::move(snapshot));
     }
 
-    std::vector<std::string> reconcile() {
-        std::vector<std::string> errors =
+    std::vector<base::Error> reconcile() {
+        std::vector<base::Error> errors =
             listeners_.reconcile(server::desired_listeners(*state_->snapshot()->store));
         forwarder_.set_local_addresses(listeners_.addresses());
         return errors;
@@ -316,14 +315,14 @@ private:
             publish(std::move(result.store));
         }
         // Every pass, changed or not: listeners that failed to bind are retried on each SIGHUP.
-        const std::vector<std::string> errors = reconcile();
+        const std::vector<base::Error> errors = reconcile();
         if (!errors.empty()) {
             logging::error("{}", fmt::join(errors, "\n"));
         }
         if (result.nothing_to_serve) {
             logging::info("No configuration found stopping the sever");
-            if (const std::error_code error = remove_pid_file(pid_path_)) {
-                logging::error("failed to remove {}: {}", pid_path_, error.message());
+            if (const base::Result<void> removed = remove_pid_file(pid_path_); !removed) {
+                logging::error("failed to remove {}: {}", pid_path_, removed.error());
                 finish(1);
                 return;
             }
@@ -449,7 +448,7 @@ private:
     server::ListenerSet listeners_;
     asio::signal_set signals_;
     std::shared_ptr<ResolvConfWatch> resolv_watch_;
-    std::optional<liveness::Prober> prober_; // while probe_liveness is on
+    std::optional<probe::Prober> prober_; // while probe_liveness is on
     ReloadEngine engine_;
     std::optional<ReloadClock::time_point> recheck_at_; // from the start-up pass
     std::optional<ReloadWorker> worker_;                // reloads off the io thread
@@ -468,8 +467,8 @@ int serve(const Options& options, ReadyPipe* ready) {
     const pid_t pid = ::getpid();
     // Armed for the daemon's whole life: no exit leaves a pid file naming this process.
     PidFileGuard pid_file(pid_file_path(options.config_dir), pid);
-    if (const std::optional<std::string> error = pid_file.write()) {
-        print_error("Error creating aardvark pid " + *error);
+    if (const base::Result<void> written = pid_file.write(); !written) {
+        print_error(fmt::format("Error creating aardvark pid {}", written.error()));
         return 1;
     }
     std::optional<Daemon> daemon;
@@ -510,30 +509,27 @@ int run(const Options& options) {
     }
     logging::set_sink(logging::Sink::Syslog);
 
-    std::optional<ReadyPipe> ready;
-    try {
-        ready.emplace();
-    } catch (const std::system_error& e) {
-        print_error("IO error: " + os_error_text(e.code().value()));
+    base::Result<ReadyPipe> ready = ReadyPipe::create();
+    if (!ready) {
+        print_error(ready.error().message());
         return 1;
     }
     const pid_t child = ::fork();
     if (child < 0) {
-        print_error(fmt::format("fork failed with error: {}", std::strerror(errno)));
+        print_error(fmt::format("fork failed with error: {}", base::strerror_text(errno)));
         return 1;
     }
     if (child > 0) {
-        switch (ready->wait_for_child()) {
-        case ReadyPipe::Outcome::Ready:
-            return 0;
-        case ReadyPipe::Outcome::ChildFailed:
-            print_error("Error from child process");
-            return 1;
-        case ReadyPipe::Outcome::Error:
-            print_error(ready->error());
+        const base::Result<ReadyPipe::Outcome> outcome = ready->wait_for_child();
+        if (!outcome) {
+            print_error(outcome.error().message());
             return 1;
         }
-        return 1;
+        if (*outcome == ReadyPipe::Outcome::ChildFailed) {
+            print_error("Error from child process");
+            return 1;
+        }
+        return 0;
     }
     ready->become_child();
     return serve(options, &*ready);

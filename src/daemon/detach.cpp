@@ -3,8 +3,6 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
-#include <string>
-#include <system_error>
 #include <vector>
 
 #include <dirent.h>
@@ -52,21 +50,25 @@ void close_inherited_fds() noexcept {
     }
 }
 
-void detach_from_caller() {
+base::Result<void> detach_from_caller() {
     ::setsid();
     // Not O_CLOEXEC: if every std fd was closed, open() returns one of them and it must stay.
     base::UniqueFd null_fd(::open("/dev/null", O_RDWR)); // NOLINT(android-cloexec-open)
     if (!null_fd.valid()) {
-        throw std::system_error(errno, std::generic_category(), "open /dev/null");
+        const int error_number = errno;
+        return base::Error(base::strerror_text(error_number), error_number).wrap("open /dev/null");
     }
     for (const int target : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
         if (null_fd.get() != target && ::dup2(null_fd.get(), target) < 0) {
-            throw std::system_error(errno, std::generic_category(), "dup2 /dev/null");
+            const int error_number = errno;
+            return base::Error(base::strerror_text(error_number), error_number)
+                .wrap("dup2 /dev/null");
         }
     }
     if (null_fd.get() <= STDERR_FILENO) {
         static_cast<void>(null_fd.release());
     }
+    return {};
 }
 
 void ignore_sigpipe() noexcept {

@@ -2,6 +2,8 @@
 // POSIX calls only; nothing from server/ or config/.
 #pragma once
 
+#include "base/error.hpp"
+
 namespace lifecycle {
 
 /// Closes every fd above 2 that the caller left open (close_range(3, ~0U, 0), as aardvark does
@@ -11,8 +13,9 @@ void close_inherited_fds() noexcept;
 
 /// Makes the daemon independent of its caller: setsid() (errors ignored), then /dev/null onto
 /// stdin, stdout and stderr, so netavark's stderr pipe reaches EOF when the parent exits.
-/// Throws std::system_error when /dev/null cannot be opened or duplicated.
-void detach_from_caller();
+/// An error (`open /dev/null: <strerror>`, or `dup2 /dev/null: ...`) when /dev/null cannot be
+/// opened or duplicated.
+base::Result<void> detach_from_caller();
 
 /// Ignores SIGPIPE: TCP clients and the ready pipe's reader may vanish at any time.
 void ignore_sigpipe() noexcept;

@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
-#include <cstring>
 #include <string_view>
 
 #include <fcntl.h>
@@ -28,15 +27,11 @@ std::string pid_file_path(const std::string& config_dir) {
     return config_dir + "/" + config::kPidFileName;
 }
 
-std::string os_error_text(int error_number) {
-    return fmt::format("{} (os error {})", std::strerror(error_number), error_number);
-}
-
-std::optional<std::string> write_pid_file(const std::string& path, pid_t pid) {
+base::Result<void> write_pid_file(const std::string& path, pid_t pid) {
     constexpr mode_t kMode = 0666;
     const base::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, kMode));
     if (!fd.valid()) {
-        return "Unable to get process pid: " + os_error_text(errno);
+        return base::Error::from_errno("Unable to get process pid", errno);
     }
     const std::string text = std::to_string(pid);
     std::string_view rest = text;
@@ -46,11 +41,11 @@ std::optional<std::string> write_pid_file(const std::string& path, pid_t pid) {
             if (errno == EINTR) {
                 continue;
             }
-            return "Unable to write pid to file: " + os_error_text(errno);
+            return base::Error::from_errno("Unable to write pid to file", errno);
         }
         rest.remove_prefix(static_cast<std::size_t>(written));
     }
-    return std::nullopt;
+    return {};
 }
 
 std::optional<pid_t> read_pid_file(const std::string& path) {
@@ -83,9 +78,10 @@ std::optional<pid_t> read_pid_file(const std::string& path) {
     return pid;
 }
 
-std::error_code remove_pid_file(const std::string& path) {
+base::Result<void> remove_pid_file(const std::string& path) {
     if (::unlink(path.c_str()) != 0) {
-        return {errno, std::generic_category()};
+        const int error_number = errno;
+        return base::Error(base::strerror_text(error_number), error_number);
     }
     return {};
 }
@@ -94,7 +90,7 @@ bool remove_pid_file_if_owned(const std::string& path, pid_t pid) {
     if (read_pid_file(path) != pid) {
         return false;
     }
-    return !remove_pid_file(path);
+    return remove_pid_file(path).ok();
 }
 
 bool runs_this_executable(pid_t pid) {
@@ -134,7 +130,7 @@ PidFileGuard::~PidFileGuard() {
     clean_up();
 }
 
-std::optional<std::string> PidFileGuard::write() {
+base::Result<void> PidFileGuard::write() {
     previous_ = read_pid_file(path_);
     if (previous_ == pid_) {
         previous_.reset();
@@ -143,9 +139,9 @@ std::optional<std::string> PidFileGuard::write() {
     (void)registered;
     armed_guard = this;
     armed_ = true;
-    std::optional<std::string> error = write_pid_file(path_, pid_);
-    write_failed_ = error.has_value();
-    return error;
+    base::Result<void> written = write_pid_file(path_, pid_);
+    write_failed_ = !written.ok();
+    return written;
 }
 
 void PidFileGuard::release() noexcept {
@@ -166,10 +162,10 @@ void PidFileGuard::clean_up() noexcept {
         if (named != pid_ && !(write_failed_ && !named)) {
             return; // another daemon wrote it since: it is theirs
         }
-        if (previous_ && runs_this_executable(*previous_) && !write_pid_file(path_, *previous_)) {
+        if (previous_ && runs_this_executable(*previous_) && write_pid_file(path_, *previous_)) {
             return;
         }
-        remove_pid_file(path_);
+        static_cast<void>(remove_pid_file(path_)); // nothing left to tell on the way out
     } catch (...) {
         // Allocation failed on the way out: nothing better to do than leave.
     }

@@ -4,9 +4,10 @@
 
 #include <optional>
 #include <string>
-#include <system_error>
 
 #include <sys/types.h>
+
+#include "base/error.hpp"
 
 namespace lifecycle {
 
@@ -17,14 +18,14 @@ std::string pid_file_path(const std::string& config_dir);
 /// trimming. Created with mode 0666 & ~umask, truncated if present. On failure returns aardvark's
 /// wording after "Error creating aardvark pid ": `Unable to get process pid: <io error>` when the
 /// file cannot be created, `Unable to write pid to file: <io error>` when writing fails.
-std::optional<std::string> write_pid_file(const std::string& path, pid_t pid);
+base::Result<void> write_pid_file(const std::string& path, pid_t pid);
 
 /// Reads the pid back exactly as netavark does: the whole content must be a decimal number
 /// (no sign, no whitespace). nullopt when missing, unreadable or malformed.
 std::optional<pid_t> read_pid_file(const std::string& path);
 
-/// unlink(2); the error when it fails.
-std::error_code remove_pid_file(const std::string& path);
+/// unlink(2); the error (strerror text only, as the daemon logs it) when it fails.
+base::Result<void> remove_pid_file(const std::string& path);
 
 /// Removes the file only if it still names `pid`; a daemon started later may have replaced it
 /// and must not lose it. True when it was removed.
@@ -44,7 +45,7 @@ public:
     PidFileGuard& operator=(const PidFileGuard&) = delete;
 
     /// write_pid_file(path, pid), remembering what the file named before.
-    std::optional<std::string> write();
+    base::Result<void> write();
 
     /// Keeps the file as it is from now on (e.g. ownership handed to another process).
     void release() noexcept;
@@ -62,8 +63,5 @@ private:
 
 /// Whether `pid` is a live (not zombie) process running the same executable file as this one.
 bool runs_this_executable(pid_t pid);
-
-/// Rust's io::Error text, which aardvark's messages embed: `<strerror> (os error N)`.
-std::string os_error_text(int error_number);
 
 } // namespace lifecycle

@@ -2,25 +2,21 @@
 
 #include <array>
 #include <cerrno>
-#include <system_error>
 
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "daemon/pid_file.hpp"
-
 namespace lifecycle {
 
-ReadyPipe::ReadyPipe() {
+base::Result<ReadyPipe> ReadyPipe::create() {
     std::array<int, 2> fds{-1, -1};
     if (::pipe2(fds.data(), O_CLOEXEC) != 0) {
-        throw std::system_error(errno, std::generic_category(), "pipe");
+        return base::Error::from_errno("IO error", errno);
     }
-    read_end_.reset(fds[0]);
-    write_end_.reset(fds[1]);
+    return ReadyPipe(base::UniqueFd(fds[0]), base::UniqueFd(fds[1]));
 }
 
-ReadyPipe::Outcome ReadyPipe::wait_for_child() {
+base::Result<ReadyPipe::Outcome> ReadyPipe::wait_for_child() {
     // Our copy of the write end would keep the pipe open and hide the child's death.
     write_end_.reset();
     char byte = 0;
@@ -33,8 +29,7 @@ ReadyPipe::Outcome ReadyPipe::wait_for_child() {
             return Outcome::ChildFailed;
         }
         if (errno != EINTR) {
-            error_ = "IO error: " + os_error_text(errno);
-            return Outcome::Error;
+            return base::Error::from_errno("IO error", errno);
         }
     }
 }

@@ -16,8 +16,8 @@
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include "base/error.hpp"
 #include "base/log.hpp"
-#include "daemon/pid_file.hpp"
 
 namespace lifecycle {
 namespace {
@@ -65,7 +65,7 @@ ResolvConfWatch::~ResolvConfWatch() {
 bool ResolvConfWatch::start() {
     const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) {
-        logging::error("failed to watch {}: inotify: {}", path_, os_error_text(errno));
+        logging::error("failed to watch {}: inotify: {}", path_, base::os_error_text(errno));
         return false;
     }
     std::error_code error;
@@ -84,7 +84,7 @@ bool ResolvConfWatch::add_watch() {
     const int watch = ::inotify_add_watch(inotify_.native_handle(), path_.c_str(), kWatchMask);
     if (watch < 0) {
         watch_ = -1;
-        logging::warn("failed to watch {}: {}", path_, os_error_text(errno));
+        logging::warn("failed to watch {}: {}", path_, base::os_error_text(errno));
         return false;
     }
     watch_ = watch;
@@ -121,7 +121,7 @@ ResolvConfWatch::read_loop([[maybe_unused]] std::shared_ptr<ResolvConfWatch> sel
             if (errno == EAGAIN || errno == EINTR) {
                 continue;
             }
-            logging::error("watch on {} ended: {}", path_, os_error_text(errno));
+            logging::error("watch on {} ended: {}", path_, base::os_error_text(errno));
             break;
         }
         try {

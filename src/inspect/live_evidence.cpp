@@ -18,7 +18,8 @@
 #include <asio/io_context.hpp>
 #include <fmt/format.h>
 
-#include "liveness/prober.hpp"
+#include "probe/interfaces.hpp"
+#include "probe/prober.hpp"
 
 #include <net/if.h>
 
@@ -42,7 +43,7 @@ std::optional<std::string> interface_holding(const base::IpAddress& gateway) {
     }
     std::optional<std::string> name;
     for (const ifaddrs* item = list; item != nullptr; item = item->ifa_next) {
-        if (liveness::sockaddr_holds(item->ifa_addr, gateway)) {
+        if (probe::sockaddr_holds(item->ifa_addr, gateway)) {
             name = item->ifa_name;
             break;
         }
@@ -79,18 +80,19 @@ LiveEvidence::LiveEvidence(LiveEvidenceOptions options)
     : options_(options) {}
 
 std::vector<check::ProbeResult> LiveEvidence::probe(std::span<const check::ProbeRequest> requests) {
-    std::vector<liveness::Target> targets;
+    std::vector<probe::Target> targets;
     targets.reserve(requests.size());
     for (const auto& request : requests) {
         targets.push_back({request.address, request.gateway});
     }
     // Declared before the prober: pending handlers are destroyed only after it is gone.
     asio::io_context io;
-    liveness::Options timing;
-    timing.probe_interval = options_.probe_interval;
-    timing.misses_for_dead = options_.misses_for_silent;
-    timing.recheck_after = std::chrono::hours(1); // one verdict per address is all check needs
-    liveness::Prober prober(io.get_executor(), timing);
+    probe::Options probing;
+    probing.timing.probe_interval = options_.probe_interval;
+    probing.timing.misses_for_dead = options_.misses_for_silent;
+    // One verdict per address is all check needs.
+    probing.timing.recheck_after = std::chrono::hours(1);
+    probe::Prober prober(io.get_executor(), probing);
     prober.set_targets(targets);
 
     // Every verdict is in after misses_for_silent intervals; a little slack for the rate limit.

@@ -1,5 +1,5 @@
 // inspect/: the live-system side of `ctrdns check --fix`: ARP/NDP probes from the bridge
-// (through liveness::Prober) and, optionally, `podman container exists`. Implements
+// (through probe::Prober) and, optionally, `podman container exists`. Implements
 // check::Evidence; must not depend on server/, daemon/ or query/.
 #pragma once
 

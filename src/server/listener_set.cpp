@@ -27,11 +27,13 @@ std::vector<DesiredListener> desired_listeners(const records::RecordStore& store
     return desired;
 }
 
-std::string bind_error_text(std::string_view protocol, const base::IpAddress& address,
-                            std::uint16_t port, const std::error_code& error) {
-    // Rust's io::Error Display, which aardvark's message embeds: "<strerror> (os error N)".
-    return fmt::format("failed to bind {} listener on {}: IO error: {} (os error {})", protocol,
-                       address.to_endpoint_string(port), error.message(), error.value());
+base::Error bind_error(std::string_view protocol, const base::IpAddress& address,
+                       std::uint16_t port, base::Error cause) {
+    // "IO error" is how aardvark's error type displays an io::Error it wraps.
+    return std::move(cause)
+        .wrap("IO error")
+        .wrap(fmt::format("failed to bind {} listener on {}", protocol,
+                          address.to_endpoint_string(port)));
 }
 
 ListenerSet::ListenerSet(asio::any_io_executor executor, std::shared_ptr<ServeState> state,
@@ -44,8 +46,8 @@ ListenerSet::~ListenerSet() {
     stop_all();
 }
 
-std::vector<std::string> ListenerSet::reconcile(std::span<const DesiredListener> desired) {
-    std::vector<std::string> errors;
+std::vector<base::Error> ListenerSet::reconcile(std::span<const DesiredListener> desired) {
+    std::vector<base::Error> errors;
     reconcile_family(base::IpAddress::Family::V4, desired, errors);
     reconcile_family(base::IpAddress::Family::V6, desired, errors);
     return errors;
@@ -53,7 +55,7 @@ std::vector<std::string> ListenerSet::reconcile(std::span<const DesiredListener>
 
 void ListenerSet::reconcile_family(base::IpAddress::Family family,
                                    std::span<const DesiredListener> desired,
-                                   std::vector<std::string>& errors) {
+                                   std::vector<base::Error>& errors) {
     const auto wanted = [&](const ListenerKey& key) {
         return std::any_of(desired.begin(), desired.end(),
                            [&](const DesiredListener& d) { return d.key == key; });
@@ -82,25 +84,24 @@ void ListenerSet::reconcile_family(base::IpAddress::Family family,
             continue;
         }
         const asio::ip::address address = to_asio(want.key.address);
-        std::error_code error;
-        auto udp = UdpListener::bind(executor_, asio::ip::udp::endpoint(address, port_), state_,
-                                     want.network_id, error);
+        base::Result<std::shared_ptr<UdpListener>> udp = UdpListener::bind(
+            executor_, asio::ip::udp::endpoint(address, port_), state_, want.network_id);
         if (!udp) {
-            errors.push_back(bind_error_text("udp", want.key.address, port_, error));
+            errors.push_back(bind_error("udp", want.key.address, port_, std::move(udp).error()));
             continue;
         }
-        auto tcp = TcpListener::bind(executor_, asio::ip::tcp::endpoint(address, port_), state_,
-                                     want.network_id, error);
+        base::Result<std::shared_ptr<TcpListener>> tcp = TcpListener::bind(
+            executor_, asio::ip::tcp::endpoint(address, port_), state_, want.network_id);
         if (!tcp) {
-            udp->stop();
-            errors.push_back(bind_error_text("tcp", want.key.address, port_, error));
+            (*udp)->stop();
+            errors.push_back(bind_error("tcp", want.key.address, port_, std::move(tcp).error()));
             continue;
         }
         logging::debug("listening for network {} on {}", want.key.network,
                        want.key.address.to_endpoint_string(port_));
-        udp->start();
-        tcp->start();
-        bound_.emplace(want.key, Bound{std::move(udp), std::move(tcp)});
+        (*udp)->start();
+        (*tcp)->start();
+        bound_.emplace(want.key, Bound{*std::move(udp), *std::move(tcp)});
     }
 }
 

@@ -8,11 +8,11 @@
 #include <memory>
 #include <span>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include <asio/any_io_executor.hpp>
 
+#include "base/error.hpp"
 #include "base/ip_address.hpp"
 #include "records/record_store.hpp"
 #include "server/serve_state.hpp"
@@ -39,10 +39,11 @@ struct DesiredListener {
 /// Every (network, bind ip) of `store`, in network order then header order, duplicates removed.
 std::vector<DesiredListener> desired_listeners(const records::RecordStore& store);
 
-/// `failed to bind udp listener on 10.0.0.1:53: IO error: Address already in use (os error 98)`,
-/// the text callers grep for (contract §4.1). `protocol` is "udp" or "tcp".
-std::string bind_error_text(std::string_view protocol, const base::IpAddress& address,
-                            std::uint16_t port, const std::error_code& error);
+/// `cause` (a listener's bind error) wrapped as aardvark words it, the text callers grep for
+/// (contract §4.1): `failed to bind udp listener on 10.0.0.1:53: IO error: Address already in
+/// use (os error 98)`. `protocol` is "udp" or "tcp".
+base::Error bind_error(std::string_view protocol, const base::IpAddress& address,
+                       std::uint16_t port, base::Error cause);
 
 class ListenerSet {
 public:
@@ -61,8 +62,8 @@ public:
     /// keys no longer wanted are closed first, then missing keys are bound UDP then TCP (a TCP
     /// failure closes that key's UDP socket again). Every missing key is attempted; a failed key
     /// stays unbound so the next call retries it. Unchanged keys keep their sockets and take
-    /// the new network id. Returns one bind_error_text() per failure, in attempt order.
-    std::vector<std::string> reconcile(std::span<const DesiredListener> desired);
+    /// the new network id. Returns one bind_error() per failure, in attempt order.
+    std::vector<base::Error> reconcile(std::span<const DesiredListener> desired);
 
     void stop_all() noexcept;
 
@@ -76,7 +77,7 @@ public:
 
 private:
     void reconcile_family(base::IpAddress::Family family, std::span<const DesiredListener> desired,
-                          std::vector<std::string>& errors);
+                          std::vector<base::Error>& errors);
 
     asio::any_io_executor executor_;
     std::shared_ptr<ServeState> state_;

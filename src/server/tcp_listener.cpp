@@ -62,26 +62,23 @@ void append_framed(std::vector<std::uint8_t>& out, std::span<const std::uint8_t>
 
 } // namespace
 
-std::shared_ptr<TcpListener> TcpListener::bind(const asio::any_io_executor& executor,
-                                               const asio::ip::tcp::endpoint& endpoint,
-                                               std::shared_ptr<ServeState> state,
-                                               records::NetworkId network, std::error_code& error) {
+base::Result<std::shared_ptr<TcpListener>>
+TcpListener::bind(const asio::any_io_executor& executor, const asio::ip::tcp::endpoint& endpoint,
+                  std::shared_ptr<ServeState> state, records::NetworkId network) {
     asio::ip::tcp::acceptor acceptor(executor);
+    std::error_code error;
     acceptor.open(endpoint.protocol(), error);
-    if (error) {
-        return nullptr;
+    if (!error) {
+        acceptor.set_option(asio::socket_base::reuse_address(true), error);
     }
-    acceptor.set_option(asio::socket_base::reuse_address(true), error);
-    if (error) {
-        return nullptr;
+    if (!error) {
+        acceptor.bind(endpoint, error);
     }
-    acceptor.bind(endpoint, error);
-    if (error) {
-        return nullptr;
+    if (!error) {
+        acceptor.listen(kBacklog, error);
     }
-    acceptor.listen(kBacklog, error);
     if (error) {
-        return nullptr;
+        return base::Error::from_errno(error.value());
     }
     return std::shared_ptr<TcpListener>(
         new TcpListener(std::move(acceptor), std::move(state), network));

@@ -4,13 +4,13 @@
 
 #include <cstdint>
 #include <memory>
-#include <system_error>
 #include <vector>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 
+#include "base/error.hpp"
 #include "query/handler.hpp"
 #include "records/record_store.hpp"
 #include "server/serve_state.hpp"
@@ -26,12 +26,12 @@ class TcpListener : public std::enable_shared_from_this<TcpListener> {
 public:
     static constexpr int kBacklog = 1024; // tokio's default, which aardvark uses
 
-    /// Opens, sets SO_REUSEADDR (tokio's default), binds and listens. nullptr + `error` on
-    /// failure.
-    static std::shared_ptr<TcpListener> bind(const asio::any_io_executor& executor,
-                                             const asio::ip::tcp::endpoint& endpoint,
-                                             std::shared_ptr<ServeState> state,
-                                             records::NetworkId network, std::error_code& error);
+    /// Opens, sets SO_REUSEADDR (tokio's default), binds and listens. The error is the bare
+    /// "<strerror> (os error N)".
+    static base::Result<std::shared_ptr<TcpListener>> bind(const asio::any_io_executor& executor,
+                                                           const asio::ip::tcp::endpoint& endpoint,
+                                                           std::shared_ptr<ServeState> state,
+                                                           records::NetworkId network);
 
     TcpListener(const TcpListener&) = delete;
     TcpListener& operator=(const TcpListener&) = delete;

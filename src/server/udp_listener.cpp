@@ -22,24 +22,24 @@ constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 } // namespace
 
-std::shared_ptr<UdpListener> UdpListener::bind(const asio::any_io_executor& executor,
-                                               const asio::ip::udp::endpoint& endpoint,
-                                               std::shared_ptr<ServeState> state,
-                                               records::NetworkId network, std::error_code& error) {
+base::Result<std::shared_ptr<UdpListener>>
+UdpListener::bind(const asio::any_io_executor& executor, const asio::ip::udp::endpoint& endpoint,
+                  std::shared_ptr<ServeState> state, records::NetworkId network) {
     asio::ip::udp::socket socket(executor);
+    std::error_code error;
     socket.open(endpoint.protocol(), error);
     if (error) {
-        return nullptr;
+        return base::Error::from_errno(error.value());
     }
     socket.bind(endpoint, error);
     if (error) {
-        return nullptr;
+        return base::Error::from_errno(error.value());
     }
     // Replies are sent inline from the receive loop; a full send buffer must drop the reply
     // (the client retries) rather than stall every other client of this listener.
     socket.non_blocking(true, error);
     if (error) {
-        return nullptr;
+        return base::Error::from_errno(error.value());
     }
     return std::shared_ptr<UdpListener>(
         new UdpListener(std::move(socket), std::move(state), network));

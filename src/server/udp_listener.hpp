@@ -4,12 +4,12 @@
 
 #include <cstdint>
 #include <memory>
-#include <system_error>
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/ip/udp.hpp>
 
+#include "base/error.hpp"
 #include "dns/types.hpp"
 #include "query/handler.hpp"
 #include "records/record_store.hpp"
@@ -25,12 +25,12 @@ namespace server {
 class UdpListener : public std::enable_shared_from_this<UdpListener> {
 public:
     /// Opens and binds `endpoint` without SO_REUSEADDR, so a socket already holding the port
-    /// (even the wildcard address) makes the bind fail as aardvark's does. nullptr + `error`
-    /// on failure.
-    static std::shared_ptr<UdpListener> bind(const asio::any_io_executor& executor,
-                                             const asio::ip::udp::endpoint& endpoint,
-                                             std::shared_ptr<ServeState> state,
-                                             records::NetworkId network, std::error_code& error);
+    /// (even the wildcard address) makes the bind fail as aardvark's does. The error is the
+    /// bare "<strerror> (os error N)".
+    static base::Result<std::shared_ptr<UdpListener>> bind(const asio::any_io_executor& executor,
+                                                           const asio::ip::udp::endpoint& endpoint,
+                                                           std::shared_ptr<ServeState> state,
+                                                           records::NetworkId network);
 
     UdpListener(const UdpListener&) = delete;
     UdpListener& operator=(const UdpListener&) = delete;

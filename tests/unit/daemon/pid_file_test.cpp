@@ -28,7 +28,7 @@ TEST(PidFile, PathIsInsideTheConfigDirectory) {
 TEST(PidFile, WritesDecimalWithoutNewline) {
     const test_support::TempDir dir;
     const std::string path = dir.file("aardvark.pid");
-    ASSERT_EQ(write_pid_file(path, 12897), std::nullopt);
+    ASSERT_TRUE(write_pid_file(path, 12897));
     EXPECT_EQ(dir.read("aardvark.pid"), "12897");
     EXPECT_EQ(read_pid_file(path), 12897);
 }
@@ -36,15 +36,15 @@ TEST(PidFile, WritesDecimalWithoutNewline) {
 TEST(PidFile, TruncatesAnOlderLongerPid) {
     const test_support::TempDir dir;
     const std::string path = dir.file("aardvark.pid");
-    ASSERT_EQ(write_pid_file(path, 4194303), std::nullopt);
-    ASSERT_EQ(write_pid_file(path, 42), std::nullopt);
+    ASSERT_TRUE(write_pid_file(path, 4194303));
+    ASSERT_TRUE(write_pid_file(path, 42));
     EXPECT_EQ(dir.read("aardvark.pid"), "42");
 }
 
 TEST(PidFile, ModeFollowsTheUmask) {
     const test_support::TempDir dir;
     const mode_t old_mask = ::umask(022);
-    ASSERT_EQ(write_pid_file(dir.file("aardvark.pid"), 7), std::nullopt);
+    ASSERT_TRUE(write_pid_file(dir.file("aardvark.pid"), 7));
     ::umask(old_mask);
 
     struct stat info {};
@@ -54,9 +54,10 @@ TEST(PidFile, ModeFollowsTheUmask) {
 }
 
 TEST(PidFile, CreateFailureUsesAardvarksWording) {
-    const auto error = write_pid_file("/nonexistent-ctrdns-dir/aardvark.pid", 1);
-    ASSERT_TRUE(error.has_value());
-    EXPECT_EQ(*error, "Unable to get process pid: No such file or directory (os error 2)");
+    const auto written = write_pid_file("/nonexistent-ctrdns-dir/aardvark.pid", 1);
+    ASSERT_FALSE(written);
+    EXPECT_EQ(written.error().message(),
+              "Unable to get process pid: No such file or directory (os error 2)");
 }
 
 TEST(PidFile, ReadsOnlyWhatNetavarkAccepts) {
@@ -74,7 +75,7 @@ TEST(PidFile, ReadsOnlyWhatNetavarkAccepts) {
 TEST(PidFile, RemovedOnlyWhenItStillNamesUs) {
     const test_support::TempDir dir;
     const std::string path = dir.file("aardvark.pid");
-    ASSERT_EQ(write_pid_file(path, 1000), std::nullopt);
+    ASSERT_TRUE(write_pid_file(path, 1000));
     EXPECT_FALSE(remove_pid_file_if_owned(path, 999));
     EXPECT_TRUE(dir.exists("aardvark.pid"));
     EXPECT_TRUE(remove_pid_file_if_owned(path, 1000));
@@ -84,8 +85,9 @@ TEST(PidFile, RemovedOnlyWhenItStillNamesUs) {
 
 TEST(PidFile, RemoveReportsTheError) {
     const test_support::TempDir dir;
-    EXPECT_EQ(lifecycle::remove_pid_file(dir.file("aardvark.pid")),
-              std::error_code(ENOENT, std::generic_category()));
+    const auto removed = lifecycle::remove_pid_file(dir.file("aardvark.pid"));
+    ASSERT_FALSE(removed);
+    EXPECT_EQ(removed.error(), base::Error("No such file or directory", ENOENT));
 }
 
 // --- the guard of a starting daemon ---------------------------------------------------------
@@ -113,7 +115,7 @@ TEST(PidFileGuard, AFailedStartLeavesNoPidFile) {
     const test_support::TempDir dir;
     {
         PidFileGuard guard(dir.file("aardvark.pid"), 4242);
-        ASSERT_EQ(guard.write(), std::nullopt);
+        ASSERT_TRUE(guard.write());
         EXPECT_EQ(dir.read("aardvark.pid"), "4242");
     }
     EXPECT_FALSE(dir.exists("aardvark.pid"));
@@ -123,7 +125,7 @@ TEST(PidFileGuard, AFileRewrittenByAnotherDaemonIsLeftToIt) {
     const test_support::TempDir dir;
     {
         PidFileGuard guard(dir.file("aardvark.pid"), 4242);
-        ASSERT_EQ(guard.write(), std::nullopt);
+        ASSERT_TRUE(guard.write());
         dir.write("aardvark.pid", "4343");
     }
     EXPECT_EQ(dir.read("aardvark.pid"), "4343");
@@ -133,7 +135,7 @@ TEST(PidFileGuard, ReleasedKeepsTheFile) {
     const test_support::TempDir dir;
     {
         PidFileGuard guard(dir.file("aardvark.pid"), 4242);
-        ASSERT_EQ(guard.write(), std::nullopt);
+        ASSERT_TRUE(guard.write());
         guard.release();
     }
     EXPECT_EQ(dir.read("aardvark.pid"), "4242");
@@ -147,7 +149,7 @@ TEST(PidFileGuard, TheWinnerOfAStartRaceGetsItsPidBack) {
     dir.write("aardvark.pid", std::to_string(winner));
     {
         PidFileGuard guard(dir.file("aardvark.pid"), 4242);
-        ASSERT_EQ(guard.write(), std::nullopt);
+        ASSERT_TRUE(guard.write());
     }
     EXPECT_EQ(dir.read("aardvark.pid"), std::to_string(winner));
     stop(winner);
@@ -162,7 +164,7 @@ TEST(PidFileGuard, ADeadOrForeignPreviousPidIsNotRestored) {
     dir.write("aardvark.pid", std::to_string(dead));
     {
         PidFileGuard guard(dir.file("aardvark.pid"), 4242);
-        ASSERT_EQ(guard.write(), std::nullopt);
+        ASSERT_TRUE(guard.write());
     }
     EXPECT_FALSE(dir.exists("aardvark.pid"));
 }
@@ -174,7 +176,7 @@ TEST(PidFileGuard, StdExitWhileArmedRemovesTheFile) {
     ASSERT_GE(child, 0);
     if (child == 0) {
         PidFileGuard guard(path, ::getpid());
-        if (guard.write()) {
+        if (!guard.write()) {
             ::_exit(3);
         }
         std::exit(1); // no unwinding: only the exit hook can clean up

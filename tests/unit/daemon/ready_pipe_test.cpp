@@ -2,6 +2,7 @@
 // from EOF, whichever way the child ends. Each test forks a real child.
 #include <csignal>
 #include <cstdlib>
+#include <utility>
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,12 @@ namespace {
 
 using lifecycle::ReadyPipe;
 
+ReadyPipe create_pipe() {
+    base::Result<ReadyPipe> created = ReadyPipe::create();
+    EXPECT_TRUE(created);
+    return *std::move(created);
+}
+
 int wait_exit_code(pid_t child) {
     int status = 0;
     ::waitpid(child, &status, 0);
@@ -22,31 +29,31 @@ int wait_exit_code(pid_t child) {
 }
 
 TEST(ReadyPipe, ByteFromChildMeansReady) {
-    ReadyPipe pipe;
+    ReadyPipe pipe = create_pipe();
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
         pipe.become_child();
         ::_exit(pipe.signal_ready() ? 0 : 3);
     }
-    EXPECT_EQ(pipe.wait_for_child(), ReadyPipe::Outcome::Ready);
+    EXPECT_EQ(*pipe.wait_for_child(), ReadyPipe::Outcome::Ready);
     EXPECT_EQ(wait_exit_code(child), 0);
 }
 
 TEST(ReadyPipe, ChildExitingWithoutSignalIsFailure) {
-    ReadyPipe pipe;
+    ReadyPipe pipe = create_pipe();
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
         pipe.become_child();
         ::_exit(0); // e.g. an empty config: exit 0 before signalling
     }
-    EXPECT_EQ(pipe.wait_for_child(), ReadyPipe::Outcome::ChildFailed);
+    EXPECT_EQ(*pipe.wait_for_child(), ReadyPipe::Outcome::ChildFailed);
     EXPECT_EQ(wait_exit_code(child), 0);
 }
 
 TEST(ReadyPipe, ChildKilledIsFailure) {
-    ReadyPipe pipe;
+    ReadyPipe pipe = create_pipe();
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
@@ -54,14 +61,14 @@ TEST(ReadyPipe, ChildKilledIsFailure) {
         ::raise(SIGKILL);
         ::_exit(1);
     }
-    EXPECT_EQ(pipe.wait_for_child(), ReadyPipe::Outcome::ChildFailed);
+    EXPECT_EQ(*pipe.wait_for_child(), ReadyPipe::Outcome::ChildFailed);
     int status = 0;
     ::waitpid(child, &status, 0);
     EXPECT_TRUE(WIFSIGNALED(status));
 }
 
 TEST(ReadyPipe, ParentWaitsUntilTheChildSignals) {
-    ReadyPipe pipe;
+    ReadyPipe pipe = create_pipe();
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
@@ -69,12 +76,12 @@ TEST(ReadyPipe, ParentWaitsUntilTheChildSignals) {
         ::usleep(200'000);
         ::_exit(pipe.signal_ready() ? 0 : 3);
     }
-    EXPECT_EQ(pipe.wait_for_child(), ReadyPipe::Outcome::Ready);
+    EXPECT_EQ(*pipe.wait_for_child(), ReadyPipe::Outcome::Ready);
     EXPECT_EQ(wait_exit_code(child), 0);
 }
 
 TEST(ReadyPipe, SignallingAGoneParentDoesNotKillTheChild) {
-    ReadyPipe pipe;
+    ReadyPipe pipe = create_pipe();
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {

@@ -72,14 +72,15 @@ TEST(DesiredListeners, OneKeyPerNetworkAndAddressInOrder) {
     EXPECT_EQ(desired[0].key.network, store->networks()[0].name);
 }
 
-TEST(BindErrorText, MatchesAardvarkWording) {
-    const std::error_code in_use_error(EADDRINUSE, std::system_category());
-    EXPECT_EQ(
-        server::bind_error_text("udp", *base::IpAddress::parse("10.89.0.1"), 53, in_use_error),
-        "failed to bind udp listener on 10.89.0.1:53: IO error: Address already in use "
-        "(os error 98)");
-    const std::error_code no_address(EADDRNOTAVAIL, std::system_category());
-    EXPECT_EQ(server::bind_error_text("tcp", *base::IpAddress::parse("fd10::1"), 5533, no_address),
+TEST(BindError, MatchesAardvarkWording) {
+    const base::Error in_use_error = server::bind_error("udp", *base::IpAddress::parse("10.89.0.1"),
+                                                        53, base::Error::from_errno(EADDRINUSE));
+    EXPECT_EQ(in_use_error.message(), "failed to bind udp listener on 10.89.0.1:53: IO error: "
+                                      "Address already in use (os error 98)");
+    EXPECT_EQ(in_use_error.os_error(), EADDRINUSE);
+    EXPECT_EQ(server::bind_error("tcp", *base::IpAddress::parse("fd10::1"), 5533,
+                                 base::Error::from_errno(EADDRNOTAVAIL))
+                  .message(),
               "failed to bind tcp listener on [fd10::1]:5533: IO error: Cannot assign requested "
               "address (os error 99)");
 }

@@ -113,8 +113,13 @@ protected:
         return result.get();
     }
 
+    /// The bind errors' messages, the text the daemon prints.
     std::vector<std::string> reconcile(const std::vector<server::DesiredListener>& desired) {
-        return on_io([&] { return listeners->reconcile(desired); });
+        std::vector<std::string> messages;
+        for (const base::Error& error : on_io([&] { return listeners->reconcile(desired); })) {
+            messages.push_back(error.message());
+        }
+        return messages;
     }
 
     static server::DesiredListener key(std::string network, const char* ip, records::NetworkId id) {

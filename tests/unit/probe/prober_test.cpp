@@ -1,4 +1,4 @@
-// liveness::Prober against real neighbours. Each test forks a child that moves into a network
+// probe::Prober against real neighbours. Each test forks a child that moves into a network
 // namespace of its own (unshare(CLONE_NEWNET)), builds a bridge there with a veth whose other
 // end lives in a second private namespace (the "container", 10.250.0.2 and fd00:250::2), and
 // runs a Prober on it. No packet can leave these namespaces. Needs root (CI runs as root); the
@@ -29,17 +29,17 @@
 
 #include "base/unique_fd.hpp"
 #include "liveness/filter.hpp"
-#include "liveness/prober.hpp"
+#include "probe/prober.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 using base::IpAddress;
 using liveness::DeadSet;
-using liveness::Options;
-using liveness::Prober;
-using liveness::Target;
 using liveness::Verdict;
+using probe::Options;
+using probe::Prober;
+using probe::Target;
 using Clock = std::chrono::steady_clock;
 
 IpAddress ip(const char* text) {
@@ -247,10 +247,9 @@ std::string verdict_of(const Prober& prober, const IpAddress& address) {
 }
 
 Options fast_options() {
-    return Options{.probe_interval = 200ms,
-                   .misses_for_dead = 3,
-                   .recheck_after = 1000ms,
-                   .max_probes_per_second = 50};
+    return Options{
+        .timing = {.probe_interval = 200ms, .misses_for_dead = 3, .recheck_after = 1000ms},
+        .max_probes_per_second = 50};
 }
 
 void require_root() {

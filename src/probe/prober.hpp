@@ -1,9 +1,9 @@
-// liveness/: background ARP/NDP probes from the bridge that tell which container addresses no
-// longer answer (the optional `--probe-liveness`, docs/liveness.md). asio and POSIX sockets on
-// top of base/; must not depend on records/, query/ or config/.
+// probe/: the liveness prober: background ARP/NDP probes from the bridge that tell which container
+// addresses no longer answer (the optional `--probe-liveness`, docs/liveness.md). It schedules
+// probes on an asio executor and ties together liveness/'s schedule and codec, the interface
+// lookup and the raw sockets; must not depend on records/, query/ or config/.
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -15,12 +15,7 @@
 #include "liveness/dead_set.hpp"
 #include "liveness/probe_table.hpp"
 
-struct sockaddr;
-
-namespace liveness {
-
-/// True when `address` (from getifaddrs) is `wanted`; false for other families and null.
-bool sockaddr_holds(const sockaddr* address, const base::IpAddress& wanted);
+namespace probe {
 
 /// An address to watch and the host's own address in its subnet (the network's gateway on the
 /// bridge), which is the ARP sender / NS source and selects the interface probes leave from.
@@ -30,12 +25,8 @@ struct Target {
 };
 
 struct Options {
-    /// Wait for one answer, and gap between the probes of one check.
-    std::chrono::milliseconds probe_interval{1000};
-    /// Unanswered probes in a row before an address is dead.
-    unsigned misses_for_dead = 3;
-    /// How long a verdict is kept before the address is probed again.
-    std::chrono::milliseconds recheck_after{30'000};
+    /// The schedule of each address: probe interval, misses for dead, how long a verdict lasts.
+    liveness::ProbeTiming timing;
     /// Global cap on probes sent, all interfaces together.
     unsigned max_probes_per_second = 50;
 };
@@ -63,7 +54,7 @@ struct ProberStats {
 class Prober {
 public:
     /// Called on the executor's thread after the dead set changed, with the new set.
-    using ChangeCallback = std::function<void(const std::shared_ptr<const DeadSet>&)>;
+    using ChangeCallback = std::function<void(const std::shared_ptr<const liveness::DeadSet>&)>;
 
     Prober(asio::any_io_executor executor, Options options = {});
     ~Prober();
@@ -80,13 +71,13 @@ public:
     void set_targets(std::vector<Target> targets);
 
     /// The current dead set; never null. Cheap (one shared_ptr copy), safe to call per query.
-    std::shared_ptr<const DeadSet> dead_addresses() const noexcept;
+    std::shared_ptr<const liveness::DeadSet> dead_addresses() const noexcept;
 
     /// Replaces the change callback (an empty function removes it).
     void on_change(ChangeCallback callback);
 
     /// Unknown for addresses that are not targets.
-    Verdict verdict(const base::IpAddress& address) const;
+    liveness::Verdict verdict(const base::IpAddress& address) const;
 
     ProberStats stats() const;
 
@@ -98,4 +89,4 @@ private:
     std::shared_ptr<Engine> engine_;
 };
 
-} // namespace liveness
+} // namespace probe

@@ -1,24 +1,12 @@
-#include "liveness/prober.hpp"
+#include "probe/prober.hpp"
 
 #include <algorithm>
-#include <array>
-#include <cerrno>
-#include <cstring>
 #include <exception>
-#include <optional>
 #include <string>
 #include <system_error>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
-
-#include <arpa/inet.h>
-#include <ifaddrs.h>
-#include <linux/if_packet.h>
-#include <netinet/icmp6.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -28,16 +16,19 @@
 #include <asio/steady_timer.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include "base/error.hpp"
 #include "base/log.hpp"
 #include "base/unique_fd.hpp"
-#include "liveness/neighbor_packets.hpp"
+#include "probe/interfaces.hpp"
+#include "probe/neighbor_sockets.hpp"
 
-#include <net/ethernet.h>
-#include <net/if.h>
-
-namespace liveness {
+namespace probe {
 namespace {
 
+using liveness::DeadSet;
+using liveness::ProbeTable;
+using liveness::TokenBucket;
+using liveness::Verdict;
 using Clock = ProbeTable::Clock;
 using TimePoint = ProbeTable::TimePoint;
 using AddressMap = std::unordered_map<base::IpAddress, base::IpAddress, base::IpAddressHash>;
@@ -47,147 +38,7 @@ constexpr auto kUseTuple = asio::experimental::as_tuple(asio::use_awaitable);
 /// Datagrams read per wake-up before yielding, so a flood on the bridge cannot starve the loop.
 constexpr int kMaxReadsPerWake = 64;
 
-/// RFC 4861 §7.1.2: only an on-link sender can produce hop limit 255.
-constexpr int kNeighborDiscoveryHopLimit = 255;
-
-std::string errno_text(int error) {
-    return std::generic_category().message(error);
-}
-
-/// Worth another try soon; anything else means the socket or its interface is unusable. (On
-/// Linux EWOULDBLOCK is EAGAIN.)
-bool is_transient(int error) {
-    return error == EAGAIN || error == EINTR || error == ENOBUFS;
-}
-
-bool is_permission_error(int error) {
-    return error == EPERM || error == EACCES;
-}
-
-/// Where the probes for one gateway leave from.
-struct Interface {
-    std::string name;
-    int index = 0;
-    MacAddress mac{};
-};
-
-/// The interface that holds `gateway`, with its index and Ethernet address; nullopt (with the
-/// reason in `why`) when no interface has it or it has no 6-byte hardware address.
-std::optional<Interface> find_interface(const base::IpAddress& gateway, std::string& why) {
-    ifaddrs* list = nullptr;
-    if (::getifaddrs(&list) != 0) {
-        why = fmt::format("getifaddrs: {}", errno_text(errno));
-        return std::nullopt;
-    }
-    std::optional<Interface> found;
-    for (const ifaddrs* item = list; item != nullptr; item = item->ifa_next) {
-        if (sockaddr_holds(item->ifa_addr, gateway)) {
-            found = Interface{.name = item->ifa_name};
-            break;
-        }
-    }
-    bool has_mac = false;
-    if (found) {
-        for (const ifaddrs* item = list; item != nullptr; item = item->ifa_next) {
-            if (item->ifa_addr == nullptr || item->ifa_addr->sa_family != AF_PACKET ||
-                found->name != item->ifa_name) {
-                continue;
-            }
-            sockaddr_ll link{};
-            std::memcpy(&link, item->ifa_addr, sizeof(link));
-            if (link.sll_halen == found->mac.size()) {
-                std::copy_n(link.sll_addr, found->mac.size(), found->mac.begin());
-                found->index = link.sll_ifindex;
-                has_mac = true;
-            }
-            break;
-        }
-    }
-    ::freeifaddrs(list);
-    if (!found) {
-        why = "no interface has this address";
-        return std::nullopt;
-    }
-    if (!has_mac || found->index <= 0) {
-        why = fmt::format("interface {} has no Ethernet address", found->name);
-        return std::nullopt;
-    }
-    return found;
-}
-
-void set_int_option(int fd, int level, int name, int value) {
-    if (::setsockopt(fd, level, name, &value, sizeof(value)) != 0) {
-        throw std::system_error(errno, std::generic_category(), "setsockopt");
-    }
-}
-
-/// An AF_PACKET socket for ARP, bound to the interface.
-base::UniqueFd open_arp_socket(const Interface& interface) {
-    base::UniqueFd fd(::socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                               static_cast<int>(htons(ETH_P_ARP))));
-    if (!fd.valid()) {
-        throw std::system_error(errno, std::generic_category(), "socket(AF_PACKET)");
-    }
-    sockaddr_ll bound{};
-    bound.sll_family = AF_PACKET;
-    bound.sll_protocol = htons(ETH_P_ARP);
-    bound.sll_ifindex = interface.index;
-    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&bound), sizeof(bound)) != 0) {
-        throw std::system_error(errno, std::generic_category(), "bind(AF_PACKET)");
-    }
-    return fd;
-}
-
-/// A raw ICMPv6 socket that sees only Neighbor Advertisements, sends from `gateway` with hop
-/// limit 255 out of the interface, and reports the arrival interface and hop limit.
-base::UniqueFd open_icmpv6_socket(const Interface& interface, const base::IpAddress& gateway) {
-    base::UniqueFd fd(::socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6));
-    if (!fd.valid()) {
-        throw std::system_error(errno, std::generic_category(), "socket(ICMPv6)");
-    }
-    icmp6_filter filter{};
-    ICMP6_FILTER_SETBLOCKALL(&filter);
-    ICMP6_FILTER_SETPASS(ND_NEIGHBOR_ADVERT, &filter);
-    if (::setsockopt(fd.get(), IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof(filter)) != 0) {
-        throw std::system_error(errno, std::generic_category(), "setsockopt(ICMP6_FILTER)");
-    }
-    set_int_option(fd.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, 1);
-    set_int_option(fd.get(), IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1);
-    set_int_option(fd.get(), IPPROTO_IPV6, IPV6_MULTICAST_HOPS, kNeighborDiscoveryHopLimit);
-    set_int_option(fd.get(), IPPROTO_IPV6, IPV6_UNICAST_HOPS, kNeighborDiscoveryHopLimit);
-    set_int_option(fd.get(), IPPROTO_IPV6, IPV6_MULTICAST_IF, interface.index);
-    set_int_option(fd.get(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0);
-    sockaddr_in6 bound{};
-    bound.sin6_family = AF_INET6;
-    std::memcpy(&bound.sin6_addr, gateway.bytes().data(), 16);
-    if (IN6_IS_ADDR_LINKLOCAL(&bound.sin6_addr)) {
-        bound.sin6_scope_id = static_cast<std::uint32_t>(interface.index);
-    }
-    // Binding sets the NS source address (and so where solicited advertisements come back).
-    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&bound), sizeof(bound)) != 0) {
-        throw std::system_error(errno, std::generic_category(), "bind(ICMPv6)");
-    }
-    return fd;
-}
-
 } // namespace
-
-bool sockaddr_holds(const sockaddr* address, const base::IpAddress& wanted) {
-    if (address == nullptr) {
-        return false;
-    }
-    if (address->sa_family == AF_INET && wanted.is_v4()) {
-        sockaddr_in v4{};
-        std::memcpy(&v4, address, sizeof(v4));
-        return std::memcmp(&v4.sin_addr, wanted.bytes().data(), 4) == 0;
-    }
-    if (address->sa_family == AF_INET6 && wanted.is_v6()) {
-        sockaddr_in6 v6{};
-        std::memcpy(&v6, address, sizeof(v6));
-        return std::memcmp(&v6.sin6_addr, wanted.bytes().data(), 16) == 0;
-    }
-    return false;
-}
 
 /// Probing state shared with the coroutines, which each hold a shared_ptr to it, so the Prober
 /// can be destroyed while they are still queued on the executor.
@@ -196,9 +47,7 @@ public:
     Engine(asio::any_io_executor executor, Options options)
         : executor_(std::move(executor))
         , options_(options)
-        , table_(ProbeTiming{.probe_interval = options.probe_interval,
-                             .misses_for_dead = options.misses_for_dead,
-                             .recheck_after = options.recheck_after})
+        , table_(options.timing)
         , bucket_(options.max_probes_per_second)
         , wake_(executor_)
         , dead_(std::make_shared<const DeadSet>()) {}
@@ -243,10 +92,11 @@ private:
     /// Sends the probe for `address`; returns true when the dead set changed (fail open).
     bool send_probe(const base::IpAddress& address, TimePoint now);
     Path* open_path(const base::IpAddress& gateway, TimePoint now);
+    /// Opens the path's socket on `interface` and hands it to asio.
+    base::Result<void> open_socket(Path& path, const Interface& interface);
     bool send_on(Path& path, const base::IpAddress& address);
+    /// Reads the answers waiting on the path's socket, a bounded number per wake-up.
     void read_answers(Path& path, TimePoint now, bool& changed);
-    void receive_arp(Path& path, TimePoint now, bool& changed);
-    void receive_icmpv6(Path& path, TimePoint now, bool& changed);
     void accept_answer(const Path& path, const base::IpAddress& from, TimePoint now, bool& changed);
     /// Closes the path's socket and returns its addresses to Unknown.
     bool fail_path(Path& path, TimePoint now);
@@ -356,7 +206,7 @@ asio::awaitable<void> Prober::Engine::schedule_loop([[maybe_unused]] std::shared
             wake_.expires_at(wake_at);
         } catch (const std::exception& e) {
             logging::error("liveness: probe scheduling failed: {}", e.what());
-            wake_.expires_after(options_.recheck_after);
+            wake_.expires_after(options_.timing.recheck_after);
         }
         co_await wake_.async_wait(kUseTuple);
     }
@@ -386,31 +236,26 @@ Prober::Engine::Path* Prober::Engine::open_path(const base::IpAddress& gateway, 
     if (now < path.retry_at) {
         return nullptr;
     }
-    path.retry_at = now + options_.recheck_after;
-    std::string why;
-    auto interface = find_interface(gateway, why);
+    path.retry_at = now + options_.timing.recheck_after;
+    auto interface = find_interface(gateway);
     if (!interface) {
-        logging::debug("liveness: not probing via {}: {}", gateway.to_string(), why);
+        logging::debug("liveness: not probing via {}: {}", gateway.to_string(), interface.error());
         return nullptr;
     }
-    try {
-        base::UniqueFd fd =
-            gateway.is_v4() ? open_arp_socket(*interface) : open_icmpv6_socket(*interface, gateway);
-        path.socket.assign(fd.get());
-        fd.release();
-    } catch (const std::system_error& e) {
-        if (is_permission_error(e.code().value())) {
+    const auto opened = open_socket(path, *interface);
+    if (!opened) {
+        if (is_permission_error(opened.error())) {
             if (!stats_.permission_denied) {
                 logging::warn("liveness: probing disabled, {} (--probe-liveness needs "
                               "CAP_NET_RAW); no address will be left out of answers",
-                              e.what());
+                              opened.error());
             }
             stats_.permission_denied = true;
         } else {
             // Retried every recheck_after (e.g. an IPv6 gateway still tentative): warn once.
             logging::log(path.warned ? logging::Level::Debug : logging::Level::Warn,
                          "liveness: not probing on {} via {}: {}", interface->name,
-                         gateway.to_string(), e.what());
+                         gateway.to_string(), opened.error());
             path.warned = true;
         }
         return nullptr;
@@ -423,37 +268,30 @@ Prober::Engine::Path* Prober::Engine::open_path(const base::IpAddress& gateway, 
     return &path;
 }
 
-bool Prober::Engine::send_on(Path& path, const base::IpAddress& address) {
-    ssize_t sent = -1;
-    std::size_t expected = 0;
-    if (address.is_v4()) {
-        const auto packet = build_arp_request(path.interface.mac, path.gateway, address);
-        sockaddr_ll to{};
-        to.sll_family = AF_PACKET;
-        to.sll_protocol = htons(ETH_P_ARP);
-        to.sll_ifindex = path.interface.index;
-        to.sll_halen = 6;
-        std::fill_n(to.sll_addr, 6, std::uint8_t{0xff});
-        expected = packet.size();
-        sent = ::sendto(path.socket.native_handle(), packet.data(), packet.size(), 0,
-                        reinterpret_cast<const sockaddr*>(&to), sizeof(to));
-    } else {
-        const auto packet = build_neighbor_solicitation(address, path.interface.mac);
-        sockaddr_in6 to{};
-        to.sin6_family = AF_INET6;
-        std::memcpy(&to.sin6_addr, solicited_node_address(address).bytes().data(), 16);
-        to.sin6_scope_id = static_cast<std::uint32_t>(path.interface.index);
-        expected = packet.size();
-        sent = ::sendto(path.socket.native_handle(), packet.data(), packet.size(), 0,
-                        reinterpret_cast<const sockaddr*>(&to), sizeof(to));
+base::Result<void> Prober::Engine::open_socket(Path& path, const Interface& interface) {
+    auto fd = path.gateway.is_v4() ? open_arp_socket(interface)
+                                   : open_icmpv6_socket(interface, path.gateway);
+    if (!fd) {
+        return std::move(fd).error();
     }
-    if (sent == static_cast<ssize_t>(expected)) {
+    std::error_code error;
+    path.socket.assign(fd->get(), error);
+    if (error) {
+        return base::Error(error.message(), error.value()).wrap("registering the socket");
+    }
+    fd->release(); // the stream_descriptor closes it from now on
+    return {};
+}
+
+bool Prober::Engine::send_on(Path& path, const base::IpAddress& address) {
+    const auto sent =
+        send_neighbor_probe(path.socket.native_handle(), path.interface, path.gateway, address);
+    if (sent) {
         return true;
     }
-    const int error = sent < 0 ? errno : EMSGSIZE;
     logging::debug("liveness: probe for {} on {} not sent: {}", address.to_string(),
-                   path.interface.name, errno_text(error));
-    if (!is_transient(error)) {
+                   path.interface.name, sent.error());
+    if (!is_transient(sent.error())) {
         // The interface went away, went down or lost the address: reopen later, fail open now.
         fail_path(path, Clock::now());
         publish();
@@ -493,89 +331,21 @@ asio::awaitable<void> Prober::Engine::receive_loop([[maybe_unused]] std::shared_
 }
 
 void Prober::Engine::read_answers(Path& path, TimePoint now, bool& changed) {
-    if (path.gateway.is_v4()) {
-        receive_arp(path, now, changed);
-    } else {
-        receive_icmpv6(path, now, changed);
-    }
-}
-
-void Prober::Engine::receive_arp(Path& path, TimePoint now, bool& changed) {
-    std::array<std::uint8_t, 1500> buffer{};
+    const bool arp = path.gateway.is_v4();
     for (int read = 0; read < kMaxReadsPerWake && path.socket.is_open(); ++read) {
-        sockaddr_ll from{};
-        socklen_t from_size = sizeof(from);
-        const ssize_t got = ::recvfrom(path.socket.native_handle(), buffer.data(), buffer.size(), 0,
-                                       reinterpret_cast<sockaddr*>(&from), &from_size);
-        if (got < 0) {
-            if (!is_transient(errno)) {
-                logging::warn("liveness: reading ARP on {} failed: {}", path.interface.name,
-                              errno_text(errno));
+        const ReadResult answer =
+            arp ? read_arp_answer(path.socket.native_handle(), path.interface.index)
+                : read_neighbor_advertisement(path.socket.native_handle(), path.interface.index);
+        if (!answer) {
+            if (!is_transient(answer.error())) {
+                logging::warn("liveness: reading {} on {} failed: {}", arp ? "ARP" : "ICMPv6",
+                              path.interface.name, answer.error());
                 changed = fail_path(path, now) || changed;
             }
             return;
         }
-        // Our own requests come back as PACKET_OUTGOING; a frame from another interface can
-        // arrive before bind() took effect.
-        if (from.sll_pkttype == PACKET_OUTGOING || from.sll_ifindex != path.interface.index) {
-            continue;
-        }
-        const auto sender =
-            arp_reply_sender(std::span(buffer.data(), static_cast<std::size_t>(got)));
-        if (sender) {
-            accept_answer(path, *sender, now, changed);
-        }
-    }
-}
-
-void Prober::Engine::receive_icmpv6(Path& path, TimePoint now, bool& changed) {
-    std::array<std::uint8_t, 1500> buffer{};
-    alignas(cmsghdr)
-        std::array<std::uint8_t, CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(int))>
-            control{};
-    for (int read = 0; read < kMaxReadsPerWake && path.socket.is_open(); ++read) {
-        iovec io{.iov_base = buffer.data(), .iov_len = buffer.size()};
-        msghdr message{};
-        message.msg_iov = &io;
-        message.msg_iovlen = 1;
-        message.msg_control = control.data();
-        message.msg_controllen = control.size();
-        const ssize_t got = ::recvmsg(path.socket.native_handle(), &message, 0);
-        if (got < 0) {
-            if (!is_transient(errno)) {
-                logging::warn("liveness: reading ICMPv6 on {} failed: {}", path.interface.name,
-                              errno_text(errno));
-                changed = fail_path(path, now) || changed;
-            }
-            return;
-        }
-        std::optional<int> interface_index;
-        std::optional<int> hop_limit;
-        for (cmsghdr* item = CMSG_FIRSTHDR(&message); item != nullptr;
-             item = CMSG_NXTHDR(&message, item)) {
-            if (item->cmsg_level != IPPROTO_IPV6) {
-                continue;
-            }
-            if (item->cmsg_type == IPV6_PKTINFO &&
-                item->cmsg_len >= CMSG_LEN(sizeof(in6_pktinfo))) {
-                in6_pktinfo info{};
-                std::memcpy(&info, CMSG_DATA(item), sizeof(info));
-                interface_index = static_cast<int>(info.ipi6_ifindex);
-            } else if (item->cmsg_type == IPV6_HOPLIMIT &&
-                       item->cmsg_len >= CMSG_LEN(sizeof(int))) {
-                int value = 0;
-                std::memcpy(&value, CMSG_DATA(item), sizeof(value));
-                hop_limit = value;
-            }
-        }
-        if ((interface_index && *interface_index != path.interface.index) ||
-            (hop_limit && *hop_limit != kNeighborDiscoveryHopLimit)) {
-            continue;
-        }
-        const auto target =
-            neighbor_advertisement_target(std::span(buffer.data(), static_cast<std::size_t>(got)));
-        if (target) {
-            accept_answer(path, *target, now, changed);
+        if (*answer) {
+            accept_answer(path, **answer, now, changed);
         }
     }
 }
@@ -596,7 +366,7 @@ void Prober::Engine::accept_answer(const Path& path, const base::IpAddress& from
 bool Prober::Engine::fail_path(Path& path, TimePoint now) {
     std::error_code ignored;
     path.socket.close(ignored);
-    path.retry_at = now + options_.recheck_after;
+    path.retry_at = now + options_.timing.recheck_after;
     bool changed = false;
     for (const auto& [address, gateway] : gateway_of_) {
         if (gateway == path.gateway) {
@@ -615,7 +385,7 @@ void Prober::Engine::publish() {
         if (!dead_->contains(address)) {
             logging::info("liveness: {} did not answer {} neighbour probes; left out of answers "
                           "that have another address",
-                          address.to_string(), options_.misses_for_dead);
+                          address.to_string(), options_.timing.misses_for_dead);
         }
     }
     dead_ = std::move(dead);
@@ -659,4 +429,4 @@ void Prober::stop() noexcept {
     engine_->stop();
 }
 
-} // namespace liveness
+} // namespace probe
