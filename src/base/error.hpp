@@ -46,6 +46,12 @@ public:
         return from_errno(error_number).wrap(context);
     }
 
+    /// "<context>: <strerror>", errno kept: ctrdns's own messages, which need not match
+    /// aardvark's and leave out the "(os error N)".
+    static Error from_strerror(std::string_view context, int error_number) {
+        return Error(strerror_text(error_number), error_number).wrap(context);
+    }
+
     /// "<context>: <message>", keeping the errno: the outer layer says what it was doing.
     [[nodiscard]] Error wrap(std::string_view context) const& { return Error(*this).wrap(context); }
 

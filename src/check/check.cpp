@@ -356,10 +356,10 @@ int fix(const Options& options, Evidence& evidence) {
     std::vector<records::Finding> kept;
     bool failed = false;
     {
-        const NetavarkLock lock(options.config_dir);
-        if (!lock.held()) {
+        const base::Result<NetavarkLock> lock = NetavarkLock::acquire(options.config_dir);
+        if (!lock) {
             std::fprintf(stderr, "ctrdns check: cannot take netavark's lock: %s\n",
-                         lock.error().c_str());
+                         lock.error().message().c_str());
             return kError;
         }
         const auto load = config::load_directory(options.config_dir);

@@ -3,7 +3,6 @@
 #include <array>
 #include <cerrno>
 #include <csignal>
-#include <cstring>
 #include <filesystem>
 #include <thread>
 
@@ -31,10 +30,6 @@ constexpr milliseconds kWriterPoll{20};
 constexpr std::string_view kTempMarker = ".ctrdns-tmp.";
 constexpr int kTempNameAttempts = 8;
 
-std::string errno_text(int error_number) {
-    return std::strerror(error_number);
-}
-
 struct SplitPath {
     std::string directory;
     std::string name;
@@ -51,29 +46,31 @@ SplitPath split_path(const std::string& path) {
 // Files are swapped in a directory by whoever may write to it. Its owner can only hurt itself
 // (every write stays inside the directory), but a group or world-writable directory without the
 // sticky bit lets a third party replace the file between our checks and the rename.
-std::optional<std::string> directory_refusal(int directory_fd, const std::string& directory) {
+base::Result<void> directory_refusal(int directory_fd, const std::string& directory) {
     struct stat info {};
 
     if (::fstat(directory_fd, &info) != 0) {
-        return fmt::format("stat {}: {}", directory, errno_text(errno));
+        return base::Error::from_strerror(fmt::format("stat {}", directory), errno);
     }
     if ((info.st_mode & (S_IWGRP | S_IWOTH)) != 0 && (info.st_mode & S_ISVTX) == 0) {
-        return fmt::format("{} is writable by {} without the sticky bit (mode {:04o}): its files "
-                           "could be swapped during a repair; not repaired",
-                           directory, (info.st_mode & S_IWOTH) != 0 ? "others" : "its group",
-                           info.st_mode & 07777);
+        return base::Error(
+            fmt::format("{} is writable by {} without the sticky bit (mode {:04o}): its files "
+                        "could be swapped during a repair; not repaired",
+                        directory, (info.st_mode & S_IWOTH) != 0 ? "others" : "its group",
+                        info.st_mode & 07777));
     }
-    return std::nullopt;
+    return {};
 }
 
-std::optional<std::string> read_all(int fd, const std::string& path, std::string& out) {
+base::Result<void> read_all(int fd, const std::string& path, std::string& out) {
     struct stat info {};
 
     if (::fstat(fd, &info) != 0) {
-        return fmt::format("stat {}: {}", path, errno_text(errno));
+        return base::Error::from_strerror(fmt::format("stat {}", path), errno);
     }
     if (info.st_size > kMaxFileSize) {
-        return fmt::format("{} is larger than {} bytes; not a network file", path, kMaxFileSize);
+        return base::Error(
+            fmt::format("{} is larger than {} bytes; not a network file", path, kMaxFileSize));
     }
     out.clear();
     std::array<char, 16384> buffer{};
@@ -84,15 +81,16 @@ std::optional<std::string> read_all(int fd, const std::string& path, std::string
             continue;
         }
         if (got < 0) {
-            return fmt::format("read {}: {}", path, errno_text(errno));
+            return base::Error::from_strerror(fmt::format("read {}", path), errno);
         }
         if (got == 0) {
-            return std::nullopt;
+            return {};
         }
         out.append(buffer.data(), static_cast<std::size_t>(got));
         offset += got;
         if (offset > kMaxFileSize) {
-            return fmt::format("{} grew past {} bytes while being read", path, kMaxFileSize);
+            return base::Error(
+                fmt::format("{} grew past {} bytes while being read", path, kMaxFileSize));
         }
     }
 }
@@ -127,41 +125,42 @@ WriterState wait_for_no_writers(int fd, milliseconds limit) {
 
 // Contents that no writer is changing any more: quiet per the lease probe, or, without leases,
 // two reads `settle` apart that agree.
-std::optional<std::string> read_final(int fd, const std::string& path, const RewriteTiming& timing,
-                                      std::string& out) {
+base::Result<void> read_final(int fd, const std::string& path, const RewriteTiming& timing,
+                              std::string& out) {
     switch (wait_for_no_writers(fd, timing.writer_wait)) {
     case WriterState::None:
         return read_all(fd, path, out);
     case WriterState::Busy:
-        return fmt::format("{} is still open for writing by another process after {} ms (a "
-                           "netavark teardown?); not repaired",
-                           path, timing.writer_wait.count());
+        return base::Error(
+            fmt::format("{} is still open for writing by another process after {} ms (a "
+                        "netavark teardown?); not repaired",
+                        path, timing.writer_wait.count()));
     case WriterState::Unknown:
         break;
     }
     const auto deadline = Clock::now() + timing.writer_wait;
     std::string again;
-    if (auto error = read_all(fd, path, out)) {
-        return error;
+    if (base::Result<void> read = read_all(fd, path, out); !read) {
+        return read;
     }
     for (;;) {
         std::this_thread::sleep_for(timing.settle);
-        if (auto error = read_all(fd, path, again)) {
-            return error;
+        if (base::Result<void> read = read_all(fd, path, again); !read) {
+            return read;
         }
         if (again == out) {
-            return std::nullopt;
+            return {};
         }
         out.swap(again);
         if (Clock::now() >= deadline) {
-            return fmt::format("{} kept changing for {} ms; not repaired", path,
-                               timing.writer_wait.count());
+            return base::Error(fmt::format("{} kept changing for {} ms; not repaired", path,
+                                           timing.writer_wait.count()));
         }
     }
 }
 
-// 128 random bits: a name nobody can plant in advance. nullopt when the kernel gives none.
-std::optional<std::string> random_suffix() {
+// 128 random bits: a name nobody can plant in advance. An error when the kernel gives none.
+base::Result<std::string> random_suffix() {
     std::array<unsigned char, 16> bytes{};
     std::size_t filled = 0;
     while (filled < bytes.size()) {
@@ -170,7 +169,7 @@ std::optional<std::string> random_suffix() {
             continue;
         }
         if (got <= 0) {
-            return std::nullopt;
+            return base::Error::from_strerror("getrandom", errno);
         }
         filled += static_cast<std::size_t>(got);
     }
@@ -211,17 +210,17 @@ Replacement replace_name(int directory_fd, const std::string& directory, const s
     std::string temp;
     base::UniqueFd temp_fd;
     for (int attempt = 0; attempt < kTempNameAttempts && !temp_fd.valid(); ++attempt) {
-        const std::optional<std::string> suffix = random_suffix();
+        const base::Result<std::string> suffix = random_suffix();
         if (!suffix) {
-            return {
-                RewriteOutcome::Status::Refused,
-                fmt::format("getrandom: {}; no unpredictable temporary name", errno_text(errno))};
+            return {RewriteOutcome::Status::Refused,
+                    fmt::format("{}; no unpredictable temporary name", suffix.error())};
         }
         temp = fmt::format(".{}{}{}", name, kTempMarker, *suffix);
         temp_fd.reset(::openat(directory_fd, temp.c_str(),
                                O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
         if (!temp_fd.valid() && errno != EEXIST) {
-            return failed(fmt::format("create {}/{}: {}", directory, temp, errno_text(errno)));
+            return failed(
+                fmt::format("create {}/{}: {}", directory, temp, base::strerror_text(errno)));
         }
     }
     if (!temp_fd.valid()) {
@@ -234,7 +233,7 @@ Replacement replace_name(int directory_fd, const std::string& directory, const s
         return failed(std::move(error));
     };
     if (!write_all(temp_fd.get(), text)) {
-        return discard(fmt::format("write {}/{}: {}", directory, temp, errno_text(errno)));
+        return discard(fmt::format("write {}/{}: {}", directory, temp, base::strerror_text(errno)));
     }
     // Owner first: chown clears set-id bits, and the mode must end up exactly the original's.
     if (::fchown(temp_fd.get(), original.st_uid, original.st_gid) != 0) {
@@ -242,13 +241,15 @@ Replacement replace_name(int directory_fd, const std::string& directory, const s
         ::unlinkat(directory_fd, temp.c_str(), 0);
         return {RewriteOutcome::Status::Refused,
                 fmt::format("cannot give the repaired {}/{} its owner {}:{}: {}; not repaired",
-                            directory, name, original.st_uid, original.st_gid, errno_text(error))};
+                            directory, name, original.st_uid, original.st_gid,
+                            base::strerror_text(error))};
     }
     if (::fchmod(temp_fd.get(), original.st_mode & 07777) != 0 || ::fsync(temp_fd.get()) != 0) {
-        return discard(fmt::format("finish {}/{}: {}", directory, temp, errno_text(errno)));
+        return discard(
+            fmt::format("finish {}/{}: {}", directory, temp, base::strerror_text(errno)));
     }
     if (::close(temp_fd.release()) != 0) {
-        return discard(fmt::format("close {}/{}: {}", directory, temp, errno_text(errno)));
+        return discard(fmt::format("close {}/{}: {}", directory, temp, base::strerror_text(errno)));
     }
     if (expected != nullptr) {
         struct stat now {};
@@ -260,7 +261,8 @@ Replacement replace_name(int directory_fd, const std::string& directory, const s
         }
     }
     if (::renameat(directory_fd, temp.c_str(), directory_fd, name.c_str()) != 0) {
-        return discard(fmt::format("rename {}/{}: {}", directory, temp, errno_text(errno)));
+        return discard(
+            fmt::format("rename {}/{}: {}", directory, temp, base::strerror_text(errno)));
     }
     return {};
 }
@@ -275,9 +277,8 @@ RewriteOutcome failed(std::string error) {
 
 // Opens the target without following a symlink and checks it is a lone regular file. nullopt
 // with `missing` set when it does not exist.
-std::optional<std::string> open_target(int directory_fd, const std::string& path,
-                                       const std::string& name, base::UniqueFd& fd,
-                                       struct stat& info, bool& missing) {
+base::Result<void> open_target(int directory_fd, const std::string& path, const std::string& name,
+                               base::UniqueFd& fd, struct stat& info, bool& missing) {
     missing = false;
     // O_NONBLOCK: opening a planted FIFO must not hang; it is refused just below.
     fd.reset(::openat(directory_fd, name.c_str(),
@@ -285,23 +286,23 @@ std::optional<std::string> open_target(int directory_fd, const std::string& path
     if (!fd.valid()) {
         if (errno == ENOENT) {
             missing = true;
-            return std::nullopt;
+            return {};
         }
         if (errno == ELOOP) {
-            return fmt::format("{} is a symbolic link; not repaired", path);
+            return base::Error(fmt::format("{} is a symbolic link; not repaired", path));
         }
-        return fmt::format("open {}: {}", path, errno_text(errno));
+        return base::Error::from_strerror(fmt::format("open {}", path), errno);
     }
     if (::fstat(fd.get(), &info) != 0) {
-        return fmt::format("stat {}: {}", path, errno_text(errno));
+        return base::Error::from_strerror(fmt::format("stat {}", path), errno);
     }
     if (!S_ISREG(info.st_mode)) {
-        return fmt::format("{} is not a regular file; not repaired", path);
+        return base::Error(fmt::format("{} is not a regular file; not repaired", path));
     }
     if (info.st_nlink != 1) {
-        return fmt::format("{} has {} hard links; not repaired", path, info.st_nlink);
+        return base::Error(fmt::format("{} has {} hard links; not repaired", path, info.st_nlink));
     }
-    return std::nullopt;
+    return {};
 }
 
 } // namespace
@@ -327,26 +328,23 @@ std::string remove_lines(std::string_view text, const std::set<int>& lines) {
     return out;
 }
 
-NetavarkLock::NetavarkLock(const std::string& config_dir) {
+base::Result<NetavarkLock> NetavarkLock::acquire(const std::string& config_dir) {
     constexpr const char* kLockName = "aardvark.lock";
     const std::string directory = (std::filesystem::path(config_dir) / "..").string();
     const std::string path = (std::filesystem::path(directory) / kLockName).string();
     const base::UniqueFd directory_fd(
         ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!directory_fd.valid()) {
-        error_ = fmt::format("open {}: {}", directory, errno_text(errno));
-        return;
+        return base::Error::from_strerror(fmt::format("open {}", directory), errno);
     }
-    if (auto refusal = directory_refusal(directory_fd.get(), directory)) {
-        error_ = std::move(*refusal);
-        return;
+    if (base::Result<void> safe = directory_refusal(directory_fd.get(), directory); !safe) {
+        return std::move(safe).error();
     }
 
     struct stat directory_info {};
 
     if (::fstat(directory_fd.get(), &directory_info) != 0) {
-        error_ = fmt::format("stat {}: {}", directory, errno_text(errno));
-        return;
+        return base::Error::from_strerror(fmt::format("stat {}", directory), errno);
     }
     base::UniqueFd fd;
     // Open, else create; a racing creator (netavark) makes the exclusive create fail: open again.
@@ -361,11 +359,12 @@ NetavarkLock::NetavarkLock(const std::string& config_dir) {
         if (fd.valid()) {
             // netavark running as the directory's owner (rootless) must be able to open it.
             if (::fchown(fd.get(), directory_info.st_uid, directory_info.st_gid) != 0) {
-                error_ =
-                    fmt::format("cannot give {} the directory's owner {}:{}: {}", path,
-                                directory_info.st_uid, directory_info.st_gid, errno_text(errno));
+                base::Error error = base::Error::from_strerror(
+                    fmt::format("cannot give {} the directory's owner {}:{}", path,
+                                directory_info.st_uid, directory_info.st_gid),
+                    errno);
                 ::unlinkat(directory_fd.get(), kLockName, 0);
-                return;
+                return error;
             }
             ::fchmod(fd.get(), 0644); // the umask may have narrowed it
         } else if (errno != EEXIST) {
@@ -373,30 +372,28 @@ NetavarkLock::NetavarkLock(const std::string& config_dir) {
         }
     }
     if (!fd.valid()) {
-        error_ = errno == ELOOP ? fmt::format("{} is a symbolic link; not used", path)
-                                : fmt::format("open {}: {}", path, errno_text(errno));
-        return;
+        if (errno == ELOOP) {
+            return base::Error(fmt::format("{} is a symbolic link; not used", path));
+        }
+        return base::Error::from_strerror(fmt::format("open {}", path), errno);
     }
 
     struct stat info {};
 
     if (::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
-        error_ = fmt::format("{} is not a regular file; not used", path);
-        return;
+        return base::Error(fmt::format("{} is not a regular file; not used", path));
     }
     while (::flock(fd.get(), LOCK_EX) != 0) {
         if (errno != EINTR) {
-            error_ = fmt::format("flock {}: {}", path, errno_text(errno));
-            return;
+            return base::Error::from_strerror(fmt::format("flock {}", path), errno);
         }
     }
-    fd_ = fd.release();
+    return NetavarkLock(std::move(fd));
 }
 
 NetavarkLock::~NetavarkLock() {
-    if (fd_ >= 0) {
-        ::flock(fd_, LOCK_UN);
-        ::close(fd_);
+    if (fd_.valid()) {
+        ::flock(fd_.get(), LOCK_UN);
     }
 }
 
@@ -409,10 +406,10 @@ RewriteOutcome rewrite_file_safely(const std::string& path, const RepairFunction
     const base::UniqueFd directory_fd(
         ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!directory_fd.valid()) {
-        return failed(fmt::format("open {}: {}", directory, errno_text(errno)));
+        return failed(fmt::format("open {}: {}", directory, base::strerror_text(errno)));
     }
-    if (auto refusal = directory_refusal(directory_fd.get(), directory)) {
-        return refused(std::move(*refusal));
+    if (const base::Result<void> safe = directory_refusal(directory_fd.get(), directory); !safe) {
+        return refused(safe.error().message());
     }
 
     // Each pass: read a quiet file, repair, rename over the same inode. A pass restarts when the
@@ -424,16 +421,18 @@ RewriteOutcome rewrite_file_safely(const std::string& path, const RepairFunction
         struct stat original {};
 
         bool missing = false;
-        if (auto refusal =
-                open_target(directory_fd.get(), path, name, original_fd, original, missing)) {
-            return refused(std::move(*refusal));
+        if (const base::Result<void> opened =
+                open_target(directory_fd.get(), path, name, original_fd, original, missing);
+            !opened) {
+            return refused(opened.error().message());
         }
         if (missing) {
             return {}; // a teardown removed it: nothing left to repair
         }
         std::string text;
-        if (auto error = read_final(original_fd.get(), path, timing, text)) {
-            return failed(std::move(*error));
+        if (const base::Result<void> read = read_final(original_fd.get(), path, timing, text);
+            !read) {
+            return failed(read.error().message());
         }
         std::optional<std::string> wanted = repair(text);
         if (!wanted) {
@@ -452,8 +451,10 @@ RewriteOutcome rewrite_file_safely(const std::string& path, const RepairFunction
         // then writes line by line) is still writing there: its final contents are the truth.
         for (int redo = 0;; ++redo) {
             std::string final_text;
-            if (auto error = read_final(original_fd.get(), path, timing, final_text)) {
-                return failed(fmt::format("after the rename: {}", *error));
+            if (const base::Result<void> read =
+                    read_final(original_fd.get(), path, timing, final_text);
+                !read) {
+                return failed(read.error().wrap("after the rename").message());
             }
             if (final_text == text) {
                 return {RewriteOutcome::Status::Rewritten, {}};
@@ -473,13 +474,19 @@ RewriteOutcome rewrite_file_safely(const std::string& path, const RepairFunction
     return failed(fmt::format("{} keeps being replaced; not repaired", path));
 }
 
-std::string replace_file_atomically(const std::string& path, std::string_view text) {
-    const RewriteOutcome outcome = rewrite_file_safely(
+base::Result<void> replace_file_atomically(const std::string& path, std::string_view text) {
+    RewriteOutcome outcome = rewrite_file_safely(
         path, [text](std::string_view) { return std::optional<std::string>(text); });
-    if (outcome.status == RewriteOutcome::Status::Unchanged) {
-        return fmt::format("{} does not exist", path);
+    switch (outcome.status) {
+    case RewriteOutcome::Status::Unchanged:
+        return base::Error(fmt::format("{} does not exist", path));
+    case RewriteOutcome::Status::Rewritten:
+        return {};
+    case RewriteOutcome::Status::Refused:
+    case RewriteOutcome::Status::Failed:
+        break;
     }
-    return outcome.error;
+    return base::Error(std::move(outcome.error));
 }
 
 } // namespace check

@@ -9,6 +9,10 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
+
+#include "base/error.hpp"
+#include "base/unique_fd.hpp"
 
 namespace check {
 
@@ -22,18 +26,18 @@ std::string remove_lines(std::string_view text, const std::set<int>& lines);
 /// created owned by the directory's owner (rootless netavark must still be able to open it).
 class NetavarkLock {
 public:
-    explicit NetavarkLock(const std::string& config_dir);
-    ~NetavarkLock();
-    NetavarkLock(const NetavarkLock&) = delete;
-    NetavarkLock& operator=(const NetavarkLock&) = delete;
+    /// Blocks until the lock is held; the error says why it cannot be.
+    static base::Result<NetavarkLock> acquire(const std::string& config_dir);
 
-    bool held() const noexcept { return fd_ >= 0; }
-
-    const std::string& error() const noexcept { return error_; }
+    NetavarkLock(NetavarkLock&&) noexcept = default;
+    NetavarkLock& operator=(NetavarkLock&&) noexcept = default;
+    ~NetavarkLock(); // unlocks
 
 private:
-    int fd_ = -1;
-    std::string error_;
+    explicit NetavarkLock(base::UniqueFd fd) noexcept
+        : fd_(std::move(fd)) {}
+
+    base::UniqueFd fd_;
 };
 
 /// Given a file's current bytes, the bytes it should hold; nullopt leaves the file as it is.
@@ -79,8 +83,7 @@ struct RewriteTiming {
 RewriteOutcome rewrite_file_safely(const std::string& path, const RepairFunction& repair,
                                    const RewriteTiming& timing = {});
 
-/// Replaces the existing regular file `path` with `text` under the same rules. Returns an error
-/// message, empty on success.
-std::string replace_file_atomically(const std::string& path, std::string_view text);
+/// Replaces the existing regular file `path` with `text` under the same rules.
+base::Result<void> replace_file_atomically(const std::string& path, std::string_view text);
 
 } // namespace check

@@ -55,14 +55,11 @@ base::Result<void> detach_from_caller() {
     // Not O_CLOEXEC: if every std fd was closed, open() returns one of them and it must stay.
     base::UniqueFd null_fd(::open("/dev/null", O_RDWR)); // NOLINT(android-cloexec-open)
     if (!null_fd.valid()) {
-        const int error_number = errno;
-        return base::Error(base::strerror_text(error_number), error_number).wrap("open /dev/null");
+        return base::Error::from_strerror("open /dev/null", errno);
     }
     for (const int target : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) {
         if (null_fd.get() != target && ::dup2(null_fd.get(), target) < 0) {
-            const int error_number = errno;
-            return base::Error(base::strerror_text(error_number), error_number)
-                .wrap("dup2 /dev/null");
+            return base::Error::from_strerror("dup2 /dev/null", errno);
         }
     }
     if (null_fd.get() <= STDERR_FILENO) {

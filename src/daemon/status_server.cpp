@@ -34,6 +34,7 @@
 #include <asio/write.hpp>
 #include <fmt/format.h>
 
+#include "base/error.hpp"
 #include "base/log.hpp"
 #include "build_info.hpp"
 #include "server/deadline.hpp"
@@ -171,7 +172,8 @@ struct StatusServer::Impl : std::enable_shared_from_this<StatusServer::Impl> {
     std::size_t connections = 0;
     status::Reload last_reload;
 
-    bool bind_socket();
+    /// The error is the whole warning to log (`ctrdns status` is then off).
+    base::Result<void> bind_socket();
     asio::awaitable<void> accept_loop(std::shared_ptr<Impl> self);
     asio::awaitable<void> serve_connection(std::shared_ptr<Impl> self, Local::socket socket);
     asio::awaitable<std::string> respond(std::string_view request);
@@ -181,12 +183,12 @@ struct StatusServer::Impl : std::enable_shared_from_this<StatusServer::Impl> {
     void set_query_log(bool enabled);
 };
 
-bool StatusServer::Impl::bind_socket() {
+base::Result<void> StatusServer::Impl::bind_socket() {
     sockaddr_un address{};
     if (path.size() >= sizeof(address.sun_path)) {
-        logging::warn("status socket path too long ({} bytes), `ctrdns status` is off: {}",
-                      path.size(), path);
-        return false;
+        return base::Error(
+            fmt::format("status socket path too long ({} bytes), `ctrdns status` is off: {}",
+                        path.size(), path));
     }
 
     struct stat info {};
@@ -194,17 +196,16 @@ bool StatusServer::Impl::bind_socket() {
     if (::lstat(path.c_str(), &info) == 0) {
         // Only a socket of our own is ever removed: never a file, a link or another user's socket.
         if (!S_ISSOCK(info.st_mode) || info.st_uid != ::geteuid()) {
-            logging::warn("{} exists and is not a socket of this user; `ctrdns status` is off",
-                          path);
-            return false;
+            return base::Error(fmt::format(
+                "{} exists and is not a socket of this user; `ctrdns status` is off", path));
         }
         // Still served: another daemon for the same directory owns it (it will fail to bind
         // its DNS ports, or we will); do not take its status away.
         const status::Response probe =
             status::send_request(path, "status-ping", std::chrono::milliseconds(200));
         if (probe.connected) {
-            logging::warn("{} is served by another process; `ctrdns status` is off", path);
-            return false;
+            return base::Error(
+                fmt::format("{} is served by another process; `ctrdns status` is off", path));
         }
         ::unlink(path.c_str());
     }
@@ -220,10 +221,11 @@ bool StatusServer::Impl::bind_socket() {
         acceptor.listen(16, error);
     }
     if (error) {
-        logging::warn("status socket {}: {}; `ctrdns status` is off", path, error.message());
         std::error_code ignored;
         acceptor.close(ignored);
-        return false;
+        return base::Error(
+            fmt::format("status socket {}: {}; `ctrdns status` is off", path, error.message()),
+            error.value());
     }
     if (::lstat(path.c_str(), &info) == 0) {
         g_bound_path = path;
@@ -234,7 +236,7 @@ bool StatusServer::Impl::bind_socket() {
         }();
         (void)registered;
     }
-    return true;
+    return {};
 }
 
 asio::awaitable<void> StatusServer::Impl::accept_loop(std::shared_ptr<Impl> self) {
@@ -518,7 +520,9 @@ void StatusServer::start() {
     } else {
         asio::co_spawn(impl_->executor, impl_->handle_usr1(impl_), asio::detached);
     }
-    if (impl_->bind_socket()) {
+    if (const base::Result<void> bound = impl_->bind_socket(); !bound) {
+        logging::warn("{}", bound.error());
+    } else {
         asio::co_spawn(impl_->executor, impl_->accept_loop(impl_), asio::detached);
         logging::debug("status socket {}", impl_->path);
     }

@@ -2,7 +2,6 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <optional>
 #include <thread>
@@ -18,6 +17,7 @@
 #include <asio/io_context.hpp>
 #include <fmt/format.h>
 
+#include "base/error.hpp"
 #include "probe/interfaces.hpp"
 #include "probe/prober.hpp"
 
@@ -177,7 +177,7 @@ check::RuntimeResult LiveEvidence::runtime_knows(const std::string& container_id
     posix_spawn_file_actions_destroy(&actions);
     if (spawn_error != 0) {
         return {check::RuntimeAnswer::Unavailable,
-                fmt::format("cannot run {}: {}", *podman, std::strerror(spawn_error))};
+                fmt::format("cannot run {}: {}", *podman, base::strerror_text(spawn_error))};
     }
     const auto deadline = Clock::now() + options_.podman_timeout;
     int status = 0;

@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "base/error.hpp"
 #include "base/ip_address.hpp"
 #include "base/unique_fd.hpp"
 #include "config/config_dir.hpp"
@@ -81,7 +82,7 @@ std::vector<std::string> ask(const base::IpAddress& gateway, std::uint16_t port,
     const int family = gateway.is_v4() ? AF_INET : AF_INET6;
     base::UniqueFd fd(::socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
     if (fd.get() < 0) {
-        outcome = fmt::format("socket: {}", std::strerror(errno));
+        outcome = fmt::format("socket: {}", base::strerror_text(errno));
         return {};
     }
     sockaddr_storage to{};
@@ -102,7 +103,7 @@ std::vector<std::string> ask(const base::IpAddress& gateway, std::uint16_t port,
     // connect() so that only the gateway's replies are read, and ICMP errors are reported.
     if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&to), to_size) != 0 ||
         ::send(fd.get(), query.data(), query.size(), 0) < 0) {
-        outcome = fmt::format("{}", std::strerror(errno));
+        outcome = fmt::format("{}", base::strerror_text(errno));
         return {};
     }
     const auto deadline = Clock::now() + kReplyWait;
@@ -120,7 +121,7 @@ std::vector<std::string> ask(const base::IpAddress& gateway, std::uint16_t port,
         }
         const ssize_t got = ::recv(fd.get(), reply.data(), reply.size(), 0);
         if (got < 0) {
-            outcome = errno == ECONNREFUSED ? "nothing listens" : std::strerror(errno);
+            outcome = errno == ECONNREFUSED ? "nothing listens" : base::strerror_text(errno);
             return {};
         }
         auto addresses = answered_addresses(

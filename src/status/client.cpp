@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "base/error.hpp"
 #include "base/unique_fd.hpp"
 
 namespace status {
@@ -57,7 +58,7 @@ Response send_request(const std::string& path, std::string_view request,
 
     if (::lstat(path.c_str(), &info) != 0) {
         response.error = fmt::format("{}: {} (is the daemon running for this directory?)", path,
-                                     std::strerror(errno));
+                                     base::strerror_text(errno));
         return response;
     }
     if (!S_ISSOCK(info.st_mode)) {
@@ -79,13 +80,13 @@ Response send_request(const std::string& path, std::string_view request,
     std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
     base::UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
     if (!fd.valid()) {
-        response.error = fmt::format("socket: {}", std::strerror(errno));
+        response.error = fmt::format("socket: {}", base::strerror_text(errno));
         return response;
     }
     if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof(address)) != 0) {
         if (errno != EAGAIN && errno != EINPROGRESS) {
             response.error = fmt::format("{}: {} (is the daemon running for this directory?)", path,
-                                         std::strerror(errno));
+                                         base::strerror_text(errno));
             return response;
         }
         if (!wait_for(fd.get(), POLLOUT, deadline)) {
@@ -107,7 +108,7 @@ Response send_request(const std::string& path, std::string_view request,
                 return response;
             }
         } else {
-            response.error = fmt::format("send: {}", std::strerror(errno));
+            response.error = fmt::format("send: {}", base::strerror_text(errno));
             return response;
         }
     }
@@ -129,7 +130,7 @@ Response send_request(const std::string& path, std::string_view request,
                 return response;
             }
         } else {
-            response.error = fmt::format("recv: {}", std::strerror(errno));
+            response.error = fmt::format("recv: {}", base::strerror_text(errno));
             return response;
         }
     }

@@ -31,6 +31,12 @@ TEST(Error, WrapPrefixesContextOutermostFirst) {
     EXPECT_EQ(inner.message(), "IO error: Address already in use (os error 98)");
 }
 
+TEST(Error, FromStrerrorLeavesOutTheNumber) {
+    const base::Error error = base::Error::from_strerror("open /dev/null", ENOENT);
+    EXPECT_EQ(error.message(), "open /dev/null: No such file or directory");
+    EXPECT_EQ(error.os_error(), ENOENT);
+}
+
 TEST(Error, FormatsAsItsMessage) {
     EXPECT_EQ(fmt::format("[{}]", base::Error("x: y")), "[x: y]");
 }

@@ -52,7 +52,7 @@ TEST_F(TempDir, ReplaceKeepsModeAndLeavesNoTemporary) {
     const auto path = root_ / "aardvark-dns" / "net";
     { std::ofstream(path) << "old\n"; }
     ::chmod(path.c_str(), 0640);
-    EXPECT_EQ(check::replace_file_atomically(path.string(), "new\n"), "");
+    EXPECT_TRUE(check::replace_file_atomically(path.string(), "new\n"));
     EXPECT_EQ(slurp(path), "new\n");
 
     struct stat st {};
@@ -69,8 +69,8 @@ TEST_F(TempDir, ReplaceKeepsModeAndLeavesNoTemporary) {
 
 TEST_F(TempDir, LockFileIsNetavarksAndExclusive) {
     {
-        check::NetavarkLock lock((root_ / "aardvark-dns").string());
-        ASSERT_TRUE(lock.held()) << lock.error();
+        const auto lock = check::NetavarkLock::acquire((root_ / "aardvark-dns").string());
+        ASSERT_TRUE(lock) << lock.error().message();
         EXPECT_TRUE(std::filesystem::exists(root_ / "aardvark.lock"));
         // A second, independent open file description must not get the lock meanwhile.
         const int fd = ::open((root_ / "aardvark.lock").c_str(), O_RDWR | O_CLOEXEC);
@@ -139,11 +139,12 @@ TEST_F(TempDir, WorldWritableDirectoryWithoutStickyBitIsRefused) {
     const auto path = directory / "net";
     { std::ofstream(path) << "old\n"; }
     ASSERT_EQ(::chmod(directory.c_str(), 0777), 0);
-    EXPECT_NE(check::replace_file_atomically(path.string(), "new\n").find("sticky"),
-              std::string::npos);
+    const base::Result<void> refused = check::replace_file_atomically(path.string(), "new\n");
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message().find("sticky"), std::string::npos);
     EXPECT_EQ(slurp(path), "old\n");
     ASSERT_EQ(::chmod(directory.c_str(), 01777), 0); // like /tmp: others cannot swap our files
-    EXPECT_EQ(check::replace_file_atomically(path.string(), "new\n"), "");
+    EXPECT_TRUE(check::replace_file_atomically(path.string(), "new\n"));
     EXPECT_EQ(slurp(path), "new\n");
 }
 
@@ -157,7 +158,7 @@ TEST_F(TempDir, OwnerGroupAndModeOfTheOriginalAreKept) {
     ASSERT_EQ(::chown(directory.c_str(), 65534, 65534), 0);
     ASSERT_EQ(::chown(path.c_str(), 65534, 65533), 0);
     ASSERT_EQ(::chmod(path.c_str(), 0604), 0);
-    EXPECT_EQ(check::replace_file_atomically(path.string(), "new\n"), "");
+    EXPECT_TRUE(check::replace_file_atomically(path.string(), "new\n"));
     const struct stat info = stat_of(path);
     EXPECT_EQ(info.st_uid, 65534U);
     EXPECT_EQ(info.st_gid, 65533U);
@@ -171,8 +172,8 @@ TEST_F(TempDir, MissingLockIsCreatedWithTheDirectoryOwnersOwnership) {
     }
     ASSERT_EQ(::chown(root_.c_str(), 65534, 65533), 0);
     {
-        check::NetavarkLock lock((root_ / "aardvark-dns").string());
-        ASSERT_TRUE(lock.held()) << lock.error();
+        const auto lock = check::NetavarkLock::acquire((root_ / "aardvark-dns").string());
+        ASSERT_TRUE(lock) << lock.error().message();
     }
     const struct stat info = stat_of(root_ / "aardvark.lock");
     EXPECT_TRUE(S_ISREG(info.st_mode));
@@ -184,9 +185,10 @@ TEST_F(TempDir, MissingLockIsCreatedWithTheDirectoryOwnersOwnership) {
 TEST_F(TempDir, LockSymlinkIsNeverFollowed) {
     const auto outside = root_ / "outside";
     std::filesystem::create_symlink(outside, root_ / "aardvark.lock");
-    check::NetavarkLock lock((root_ / "aardvark-dns").string());
-    EXPECT_FALSE(lock.held());
-    EXPECT_NE(lock.error().find("symbolic link"), std::string::npos) << lock.error();
+    const auto lock = check::NetavarkLock::acquire((root_ / "aardvark-dns").string());
+    ASSERT_FALSE(lock);
+    EXPECT_NE(lock.error().message().find("symbolic link"), std::string::npos)
+        << lock.error().message();
     EXPECT_FALSE(std::filesystem::exists(outside));
 }
 
