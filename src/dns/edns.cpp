@@ -19,13 +19,6 @@ Edns Edns::from_record(std::uint16_t klass, std::uint32_t ttl, std::size_t rdata
     return edns;
 }
 
-std::span<const std::uint8_t> Edns::options(std::span<const std::uint8_t> message) const noexcept {
-    if (options_offset > message.size() || options_length > message.size() - options_offset) {
-        return {};
-    }
-    return message.subspan(options_offset, options_length);
-}
-
 bool Edns::options_well_formed(std::span<const std::uint8_t> message) const noexcept {
     const auto bytes = options(message);
     if (bytes.size() != options_length) {

@@ -32,7 +32,12 @@ struct Edns {
 
     /// The options inside `message` (the message this record was read from); empty when they
     /// do not fit in it.
-    std::span<const std::uint8_t> options(std::span<const std::uint8_t> message) const noexcept;
+    std::span<const std::uint8_t> options(std::span<const std::uint8_t> message) const noexcept {
+        if (options_offset > message.size() || options_length > message.size() - options_offset) {
+            return {};
+        }
+        return message.subspan(options_offset, options_length);
+    }
 
     /// RFC 6891 §6.1.2: whether the options split into whole {CODE, LENGTH, data} runs. A reply
     /// that copies them needs that.

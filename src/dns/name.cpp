@@ -139,6 +139,11 @@ std::optional<std::size_t> skip_name(WireReader& reader) noexcept {
     if (!reader.ok()) {
         return std::nullopt;
     }
+    // The root (every OPT owner) is one zero byte: no need for the general walk.
+    if (reader.remaining() > 0 && reader.whole()[reader.position()] == 0) {
+        reader.skip(1);
+        return 0;
+    }
     const auto extent =
         follow_name(reader.whole(), reader.position(), [](std::size_t, std::uint8_t) noexcept {});
     if (!extent) {

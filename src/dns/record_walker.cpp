@@ -5,6 +5,17 @@
 
 namespace dns {
 
+namespace {
+
+constexpr std::size_t kQuestionFixedSize = 4; // TYPE, CLASS
+constexpr std::size_t kRecordFixedSize = 10;  // TYPE, CLASS, TTL, RDLENGTH
+
+std::uint16_t load_u16(std::span<const std::uint8_t> bytes, std::size_t offset) noexcept {
+    return static_cast<std::uint16_t>((bytes[offset] << 8) | bytes[offset + 1]);
+}
+
+} // namespace
+
 RecordWalker::RecordWalker(std::span<const std::uint8_t> message) noexcept
     : reader_(message)
     , header_(Header::read(reader_))
@@ -45,7 +56,7 @@ WalkStep RecordWalker::next(RecordView& record, Name* owner_out) noexcept {
     if (index_ >= total_) {
         return WalkStep::End;
     }
-    record = RecordView{};
+    // Every field is assigned below (no reset of the whole view: this is the per-query path).
     record.section = section_of(index_);
     record.offset = reader_.position();
     if (owner_out != nullptr) {
@@ -61,17 +72,28 @@ WalkStep RecordWalker::next(RecordView& record, Name* owner_out) noexcept {
         record.owner_label_count = *label_count;
     }
     record.owner = reader_.whole().subspan(record.offset, reader_.position() - record.offset);
-    record.type = reader_.read_u16();
-    record.klass = reader_.read_u16();
-    if (record.section != Section::Question) {
-        record.ttl_offset = reader_.position();
-        record.ttl = reader_.read_u32();
-        const std::uint16_t rdata_length = reader_.read_u16();
-        record.rdata_offset = reader_.position();
-        record.rdata = reader_.read_bytes(rdata_length);
-    }
+    // The fixed part is taken in one bounds check: TYPE, CLASS, and for a record TTL, RDLENGTH.
+    const bool is_question = record.section == Section::Question;
+    const std::size_t fixed_offset = reader_.position();
+    const auto fixed = reader_.read_bytes(is_question ? kQuestionFixedSize : kRecordFixedSize);
     if (!reader_.ok()) {
         return fail();
+    }
+    record.type = load_u16(fixed, 0);
+    record.klass = load_u16(fixed, 2);
+    if (is_question) {
+        record.ttl = 0;
+        record.ttl_offset = 0;
+        record.rdata_offset = 0;
+        record.rdata = {};
+    } else {
+        record.ttl_offset = fixed_offset + 4;
+        record.ttl = (std::uint32_t{load_u16(fixed, 4)} << 16) | load_u16(fixed, 6);
+        record.rdata_offset = reader_.position();
+        record.rdata = reader_.read_bytes(load_u16(fixed, 8));
+        if (!reader_.ok()) {
+            return fail();
+        }
     }
     record.end = reader_.position();
 
