@@ -25,11 +25,12 @@ ParseStatus parse_query(std::span<const std::uint8_t> packet, Query& out) noexce
         return ParseStatus::FormErr;
     }
 
+    // Known before the question is read, and kept when it turns out malformed.
+    out.question_offset = kHeaderSize;
     RecordView record;
     if (walker.next(record, &out.question.name) != WalkStep::Record) {
         return ParseStatus::FormErr;
     }
-    out.question_offset = record.offset;
     out.question.type = record.type;
     out.question.klass = record.klass;
     out.question_end = record.end;

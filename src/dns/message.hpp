@@ -32,7 +32,7 @@ struct Query {
 
 enum class ParseStatus {
     Ok,      // `out` is complete
-    FormErr, // header readable, rest malformed: reply FORMERR (out.header is valid)
+    FormErr, // header readable, rest malformed: reply FORMERR (only out.header is meaningful)
     Drop     // not worth a reply: shorter than a header, or QR=1 (a response, never answer it)
 };
 
