@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 
+#include "dns/edns.hpp"
 #include "dns/header.hpp"
 #include "dns/name.hpp"
 #include "dns/types.hpp"
@@ -18,30 +19,20 @@ struct Question {
     std::uint16_t klass = 0; // RFC spelling "QCLASS"; any value is accepted
 };
 
-/// The OPT pseudo-record of the request (RFC 6891), kept so the response can echo it.
-struct Edns {
-    std::uint16_t udp_payload_size = 0; // as sent; may be < 512
-    std::uint8_t extended_rcode = 0;
-    std::uint8_t version = 0;
-    std::uint16_t flags = 0;        // DO is 0x8000
-    std::size_t options_offset = 0; // RDATA (the options) inside the request bytes
-    std::size_t options_length = 0;
-};
-
 struct Query {
     Header header;
     Question question;               // the only question
     std::size_t question_offset = 0; // where the first question starts in the request (12)
     std::size_t question_end = 0;    // one past its QCLASS
-    std::optional<Edns> edns;
+    std::optional<Edns> edns;        // the request's OPT record, so the response can echo it
 
-    /// The UDP response size this client accepts: max(512, EDNS size) capped at kMaxUdpPayload.
-    std::size_t udp_response_limit() const noexcept;
+    /// The UDP response size this client accepts (dns::udp_payload_limit).
+    std::size_t udp_response_limit() const noexcept { return udp_payload_limit(edns); }
 };
 
 enum class ParseStatus {
     Ok,      // `out` is complete
-    FormErr, // header readable, rest malformed: reply FORMERR (out.header is valid)
+    FormErr, // header readable, rest malformed: reply FORMERR (only out.header is meaningful)
     Drop     // not worth a reply: shorter than a header, or QR=1 (a response, never answer it)
 };
 

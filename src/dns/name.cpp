@@ -1,6 +1,7 @@
 #include "dns/name.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "dns/wire_reader.hpp"
 #include "dns/wire_writer.hpp"
@@ -36,47 +37,45 @@ char to_lower(std::uint8_t byte) noexcept {
 
 } // namespace
 
-bool Name::read(WireReader& reader) noexcept {
-    size_ = 0;
-    label_count_ = 0;
-    const auto packet = reader.whole();
-    if (!reader.ok()) {
-        return false;
-    }
-    std::size_t cursor = reader.position();
-    // Where the reader resumes: right after the first pointer, or after the terminating zero.
-    std::size_t resume = 0;
+namespace {
+
+// Where a name read ends and what it holds, without its bytes.
+struct NameExtent {
+    std::size_t resume = 0;      // one past the name's in-place bytes
+    std::size_t label_count = 0; // 0 is the root
+};
+
+// The one decoder behind Name::read and skip_name, so the copying and the validating read
+// cannot drift apart: follows the possibly compressed name at `cursor` and hands each label
+// (offset of its length byte, and its length) to `on_label`. Nullopt on any malformation.
+template <typename OnLabel>
+std::optional<NameExtent> follow_name(std::span<const std::uint8_t> packet, std::size_t cursor,
+                                      OnLabel&& on_label) noexcept {
+    NameExtent extent;
     bool jumped = false;
     // Every pointer must point before the label run that contains it (hickory's rule, stricter
     // than RFC 1035 §4.1.4's "prior occurrence"), so hops strictly decrease and always end; the
     // hop cap is a second guard.
     std::size_t run_start = cursor;
     std::size_t hops = 0;
-
-    const auto fail = [&]() noexcept {
-        wire_[0] = 0;
-        size_ = 1;
-        label_count_ = 0;
-        reader.fail();
-        return false;
-    };
+    std::size_t wire_size = 0;
 
     for (;;) {
         if (cursor >= packet.size()) {
-            return fail();
+            return std::nullopt;
         }
         const std::uint8_t length = packet[cursor];
         if ((length & kPointerMask) == kPointerMask) {
             if (packet.size() - cursor < 2) {
-                return fail();
+                return std::nullopt;
             }
             const std::size_t target =
                 (std::size_t{length & 0x3FU} << 8) | std::size_t{packet[cursor + 1]};
             if (target >= run_start || ++hops > kMaxLabels) {
-                return fail();
+                return std::nullopt;
             }
             if (!jumped) {
-                resume = cursor + 2;
+                extent.resume = cursor + 2;
                 jumped = true;
             }
             cursor = target;
@@ -85,31 +84,74 @@ bool Name::read(WireReader& reader) noexcept {
         }
         // RFC 1035 reserves the 10 prefix and RFC 6891 §5 deprecates 01 (extended label types).
         if ((length & kPointerMask) != 0) {
-            return fail();
+            return std::nullopt;
         }
         if (length == 0) {
-            // Room for this byte was kept by the check below.
-            wire_[size_++] = 0;
             if (!jumped) {
-                resume = cursor + 1;
+                extent.resume = cursor + 1;
             }
-            break;
+            return extent;
         }
         // The label, its length byte and the final root byte must fit in 255 (RFC 1035 §2.3.4).
-        if (size_ + 1 + length + 1 > kMaxNameWireLength) {
-            return fail();
+        if (wire_size + 1 + length + 1 > kMaxNameWireLength) {
+            return std::nullopt;
         }
-        if (label_count_ >= kMaxLabels || packet.size() - cursor - 1 < length) {
-            return fail();
+        if (extent.label_count >= kMaxLabels || packet.size() - cursor - 1 < length) {
+            return std::nullopt;
         }
-        label_offsets_[label_count_++] = static_cast<std::uint8_t>(size_);
-        std::copy_n(packet.begin() + static_cast<std::ptrdiff_t>(cursor), length + 1,
-                    wire_.begin() + static_cast<std::ptrdiff_t>(size_));
-        size_ += std::size_t{length} + 1;
+        on_label(cursor, length);
+        ++extent.label_count;
+        wire_size += std::size_t{length} + 1;
         cursor += std::size_t{length} + 1;
     }
-    reader.seek(resume);
+}
+
+} // namespace
+
+bool Name::read(WireReader& reader) noexcept {
+    size_ = 0;
+    label_count_ = 0;
+    if (!reader.ok()) {
+        return false;
+    }
+    const auto packet = reader.whole();
+    const auto extent =
+        follow_name(packet, reader.position(), [this, packet](std::size_t at, std::uint8_t length) {
+            label_offsets_[label_count_++] = static_cast<std::uint8_t>(size_);
+            std::copy_n(packet.begin() + static_cast<std::ptrdiff_t>(at), length + 1,
+                        wire_.begin() + static_cast<std::ptrdiff_t>(size_));
+            size_ += std::size_t{length} + 1;
+        });
+    if (!extent) {
+        wire_[0] = 0;
+        size_ = 1;
+        label_count_ = 0;
+        reader.fail();
+        return false;
+    }
+    // follow_name kept room for this byte (the 255-byte check counts it).
+    wire_[size_++] = 0;
+    reader.seek(extent->resume);
     return true;
+}
+
+std::optional<std::size_t> skip_name(WireReader& reader) noexcept {
+    if (!reader.ok()) {
+        return std::nullopt;
+    }
+    // The root (every OPT owner) is one zero byte: no need for the general walk.
+    if (reader.remaining() > 0 && reader.whole()[reader.position()] == 0) {
+        reader.skip(1);
+        return 0;
+    }
+    const auto extent =
+        follow_name(reader.whole(), reader.position(), [](std::size_t, std::uint8_t) noexcept {});
+    if (!extent) {
+        reader.fail();
+        return std::nullopt;
+    }
+    reader.seek(extent->resume);
+    return extent->label_count;
 }
 
 bool Name::assign_text(std::string_view text) noexcept {

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -53,5 +54,11 @@ private:
     std::size_t size_ = 0;
     std::size_t label_count_ = 0;
 };
+
+/// Checks the name at the reader's position by exactly the rules of `Name::read` without copying
+/// it (a record walk only needs to pass over most owners). On success the reader sits after the
+/// name's in-place bytes and the result is its label count (0 for the root); nullopt on any
+/// malformation, which fails the reader.
+std::optional<std::size_t> skip_name(WireReader& reader) noexcept;
 
 } // namespace dns

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "dns/name.hpp"
+#include "dns/record_walker.hpp"
 #include "dns/types.hpp"
 #include "dns/wire_reader.hpp"
 
@@ -15,12 +16,6 @@ constexpr std::size_t kMinRecordSize = 11; // root owner, TYPE, CLASS, TTL, RDLE
 constexpr std::size_t kMaxQuestionsCompared = 32;
 constexpr std::uint16_t kTypeTsig = 250;
 constexpr std::uint32_t kTtlTopBit = 0x80000000U;
-
-enum class Section {
-    Answer,
-    Authority,
-    Additional
-};
 
 // RFC 2181 §8: a TTL with the most significant bit set is treated as zero.
 std::uint32_t effective_ttl(std::uint32_t ttl) noexcept {
@@ -37,8 +32,7 @@ void lower_min(std::optional<std::uint32_t>& current, std::uint32_t value) noexc
 std::optional<std::uint32_t> soa_minimum(std::span<const std::uint8_t> message,
                                          std::size_t rdata_offset, std::size_t rdata_end) noexcept {
     WireReader reader(message, rdata_offset);
-    Name skipped;
-    if (!skipped.read(reader) || !skipped.read(reader)) {
+    if (!skip_name(reader) || !skip_name(reader)) {
         return std::nullopt;
     }
     reader.skip(16);
@@ -68,67 +62,26 @@ void store_u32(std::span<std::uint8_t> bytes, std::size_t offset, std::uint32_t 
     bytes[offset + 3] = static_cast<std::uint8_t>(value & 0xff);
 }
 
-bool read_question(WireReader& reader, Question& question) noexcept {
-    if (!question.name.read(reader)) {
-        return false;
+// Folds one answer, authority or additional record into `out`.
+void scan_record(std::span<const std::uint8_t> message, const RecordView& record, MessageScan& out,
+                 std::span<std::uint16_t> ttl_offsets) noexcept {
+    // OPT is no data: kept by the walker in the additional section, relayed untouched (never
+    // aged) elsewhere. TSIG's TTL is not one either.
+    if (record.type == static_cast<std::uint16_t>(RecordType::Opt) || record.type == kTypeTsig) {
+        return;
     }
-    question.type = reader.read_u16();
-    question.klass = reader.read_u16();
-    return reader.ok();
-}
-
-// Parses one record at the reader and folds it into `out`. False on any malformation.
-bool scan_record(std::span<const std::uint8_t> message, WireReader& reader, Section section,
-                 MessageScan& out, std::span<std::uint16_t> ttl_offsets) noexcept {
-    Name owner;
-    if (!owner.read(reader)) {
-        return false;
-    }
-    const std::uint16_t type = reader.read_u16();
-    const std::uint16_t klass = reader.read_u16();
-    const std::size_t ttl_offset = reader.position();
-    const std::uint32_t ttl = reader.read_u32();
-    const std::uint16_t rdlength = reader.read_u16();
-    const std::size_t rdata_offset = reader.position();
-    reader.skip(rdlength);
-    if (!reader.ok()) {
-        return false;
-    }
-    const std::size_t rdata_end = reader.position();
-
-    if (type == static_cast<std::uint16_t>(RecordType::Opt)) {
-        if (section != Section::Additional) {
-            return true; // meaningless there; relayed untouched, never aged
-        }
-        if (out.has_opt) {
-            return false; // RFC 6891 §6.1.1: more than one OPT is malformed
-        }
-        out.has_opt = true;
-        out.opt_udp_size = klass;
-        out.opt_extended_rcode = static_cast<std::uint8_t>(ttl >> 24);
-        out.opt_version = static_cast<std::uint8_t>((ttl >> 16) & 0xff);
-        out.opt_flags = static_cast<std::uint16_t>(ttl & 0xffff);
-        out.opt_rdata_offset = rdata_offset;
-        out.opt_rdata_length = rdlength;
-        return true;
-    }
-    if (type == kTypeTsig) {
-        return true;
-    }
-
     if (out.ttl_count < ttl_offsets.size()) {
-        ttl_offsets[out.ttl_count] = static_cast<std::uint16_t>(ttl_offset);
+        ttl_offsets[out.ttl_count] = static_cast<std::uint16_t>(record.ttl_offset);
     }
     ++out.ttl_count;
-    lower_min(out.min_ttl, effective_ttl(ttl));
+    lower_min(out.min_ttl, effective_ttl(record.ttl));
 
-    if (section == Section::Authority && type == static_cast<std::uint16_t>(RecordType::Soa) &&
-        !out.negative_ttl) {
-        if (const auto minimum = soa_minimum(message, rdata_offset, rdata_end)) {
-            out.negative_ttl = std::min(effective_ttl(ttl), *minimum);
+    if (record.section == Section::Authority &&
+        record.type == static_cast<std::uint16_t>(RecordType::Soa) && !out.negative_ttl) {
+        if (const auto minimum = soa_minimum(message, record.rdata_offset, record.end)) {
+            out.negative_ttl = std::min(effective_ttl(record.ttl), *minimum);
         }
     }
-    return true;
 }
 
 } // namespace
@@ -144,34 +97,39 @@ bool scan_message(std::span<const std::uint8_t> message, MessageScan& out,
     if (message.size() > kMaxMessageSize) {
         return false;
     }
-    WireReader reader(message);
-    out.header = Header::read(reader);
-    if (!reader.ok()) {
+    RecordWalker walker(message);
+    if (!walker.header_ok()) {
         return false;
     }
-    for (std::uint32_t i = 0; i < out.header.qdcount; ++i) {
-        Question question;
-        if (!read_question(reader, question)) {
-            return false;
+    out.header = walker.header();
+    RecordView record;
+    Question first_question;
+    for (;;) {
+        const bool wants_first_question = out.header.qdcount > 0 && !out.question;
+        const WalkStep step =
+            walker.next(record, wants_first_question ? &first_question.name : nullptr);
+        if (step == WalkStep::End) {
+            out.complete = true;
+            break;
         }
-        if (i == 0) {
-            out.question = question;
+        if (step == WalkStep::Malformed) {
+            if (!walker.question_end()) {
+                return false;
+            }
+            break; // header and questions are usable; `complete` stays false
         }
+        if (record.section == Section::Question) {
+            if (wants_first_question) {
+                first_question.type = record.type;
+                first_question.klass = record.klass;
+                out.question = first_question;
+            }
+            continue;
+        }
+        scan_record(message, record, out, ttl_offsets);
     }
-    out.question_end = reader.position();
-
-    const std::uint32_t answers = out.header.ancount;
-    const std::uint32_t authority_end = answers + out.header.nscount;
-    const std::uint32_t total = authority_end + out.header.arcount;
-    for (std::uint32_t i = 0; i < total; ++i) {
-        const Section section = i < answers         ? Section::Answer
-                                : i < authority_end ? Section::Authority
-                                                    : Section::Additional;
-        if (!scan_record(message, reader, section, out, ttl_offsets)) {
-            return true; // header and questions are usable; `complete` stays false
-        }
-    }
-    out.complete = true;
+    out.question_end = *walker.question_end();
+    out.edns = walker.edns();
     return true;
 }
 
@@ -216,21 +174,27 @@ ResponseCheck check_response(std::span<const std::uint8_t> query,
 
     std::array<Question, kMaxQuestionsCompared> asked{};
     std::size_t asked_count = 0;
+    RecordView record;
     {
-        WireReader reader(query);
-        const Header header = Header::read(reader);
-        const std::size_t count = std::min<std::size_t>(header.qdcount, kMaxQuestionsCompared);
-        while (reader.ok() && asked_count < count && read_question(reader, asked[asked_count])) {
+        RecordWalker query_walker(query);
+        const std::size_t count =
+            std::min<std::size_t>(query_walker.header().qdcount, kMaxQuestionsCompared);
+        while (asked_count < count &&
+               query_walker.next(record, &asked[asked_count].name) == WalkStep::Record) {
+            asked[asked_count].type = record.type;
+            asked[asked_count].klass = record.klass;
             ++asked_count;
         }
     }
 
-    WireReader reader(response, kHeaderSize);
+    RecordWalker response_walker(response);
     for (std::uint32_t i = 0; i < scan.header.qdcount; ++i) {
         Question answered;
-        if (!read_question(reader, answered)) {
+        if (response_walker.next(record, &answered.name) != WalkStep::Record) {
             return ResponseCheck::Reject; // unreachable: scan_message read the same bytes
         }
+        answered.type = record.type;
+        answered.klass = record.klass;
         const auto* const match =
             std::find_if(asked.begin(), asked.begin() + static_cast<std::ptrdiff_t>(asked_count),
                          [&answered](const Question& candidate) {
@@ -283,10 +247,12 @@ void age_ttls(std::span<std::uint8_t> message, std::span<const std::uint16_t> tt
 std::size_t copy_without_edns_option(std::span<const std::uint8_t> message, const MessageScan& scan,
                                      std::uint16_t option_code,
                                      std::span<std::uint8_t> out) noexcept {
-    const std::size_t rdata_begin = scan.opt_rdata_offset;
-    const std::size_t rdata_end = rdata_begin + scan.opt_rdata_length;
-    if (!scan.has_opt || rdata_begin < 2 || rdata_end > message.size() ||
-        out.size() < message.size()) {
+    if (!scan.edns) {
+        return 0;
+    }
+    const std::size_t rdata_begin = scan.edns->options_offset;
+    const std::size_t rdata_end = rdata_begin + scan.edns->options_length;
+    if (rdata_begin < 2 || rdata_end > message.size() || out.size() < message.size()) {
         return 0;
     }
     std::copy(message.begin(), message.begin() + static_cast<std::ptrdiff_t>(rdata_begin),
@@ -320,12 +286,14 @@ std::size_t copy_without_edns_option(std::span<const std::uint8_t> message, cons
 
 bool has_edns_option(std::span<const std::uint8_t> message, const MessageScan& scan,
                      std::uint16_t option_code) noexcept {
-    if (!scan.has_opt || scan.opt_rdata_offset > message.size() ||
-        scan.opt_rdata_length > message.size() - scan.opt_rdata_offset) {
+    if (!scan.edns) {
         return false;
     }
-    WireReader options(message.first(scan.opt_rdata_offset + scan.opt_rdata_length),
-                       scan.opt_rdata_offset);
+    const auto bytes = scan.edns->options(message);
+    if (bytes.size() != scan.edns->options_length) {
+        return false; // not from this message
+    }
+    WireReader options(bytes);
     while (options.ok() && options.remaining() > 0) {
         const std::uint16_t code = options.read_u16();
         options.skip(options.read_u16());
@@ -340,11 +308,11 @@ bool cap_edns_udp_size(std::span<std::uint8_t> message, std::uint16_t max_size) 
     MessageScan scan;
     // The OPT's CLASS sits 8 bytes before its RDATA: CLASS, TTL (4), RDLENGTH (2).
     constexpr std::size_t kClassBeforeRdata = 8;
-    if (!scan_message(message, scan) || !scan.complete || !scan.has_opt ||
-        scan.opt_udp_size <= max_size || scan.opt_rdata_offset < kClassBeforeRdata) {
+    if (!scan_message(message, scan) || !scan.complete || !scan.edns ||
+        scan.edns->udp_payload_size <= max_size || scan.edns->options_offset < kClassBeforeRdata) {
         return false;
     }
-    store_u16(message, scan.opt_rdata_offset - kClassBeforeRdata, max_size);
+    store_u16(message, scan.edns->options_offset - kClassBeforeRdata, max_size);
     return true;
 }
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 
+#include "dns/edns.hpp"
 #include "dns/header.hpp"
 #include "dns/message.hpp"
 
@@ -32,19 +33,9 @@ struct MessageScan {
     /// RFC 2308 §5: min(SOA TTL, SOA MINIMUM) of the first SOA in the authority section.
     std::optional<std::uint32_t> negative_ttl;
 
-    /// The OPT pseudo-record (RFC 6891), when present in the additional section.
-    bool has_opt = false;
-    std::uint16_t opt_udp_size = 0;      // its CLASS field
-    std::uint8_t opt_extended_rcode = 0; // upper 8 bits of the 12-bit RCODE (RFC 6891 §6.1.3)
-    std::uint8_t opt_version = 0;
-    std::uint16_t opt_flags = 0;      // low 16 bits of its TTL field; DO is 0x8000
-    std::size_t opt_rdata_offset = 0; // where its options start
-    std::size_t opt_rdata_length = 0;
+    /// The additional section's OPT record (RFC 6891), when the walk reached it.
+    std::optional<Edns> edns;
 };
-
-inline constexpr std::uint16_t kEdnsDoFlag = 0x8000;
-inline constexpr std::uint16_t kEdnsOptionCookie = 10;      // RFC 7873
-inline constexpr std::uint16_t kEdnsOptionClientSubnet = 8; // RFC 7871
 
 /// Upper bound of the records a message of `message_size` bytes can hold (the smallest record is
 /// 11 bytes), so a caller can size the TTL offset span before scanning.

@@ -72,9 +72,9 @@ std::optional<CacheQuery> describe_query(std::span<const Server> servers,
         append_u16(key, server.port);
     }
     append_u16(key, static_cast<std::uint16_t>(header.flags & kKeyFlags));
-    if (scan.has_opt) {
-        key.push_back(static_cast<char>((scan.opt_flags & dns::kEdnsDoFlag) != 0 ? 2 : 1));
-        key.push_back(static_cast<char>(scan.opt_version));
+    if (scan.edns) {
+        key.push_back(static_cast<char>(scan.edns->dnssec_ok() ? 2 : 1));
+        key.push_back(static_cast<char>(scan.edns->version));
     } else {
         key.push_back(0);
         key.push_back(0);
@@ -85,10 +85,7 @@ std::optional<CacheQuery> describe_query(std::span<const Server> servers,
         key.push_back(static_cast<char>(fold_case(byte)));
     }
 
-    described.udp_limit =
-        scan.has_opt
-            ? std::clamp<std::size_t>(scan.opt_udp_size, dns::kMinUdpPayload, dns::kMaxUdpPayload)
-            : dns::kMinUdpPayload;
+    described.udp_limit = dns::udp_payload_limit(scan.edns);
     return described;
 }
 
@@ -96,7 +93,7 @@ std::optional<std::uint32_t> cacheable_ttl(const dns::MessageScan& scan) noexcep
     const dns::Header& header = scan.header;
     if (!scan.complete || !header.is_response() || header.is_truncated() ||
         header.opcode() != dns::Opcode::Query || header.qdcount != 1 || !scan.question ||
-        (scan.has_opt && scan.opt_extended_rcode != 0)) {
+        (scan.edns && scan.edns->extended_rcode != 0)) {
         return std::nullopt;
     }
     std::optional<std::uint32_t> ttl;
@@ -136,7 +133,7 @@ bool AnswerCache::insert(const std::string& key, std::span<const std::uint8_t> r
     }
 
     std::vector<std::uint8_t> stored(response.begin(), response.end());
-    if (scan.has_opt) {
+    if (scan.edns) {
         // The COOKIE echoes the asking client's cookie (RFC 7873): another client would see a
         // mismatch, so the cached copy carries none, as from a server without cookie support.
         std::vector<std::uint8_t> stripped(response.size());

@@ -29,8 +29,7 @@ struct CacheQuery {
     /// Upstream set, QTYPE, QCLASS, lowercased QNAME, RD/CD/AD and EDNS presence with DO: every
     /// input that can change an upstream's answer bytes, apart from the ID and the qname's case.
     std::string key;
-    /// Largest answer this client takes over UDP: 512 without EDNS, else its EDNS size raised
-    /// to 512 and capped at dns::kMaxUdpPayload.
+    /// Largest answer this client takes over UDP (dns::udp_payload_limit).
     std::size_t udp_limit = 0;
 };
 

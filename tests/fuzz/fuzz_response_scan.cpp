@@ -47,8 +47,8 @@ void check_scan(std::span<const std::uint8_t> message) {
     dns::set_recursion_available(aged);
     require(aged.size() == message.size());
 
-    if (scan.has_opt) {
-        require(scan.opt_rdata_offset + scan.opt_rdata_length <= message.size());
+    if (scan.edns) {
+        require(scan.edns->options_offset + scan.edns->options_length <= message.size());
         std::vector<std::uint8_t> stripped(message.size());
         const std::size_t size =
             dns::copy_without_edns_option(message, scan, dns::kEdnsOptionCookie, stripped);

@@ -76,11 +76,11 @@ TEST(ScanMessage, PositiveAnswerWithOpt) {
     EXPECT_EQ(offsets[1], second);
     EXPECT_EQ(scan.min_ttl, 60u);
     EXPECT_FALSE(scan.negative_ttl.has_value());
-    EXPECT_TRUE(scan.has_opt);
-    EXPECT_EQ(scan.opt_udp_size, 1232);
-    EXPECT_EQ(scan.opt_flags, kEdnsDoFlag);
-    EXPECT_EQ(scan.opt_rdata_length, 6u);
-    EXPECT_EQ(scan.opt_rdata_offset, packet.size() - 6);
+    ASSERT_TRUE(scan.edns.has_value());
+    EXPECT_EQ(scan.edns->udp_payload_size, 1232);
+    EXPECT_EQ(scan.edns->flags, kEdnsDoFlag);
+    EXPECT_EQ(scan.edns->options_length, 6u);
+    EXPECT_EQ(scan.edns->options_offset, packet.size() - 6);
 }
 
 TEST(ScanMessage, NegativeTtlIsMinOfSoaTtlAndMinimum) {
@@ -258,7 +258,8 @@ TEST(EdnsOptions, UdpSizeIsCappedOnlyDownwards) {
     EXPECT_TRUE(dns::cap_edns_udp_size(bytes, 4096));
     MessageScan scan;
     ASSERT_TRUE(scan_message(bytes, scan));
-    EXPECT_EQ(scan.opt_udp_size, 4096);
+    ASSERT_TRUE(scan.edns.has_value());
+    EXPECT_EQ(scan.edns->udp_payload_size, 4096);
     EXPECT_FALSE(dns::cap_edns_udp_size(bytes, 8192));
     EXPECT_FALSE(dns::cap_edns_udp_size(std::span(bytes).first(12), 512)); // no OPT parsed
 }
@@ -352,9 +353,9 @@ TEST(CopyWithoutEdnsOption, RemovesCookieKeepsOthersAndTail) {
     MessageScan stripped;
     ASSERT_TRUE(scan_message(out, stripped, offsets));
     EXPECT_TRUE(stripped.complete);
-    EXPECT_TRUE(stripped.has_opt);
-    EXPECT_EQ(stripped.opt_rdata_length, 6u);
-    EXPECT_EQ(out[stripped.opt_rdata_offset + 1], 0x0f);
+    ASSERT_TRUE(stripped.edns.has_value());
+    EXPECT_EQ(stripped.edns->options_length, 6u);
+    EXPECT_EQ(out[stripped.edns->options_offset + 1], 0x0f);
     EXPECT_EQ(stripped.ttl_count, 2u);
     EXPECT_EQ(stripped.min_ttl, 60u);
     EXPECT_EQ(out.back(), 1); // the trailing record's last RDATA byte survived

@@ -318,8 +318,8 @@ TEST_F(AnswerCacheTest, ClientCookieIsNotServedToOthers) {
     dns::MessageScan scan;
     ASSERT_TRUE(dns::scan_message(*hit, scan));
     EXPECT_TRUE(scan.complete);
-    EXPECT_TRUE(scan.has_opt);
-    EXPECT_EQ(scan.opt_rdata_length, 0u);
+    ASSERT_TRUE(scan.edns.has_value());
+    EXPECT_EQ(scan.edns->options_length, 0u);
     EXPECT_EQ(scan.min_ttl, 59u);
 }
 
