@@ -26,25 +26,13 @@ std::int64_t wall_clock_ns() noexcept {
     return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
 }
 
-std::string_view status_text(records::EntryStatus status) {
-    switch (status) {
-    case records::EntryStatus::Current:
-        return "current";
-    case records::EntryStatus::DuplicateId:
-        return "superseded";
-    case records::EntryStatus::IpReused:
-        return "stale";
-    case records::EntryStatus::Shadowed:
-        return "shadowed";
-    }
-    return "stale";
-}
-
 constexpr std::size_t kMinAppendLimit = 4096;
 
+// The status words are `ctrdns check`'s (records::status_name), so a log line and check's report
+// name an entry the same way.
 std::string finding_text(const records::Finding& finding) {
     return fmt::format("{}:{}: {} entry of container {} in network {}: {}", finding.path,
-                       finding.line, status_text(finding.status), finding.container_id,
+                       finding.line, records::status_name(finding.status), finding.container_id,
                        finding.network, finding.reason);
 }
 

@@ -211,7 +211,7 @@ public:
 
     void on_change(ChangeCallback callback) { on_change_ = std::move(callback); }
 
-    Verdict verdict(const base::IpAddress& address) const { return table_.verdict(address); }
+    ProbeState state(const base::IpAddress& address) const { return table_.state(address); }
 
     ProberStats stats() const {
         ProberStats stats = stats_;
@@ -647,8 +647,8 @@ void Prober::on_change(ChangeCallback callback) {
     engine_->on_change(std::move(callback));
 }
 
-Verdict Prober::verdict(const base::IpAddress& address) const {
-    return engine_->verdict(address);
+ProbeState Prober::state(const base::IpAddress& address) const {
+    return engine_->state(address);
 }
 
 ProberStats Prober::stats() const {

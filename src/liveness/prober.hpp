@@ -86,7 +86,7 @@ public:
     void on_change(ChangeCallback callback);
 
     /// Unknown for addresses that are not targets.
-    Verdict verdict(const base::IpAddress& address) const;
+    ProbeState state(const base::IpAddress& address) const;
 
     ProberStats stats() const;
 

@@ -15,14 +15,10 @@
 #include <asio/awaitable.hpp>
 
 #include "base/ip_address.hpp"
-#include "upstream/server.hpp"
+#include "base/nameserver.hpp"
+#include "dns/types.hpp"
 
 namespace upstream {
-
-enum class Transport {
-    Udp,
-    Tcp
-};
 
 struct Options {
     bool cache_enabled = true;
@@ -75,10 +71,11 @@ public:
     /// ID restored, or nullopt when every server failed (the caller then sends nothing).
     /// An empty `servers` means "the host servers" (set_host_servers).
     asio::awaitable<std::optional<std::vector<std::uint8_t>>>
-    forward(std::vector<std::uint8_t> query, std::vector<Server> servers, Transport transport);
+    forward(std::vector<std::uint8_t> query, std::vector<base::Nameserver> servers,
+            dns::Transport transport);
 
     /// The resolv.conf servers (first three), replaced on reload and on resolv.conf change.
-    void set_host_servers(std::vector<Server> servers);
+    void set_host_servers(std::vector<base::Nameserver> servers);
 
     /// Addresses ctrdns itself listens on: never forwarded to (loop guard, logged once).
     void set_local_addresses(std::vector<base::IpAddress> addresses);
@@ -105,11 +102,11 @@ public:
     bool cache_enabled() const;
 
     /// The resolv.conf servers in use.
-    std::vector<Server> host_servers() const;
+    std::vector<base::Nameserver> host_servers() const;
 
     /// Upstreams in back-off (docs/forwarding.md), for `ctrdns status`.
     struct DownUpstream {
-        Server server;
+        base::Nameserver server;
         unsigned failures = 0;
         std::chrono::steady_clock::duration retry_in{}; // until a probe may test it again
     };
