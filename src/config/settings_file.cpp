@@ -68,6 +68,10 @@ constexpr std::array kKeys{
                &SettingsValues::tcp_idle_timeout_ms),
     number_key("max_forwards_in_flight", Kind::Count, 1, 1'000'000,
                &SettingsValues::max_forwards_in_flight),
+    number_key("health_probe_timeout_ms", Kind::Count, 1000, 3'600'000,
+               &SettingsValues::health_probe_timeout_ms),
+    number_key("health_max_tracked", Kind::Count, 1, 1'000'000,
+               &SettingsValues::health_max_tracked),
     bool_key("query_log", &SettingsValues::query_log),
     KeySpec{"log_level", Kind::LogLevel},
 };

@@ -31,11 +31,8 @@ struct Core {
     Core(asio::any_io_executor executor_in, Options options_in)
         : executor(std::move(executor_in))
         , options(std::move(options_in))
-        , cache(CacheSettings{.max_entries = options.cache_max_entries,
-                              .max_bytes = options.cache_max_bytes,
-                              .max_ttl = options.cache_max_ttl})
-        , health(HealthSettings{.first_backoff = options.health_first_backoff,
-                                .max_backoff = options.health_max_backoff}) {}
+        , cache(options.cache)
+        , health(options.health) {}
 
     Clock::time_point now() const { return options.clock ? options.clock() : Clock::now(); }
 
@@ -112,7 +109,7 @@ void note_failure(Core& core, const base::Nameserver& server) {
     if (core.options.health_enabled && core.health.record_failure(server, core.now())) {
         logging::warn(
             "upstream {} did not answer; trying it after the others for {} s", to_string(server),
-            std::chrono::duration_cast<std::chrono::seconds>(core.options.health_first_backoff)
+            std::chrono::duration_cast<std::chrono::seconds>(core.options.health.first_backoff)
                 .count());
     }
 }
@@ -283,12 +280,10 @@ void Forwarder::reconfigure(const Options& options) {
         state_->cache.clear(); // nothing stale is left behind to reappear if it is turned on again
     }
     current.cache_enabled = options.cache_enabled;
-    current.cache_max_entries = options.cache_max_entries;
-    current.cache_max_bytes = options.cache_max_bytes;
-    current.cache_max_ttl = options.cache_max_ttl;
-    state_->cache.set_settings(CacheSettings{.max_entries = options.cache_max_entries,
-                                             .max_bytes = options.cache_max_bytes,
-                                             .max_ttl = options.cache_max_ttl});
+    current.cache = options.cache;
+    state_->cache.set_settings(options.cache);
+    current.health = options.health;
+    state_->health.set_settings(options.health);
     current.max_in_flight = options.max_in_flight;
 }
 

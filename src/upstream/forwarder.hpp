@@ -17,19 +17,18 @@
 #include "base/ip_address.hpp"
 #include "base/nameserver.hpp"
 #include "dns/types.hpp"
+#include "upstream/answer_cache.hpp"
+#include "upstream/health.hpp"
 
 namespace upstream {
 
 struct Options {
     bool cache_enabled = true;
-    std::size_t cache_max_entries = 10'000;
-    std::size_t cache_max_bytes = 8U * 1024U * 1024U;
-    std::chrono::seconds cache_max_ttl{3600};
+    CacheSettings cache; // bounds; the defaults are the cache's own
 
     /// Remember upstreams that time out and try them last (docs/forwarding.md).
     bool health_enabled = true;
-    std::chrono::milliseconds health_first_backoff{30'000};
-    std::chrono::milliseconds health_max_backoff{300'000};
+    HealthSettings health; // back-off, probe timeout, table size; the health memory's defaults
 
     /// aardvark's budget for one forwarded query, split evenly across its servers (contract §5.3).
     /// Only tests should change it.
@@ -84,8 +83,10 @@ public:
     void flush_cache();
 
     /// Applies what the settings file may change at run time: cache_enabled (off drops every
-    /// cached answer), the cache bounds (smaller ones evict at once) and max_in_flight (forwards
-    /// already running finish). Budget, health memory and clock stay as constructed.
+    /// cached answer), the cache bounds (smaller ones evict at once), the health memory's
+    /// settings (a smaller table forgets at once; servers already down keep their back-off) and
+    /// max_in_flight (forwards already running finish). Budget, health_enabled and clock stay as
+    /// constructed.
     void reconfigure(const Options& options);
 
     ForwarderStats stats() const;

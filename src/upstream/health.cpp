@@ -95,10 +95,21 @@ std::vector<HealthTracker::DownServer> HealthTracker::down_servers() const {
     return servers;
 }
 
+void HealthTracker::set_settings(HealthSettings settings) {
+    settings_ = settings;
+    while (down_.size() > settings_.max_tracked) {
+        forget_soonest();
+    }
+}
+
 void HealthTracker::make_room() {
     if (down_.size() < settings_.max_tracked || down_.empty()) {
         return;
     }
+    forget_soonest();
+}
+
+void HealthTracker::forget_soonest() {
     const auto soonest =
         std::min_element(down_.begin(), down_.end(), [](const auto& left, const auto& right) {
             return left.second.retry_at < right.second.retry_at;

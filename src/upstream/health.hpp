@@ -33,6 +33,10 @@ public:
 
     explicit HealthTracker(HealthSettings settings = {});
 
+    /// New settings from now on: the next failure, probe and back-off use them; a smaller
+    /// max_tracked forgets the servers closest to their retry at once.
+    void set_settings(HealthSettings settings);
+
     /// Fills `indexes` with the positions of `servers` in the order to try them: servers that
     /// are not down first, then down ones, each group in the given order.
     void order(std::span<const base::Nameserver> servers, std::vector<std::size_t>& indexes) const;
@@ -80,6 +84,7 @@ private:
     };
 
     void make_room();
+    void forget_soonest(); // the down server closest to its retry; down_ must not be empty
 
     HealthSettings settings_;
     std::unordered_map<base::Nameserver, Down, base::NameserverHash> down_;

@@ -592,7 +592,7 @@ TEST_F(ForwarderTest, ReconfigureTurnsTheCacheOffAndOnAndShrinksIt) {
     EXPECT_EQ(forwarder.cache_size(), 2u);
 
     Options smaller = options();
-    smaller.cache_max_entries = 1;
+    smaller.cache.max_entries = 1;
     forwarder.reconfigure(smaller);
     EXPECT_EQ(forwarder.cache_size(), 1u) << "the least recently used answer is evicted";
 

@@ -142,5 +142,20 @@ TEST(Health, TrackedServersAreBounded) {
     EXPECT_TRUE(health.is_down(kThird));
 }
 
+TEST(Health, NewSettingsShrinkTheTableAndTimeProbesOut) {
+    HealthTracker health(HealthSettings{.first_backoff = 1s, .max_backoff = 1s});
+    health.record_failure(kFirst, kStart);
+    health.record_failure(kSecond, kStart + 1s);
+    health.record_failure(kThird, kStart + 2s);
+    health.set_settings(HealthSettings{
+        .first_backoff = 1s, .max_backoff = 1s, .probe_timeout = 5s, .max_tracked = 1});
+    EXPECT_EQ(health.down_count(), 1u);
+    EXPECT_TRUE(health.is_down(kThird)) << "the one furthest from its retry stays";
+    // A probe that never reports is presumed lost after the new probe_timeout, not the default.
+    ASSERT_TRUE(health.start_probe(kThird, kStart + 10s));
+    EXPECT_FALSE(health.start_probe(kThird, kStart + 14s));
+    EXPECT_TRUE(health.start_probe(kThird, kStart + 15s));
+}
+
 } // namespace
 } // namespace upstream
