@@ -195,7 +195,7 @@ void BM_Handle(benchmark::State& state) {
     const Fixture& f = fixture(networks);
     const std::vector<std::vector<std::uint8_t>> requests = make_requests(networks, kind);
     const query::Settings settings;
-    const query::Client client{f.requester, f.listener_network, query::Transport::Udp};
+    const query::Client client{f.requester, f.listener_network, dns::Transport::Udp};
     std::array<std::uint8_t, dns::kMaxUdpPayload> out{};
     query::Verdict verdict;
 
@@ -239,7 +239,7 @@ void BM_HandleUnknownSource(benchmark::State& state) {
     const std::vector<std::vector<std::uint8_t>> requests = make_requests(1, Kind::A);
     const query::Settings settings;
     const query::Client client{base::IpAddress::v4({10, 89, 0, 1}), f.listener_network,
-                               query::Transport::Udp};
+                               dns::Transport::Udp};
     std::array<std::uint8_t, dns::kMaxUdpPayload> out{};
     query::Verdict verdict;
     query::handle(requests[0], client, *f.store, settings, out, verdict);

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "base/log.hpp"
+#include "base/nameserver.hpp"
 #include "build_info.hpp"
 #include "check/check.hpp"
 #include "check/default_dir.hpp"
@@ -91,7 +92,7 @@ int main(int argc, char** argv) {
     check::Options check_options;
     std::string wait_name;
     double wait_timeout_seconds = 30;
-    std::uint16_t wait_port = 53;
+    std::uint16_t wait_port = base::kDnsPort;
     CLI::App* check_parser = app.add_subcommand(
         "check", "Show what would be served and which entries are stale; --fix removes them.");
     check_parser->add_option("-c,--config", check_options.config_dir,

@@ -3,13 +3,14 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
 #include <syslog.h>
 #include <unistd.h>
+
+#include "base/ascii.hpp"
 
 namespace logging {
 namespace {
@@ -44,9 +45,8 @@ std::optional<Level> parse_level(std::string_view text) noexcept {
     for (std::size_t i = 0; i < kNames.size(); ++i) {
         const std::string_view name = kNames[i];
         if (text.size() == name.size() &&
-            std::equal(text.begin(), text.end(), name.begin(), [](char a, char b) {
-                return std::tolower(static_cast<unsigned char>(a)) == b;
-            })) {
+            std::equal(text.begin(), text.end(), name.begin(),
+                       [](char a, char b) { return base::ascii_lower(a) == b; })) {
             return static_cast<Level>(i);
         }
     }

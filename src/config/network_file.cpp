@@ -9,6 +9,8 @@
 
 #include <fmt/format.h>
 
+#include "base/ascii.hpp"
+
 namespace config {
 
 namespace {
@@ -62,14 +64,10 @@ bool for_each_element(std::string_view list, Visit&& visit) {
     }
 }
 
-char ascii_lower(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 std::string lowercase(std::string_view text) {
     std::string out(text);
     for (char& c : out) {
-        c = ascii_lower(c);
+        c = base::ascii_lower(c);
     }
     return out;
 }

@@ -101,8 +101,8 @@ std::optional<std::uint32_t> parse_u32(std::string_view text) noexcept {
 }
 
 // One `nameserver` token; on failure the message that fails the whole read.
-std::optional<Nameserver> parse_server(std::string_view token, const InterfaceIndexLookup& lookup,
-                                       std::string& error) {
+std::optional<base::Nameserver>
+parse_server(std::string_view token, const InterfaceIndexLookup& lookup, std::string& error) {
     std::string_view address_text = token;
     std::uint32_t scope_id = 0;
     bool has_zone = false;
@@ -130,7 +130,7 @@ std::optional<Nameserver> parse_server(std::string_view token, const InterfaceIn
         error = "scope id not supported for ipv4 address";
         return std::nullopt;
     }
-    return Nameserver{*address, scope_id};
+    return base::Nameserver{*address, scope_id};
 }
 
 ResolvConfResult failure(std::string message) {

@@ -8,19 +8,14 @@
 #include <string_view>
 #include <vector>
 
-#include "base/ip_address.hpp"
+#include "base/nameserver.hpp"
 
 namespace config {
 
-struct Nameserver {
-    base::IpAddress address;
-    std::uint32_t scope_id = 0; // IPv6 `%zone`, resolved to an interface index; 0 = none
-
-    bool operator==(const Nameserver&) const = default;
-};
-
 struct ResolvConfResult {
-    std::vector<Nameserver> servers;  // the first three `nameserver` lines
+    /// The first three `nameserver` lines, on the DNS port; an IPv6 `%zone` is resolved to its
+    /// interface index.
+    std::vector<base::Nameserver> servers;
     std::optional<std::string> error; // set when the file as a whole is invalid (contract §5.4)
 };
 

@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "base/ascii.hpp"
 #include "base/error.hpp"
 #include "base/unique_fd.hpp"
 #include "config/text_input.hpp"
@@ -68,6 +69,10 @@ constexpr std::array kKeys{
                &SettingsValues::tcp_idle_timeout_ms),
     number_key("max_forwards_in_flight", Kind::Count, 1, 1'000'000,
                &SettingsValues::max_forwards_in_flight),
+    number_key("health_probe_timeout_ms", Kind::Count, 1000, 3'600'000,
+               &SettingsValues::health_probe_timeout_ms),
+    number_key("health_max_tracked", Kind::Count, 1, 1'000'000,
+               &SettingsValues::health_max_tracked),
     bool_key("query_log", &SettingsValues::query_log),
     KeySpec{"log_level", Kind::LogLevel},
 };
@@ -109,14 +114,10 @@ std::string echo(std::string_view text) {
     return shown;
 }
 
-char lower(char c) noexcept {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 bool equals_ignoring_case(std::string_view text, std::string_view lower_word) noexcept {
     return text.size() == lower_word.size() &&
            std::equal(text.begin(), text.end(), lower_word.begin(),
-                      [](char a, char b) { return lower(a) == b; });
+                      [](char a, char b) { return base::ascii_lower(a) == b; });
 }
 
 std::optional<bool> parse_bool(std::string_view text) noexcept {
@@ -156,7 +157,7 @@ std::optional<std::uint64_t> parse_decimal(std::string_view text) noexcept {
 std::optional<std::uint64_t> parse_bytes(std::string_view text) noexcept {
     std::uint64_t multiplier = 1;
     if (!text.empty()) {
-        switch (lower(text.back())) {
+        switch (base::ascii_lower(text.back())) {
         case 'k':
             multiplier = kKibibyte;
             break;

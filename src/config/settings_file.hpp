@@ -28,6 +28,8 @@ struct SettingsValues {
     std::optional<std::uint64_t> max_udp_forwards;
     std::optional<std::uint64_t> tcp_idle_timeout_ms;
     std::optional<std::uint64_t> max_forwards_in_flight;
+    std::optional<std::uint64_t> health_probe_timeout_ms;
+    std::optional<std::uint64_t> health_max_tracked;
     std::optional<bool> query_log;
     std::optional<logging::Level> log_level;
 

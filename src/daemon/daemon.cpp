@@ -74,15 +74,6 @@ void set_sighup_blocked(bool blocked) noexcept {
     ::sigprocmask(blocked ? SIG_BLOCK : SIG_UNBLOCK, &set, nullptr);
 }
 
-std::vector<upstream::Server> to_upstream(const std::vector<config::Nameserver>& nameservers) {
-    std::vector<upstream::Server> servers;
-    servers.reserve(nameservers.size());
-    for (const config::Nameserver& nameserver : nameservers) {
-        servers.push_back(upstream::Server{nameserver.address, nameserver.scope_id, 53});
-    }
-    return servers;
-}
-
 void write_log(const std::vector<LogLine>& lines) {
     for (const LogLine& line : lines) {
         switch (line.level) {
@@ -118,8 +109,8 @@ public:
         , forwarder_(io_.get_executor(), upstream::Options{})
         , state_(std::make_shared<server::ServeState>(
               nullptr,
-              [this](std::vector<std::uint8_t> query, std::vector<upstream::Server> servers,
-                     upstream::Transport transport) {
+              [this](std::vector<std::uint8_t> query, std::vector<base::Nameserver> servers,
+                     dns::Transport transport) {
                   return forwarder_.forward(std::move(query), std::move(servers), transport);
               }))
         , listeners_(io_.get_executor(), state_, options.port)
@@ -273,14 +264,13 @@ private:
         } else {
             logging::debug("{} upstream nameserver(s) from {}", result.servers.size(),
                            options_.resolv_conf_path);
-            std::vector<upstream::Server> servers = to_upstream(result.servers);
-            if (servers == forwarder_.host_servers()) {
+            if (result.servers == forwarder_.host_servers()) {
                 // Every netavark change sends a SIGHUP: keeping the cache when the resolvers are
                 // the same spares the upstreams a burst of repeats at each container start.
                 // Answers are keyed by upstream set, and container names are never cached.
                 return;
             }
-            forwarder_.set_host_servers(std::move(servers));
+            forwarder_.set_host_servers(std::move(result.servers));
         }
         forwarder_.flush_cache();
     }

@@ -26,20 +26,6 @@ std::int64_t wall_clock_ns() noexcept {
     return static_cast<std::int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
 }
 
-std::string_view status_text(records::EntryStatus status) {
-    switch (status) {
-    case records::EntryStatus::Current:
-        return "current";
-    case records::EntryStatus::DuplicateId:
-        return "superseded";
-    case records::EntryStatus::IpReused:
-        return "stale";
-    case records::EntryStatus::Shadowed:
-        return "shadowed";
-    }
-    return "stale";
-}
-
 constexpr std::size_t kMinAppendLimit = 4096;
 
 // How many bytes before the root's end an append re-reads and compares: a teardown's rewrite
@@ -55,9 +41,11 @@ std::size_t window_begin_of(std::string_view text, std::size_t end, std::size_t 
     return text.rfind('\n', end - kAppendWindow - 1) + 1;
 }
 
+// The status words are `ctrdns check`'s (records::status_name), so a log line and check's report
+// name an entry the same way.
 std::string finding_text(const records::Finding& finding) {
     return fmt::format("{}:{}: {} entry of container {} in network {}: {}", finding.path,
-                       finding.line, status_text(finding.status), finding.container_id,
+                       finding.line, records::status_name(finding.status), finding.container_id,
                        finding.network, finding.reason);
 }
 

@@ -49,14 +49,21 @@ RuntimeOptions resolve_settings(const config::SettingsValues& values) {
     upstream::Options& forwarder = options.forwarder;
     forwarder.cache_enabled = values.cache.value_or(forwarder.cache_enabled);
     // The parser bounds every number far below size_t's range, so the casts cannot truncate.
-    forwarder.cache_max_entries =
-        static_cast<std::size_t>(values.cache_max_entries.value_or(forwarder.cache_max_entries));
-    forwarder.cache_max_bytes =
-        static_cast<std::size_t>(values.cache_max_bytes.value_or(forwarder.cache_max_bytes));
+    upstream::CacheSettings& cache = forwarder.cache;
+    cache.max_entries =
+        static_cast<std::size_t>(values.cache_max_entries.value_or(cache.max_entries));
+    cache.max_bytes = static_cast<std::size_t>(values.cache_max_bytes.value_or(cache.max_bytes));
     if (values.cache_max_ttl) {
-        forwarder.cache_max_ttl =
+        cache.max_ttl =
             std::chrono::seconds{static_cast<std::chrono::seconds::rep>(*values.cache_max_ttl)};
     }
+    upstream::HealthSettings& health = forwarder.health;
+    if (values.health_probe_timeout_ms) {
+        health.probe_timeout = std::chrono::milliseconds{
+            static_cast<std::chrono::milliseconds::rep>(*values.health_probe_timeout_ms)};
+    }
+    health.max_tracked =
+        static_cast<std::size_t>(values.health_max_tracked.value_or(health.max_tracked));
     forwarder.max_in_flight =
         static_cast<std::size_t>(values.max_forwards_in_flight.value_or(forwarder.max_in_flight));
 
@@ -115,12 +122,12 @@ std::vector<std::string> describe_changes(const RuntimeOptions& before,
     note(lines, "probe_liveness", on_off(before.probe_liveness), on_off(after.probe_liveness));
     note(lines, "cache", on_off(before.forwarder.cache_enabled),
          on_off(after.forwarder.cache_enabled));
-    note(lines, "cache_max_entries", before.forwarder.cache_max_entries,
-         after.forwarder.cache_max_entries);
-    note(lines, "cache_max_bytes", before.forwarder.cache_max_bytes,
-         after.forwarder.cache_max_bytes);
-    note(lines, "cache_max_ttl", before.forwarder.cache_max_ttl.count(),
-         after.forwarder.cache_max_ttl.count());
+    note(lines, "cache_max_entries", before.forwarder.cache.max_entries,
+         after.forwarder.cache.max_entries);
+    note(lines, "cache_max_bytes", before.forwarder.cache.max_bytes,
+         after.forwarder.cache.max_bytes);
+    note(lines, "cache_max_ttl", before.forwarder.cache.max_ttl.count(),
+         after.forwarder.cache.max_ttl.count());
     note(lines, "max_tcp_connections", before.limits.max_tcp_connections,
          after.limits.max_tcp_connections);
     note(lines, "max_udp_forwards", before.limits.max_udp_forwards, after.limits.max_udp_forwards);
@@ -128,6 +135,10 @@ std::vector<std::string> describe_changes(const RuntimeOptions& before,
          after.limits.tcp_idle_timeout.count());
     note(lines, "max_forwards_in_flight", before.forwarder.max_in_flight,
          after.forwarder.max_in_flight);
+    note(lines, "health_probe_timeout_ms", before.forwarder.health.probe_timeout.count(),
+         after.forwarder.health.probe_timeout.count());
+    note(lines, "health_max_tracked", before.forwarder.health.max_tracked,
+         after.forwarder.health.max_tracked);
     note(lines, "query_log", on_off(before.query_log_default), on_off(after.query_log_default));
     note(lines, "log_level", level_name(before.log_level), level_name(after.log_level));
     return lines;

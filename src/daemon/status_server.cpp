@@ -437,7 +437,7 @@ status::Report StatusServer::Impl::collect() const {
 
     const upstream::Forwarder& forwarder = sources.forwarder;
     const std::vector<upstream::Forwarder::DownUpstream> down = forwarder.down_upstreams();
-    auto down_entry = [&](const upstream::Server& server) {
+    auto down_entry = [&](const base::Nameserver& server) {
         for (const auto& entry : down) {
             if (entry.server == server) {
                 return &entry;
@@ -445,17 +445,17 @@ status::Report StatusServer::Impl::collect() const {
         }
         return static_cast<const upstream::Forwarder::DownUpstream*>(nullptr);
     };
-    for (const upstream::Server& server : forwarder.host_servers()) {
+    for (const base::Nameserver& server : forwarder.host_servers()) {
         const auto* entry = down_entry(server);
         report.upstreams.push_back(status::Upstream{
-            upstream::to_string(server), entry != nullptr, entry ? entry->failures : 0U,
+            base::to_string(server), entry != nullptr, entry ? entry->failures : 0U,
             entry ? std::chrono::duration<double>(entry->retry_in).count() : 0.0});
     }
     for (const auto& entry : down) { // container or network servers in back-off
-        const std::vector<upstream::Server> host = forwarder.host_servers();
+        const std::vector<base::Nameserver> host = forwarder.host_servers();
         if (std::find(host.begin(), host.end(), entry.server) == host.end()) {
             report.upstreams.push_back(
-                status::Upstream{upstream::to_string(entry.server), true, entry.failures,
+                status::Upstream{base::to_string(entry.server), true, entry.failures,
                                  std::chrono::duration<double>(entry.retry_in).count()});
         }
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <optional>
 
+#include "base/ascii.hpp"
 #include "dns/wire_reader.hpp"
 #include "dns/wire_writer.hpp"
 
@@ -26,13 +27,6 @@ bool is_plain(std::uint8_t byte, bool first_in_label) noexcept {
         return true;
     }
     return first_in_label ? byte == '*' : byte == '-';
-}
-
-char to_lower(std::uint8_t byte) noexcept {
-    if (byte >= 'A' && byte <= 'Z') {
-        return static_cast<char>(byte - 'A' + 'a');
-    }
-    return static_cast<char>(byte);
 }
 
 } // namespace
@@ -213,7 +207,7 @@ std::string_view Name::format_text(std::span<char, kMaxNameTextLength> buffer,
         for (std::size_t j = 0; j < text.size(); ++j) {
             const auto byte = static_cast<std::uint8_t>(text[j]);
             if (is_plain(byte, j == 0)) {
-                buffer[out++] = lowercase ? to_lower(byte) : static_cast<char>(byte);
+                buffer[out++] = static_cast<char>(lowercase ? base::ascii_lower(byte) : byte);
             } else if (byte > 0x20 && byte < 0x7f) {
                 buffer[out++] = '\\';
                 buffer[out++] = static_cast<char>(byte);

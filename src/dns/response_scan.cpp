@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "base/ascii.hpp"
 #include "dns/name.hpp"
 #include "dns/record_walker.hpp"
 #include "dns/types.hpp"
@@ -139,11 +140,8 @@ bool names_equal_ignore_case(const Name& left, const Name& right) noexcept {
     if (a.size() != b.size()) {
         return false;
     }
-    const auto fold = [](std::uint8_t byte) noexcept {
-        return (byte >= 'A' && byte <= 'Z') ? static_cast<std::uint8_t>(byte + ('a' - 'A')) : byte;
-    };
     for (std::size_t i = 0; i < a.size(); ++i) {
-        if (fold(a[i]) != fold(b[i])) {
+        if (base::ascii_lower(a[i]) != base::ascii_lower(b[i])) {
             return false;
         }
     }

@@ -47,6 +47,13 @@ enum class RecordClass : std::uint16_t {
     Any = 255
 };
 
+/// How a DNS message travels (RFC 1035 §4.2): the client's choice, which the reply size limit and
+/// the upstream relay follow.
+enum class Transport {
+    Udp,
+    Tcp
+};
+
 inline constexpr std::size_t kHeaderSize = 12;
 inline constexpr std::size_t kMaxNameWireLength = 255; // RFC 1035 §2.3.4
 inline constexpr std::size_t kMaxLabelLength = 63;

@@ -106,7 +106,7 @@ std::vector<check::ProbeResult> LiveEvidence::probe(std::span<const check::Probe
         }
         bool pending = false;
         for (const auto& request : requests) {
-            pending = pending || prober.verdict(request.address) == liveness::Verdict::Unknown;
+            pending = pending || prober.state(request.address) == liveness::ProbeState::Unknown;
         }
         if (!pending) {
             break;
@@ -120,17 +120,17 @@ std::vector<check::ProbeResult> LiveEvidence::probe(std::span<const check::Probe
         const std::string where = bridge ? fmt::format("on {}", *bridge)
                                          : fmt::format("from {}", request.gateway.to_string());
         const char* kind = request.address.is_v4() ? "ARP" : "NDP";
-        switch (prober.verdict(request.address)) {
-        case liveness::Verdict::Alive:
+        switch (prober.state(request.address)) {
+        case liveness::ProbeState::Alive:
             results.push_back(
                 {check::ProbeAnswer::Answered, fmt::format("{} answer {}", kind, where)});
             break;
-        case liveness::Verdict::Dead:
+        case liveness::ProbeState::Dead:
             results.push_back(
                 {check::ProbeAnswer::Silent, fmt::format("{} {} probes unanswered {}",
                                                          options_.misses_for_silent, kind, where)});
             break;
-        case liveness::Verdict::Unknown:
+        case liveness::ProbeState::Unknown:
             if (stats.permission_denied) {
                 results.push_back(
                     {check::ProbeAnswer::Unknown, "probing needs root or CAP_NET_RAW"});

@@ -10,14 +10,16 @@
 #include <string>
 #include <vector>
 
+#include "base/nameserver.hpp"
+
 namespace inspect {
 
 struct WaitOptions {
     std::string config_dir;
     std::string name;
     std::chrono::milliseconds timeout{30'000};
-    std::uint16_t port =
-        53; // netavark passes dns_bind_port, 53 unless containers.conf says otherwise
+    // netavark passes dns_bind_port, the DNS port unless containers.conf says otherwise
+    std::uint16_t port = base::kDnsPort;
 };
 
 /// Returns 0 once a gateway answers NAME (A or AAAA) with NOERROR and at least one address,

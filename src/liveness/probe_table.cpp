@@ -5,13 +5,13 @@
 
 namespace liveness {
 
-const char* to_string(Verdict verdict) noexcept {
-    switch (verdict) {
-    case Verdict::Unknown:
+const char* to_string(ProbeState state) noexcept {
+    switch (state) {
+    case ProbeState::Unknown:
         return "unknown";
-    case Verdict::Alive:
+    case ProbeState::Alive:
         return "alive";
-    case Verdict::Dead:
+    case ProbeState::Dead:
         return "dead";
     }
     return "unknown";
@@ -34,7 +34,7 @@ bool ProbeTable::set_targets(std::span<const base::IpAddress> addresses, TimePoi
     }
     bool dead_left = false;
     for (const auto& [address, entry] : entries_) {
-        if (entry.verdict == Verdict::Dead && !next.contains(address)) {
+        if (entry.state == ProbeState::Dead && !next.contains(address)) {
             dead_left = true;
         }
     }
@@ -70,8 +70,8 @@ bool ProbeTable::probe_failed(const base::IpAddress& address, TimePoint now) {
     if (found == entries_.end()) {
         return false;
     }
-    const bool was_dead = found->second.verdict == Verdict::Dead;
-    conclude(found->second, Verdict::Unknown, now);
+    const bool was_dead = found->second.state == ProbeState::Dead;
+    conclude(found->second, ProbeState::Unknown, now);
     return was_dead;
 }
 
@@ -80,8 +80,8 @@ bool ProbeTable::answer_received(const base::IpAddress& address, TimePoint now) 
     if (found == entries_.end()) {
         return false;
     }
-    const bool was_dead = found->second.verdict == Verdict::Dead;
-    conclude(found->second, Verdict::Alive, now);
+    const bool was_dead = found->second.state == ProbeState::Dead;
+    conclude(found->second, ProbeState::Alive, now);
     return was_dead;
 }
 
@@ -94,9 +94,9 @@ bool ProbeTable::expire(TimePoint now) {
         entry.awaiting = false;
         ++entry.misses;
         // A dead address needs one miss to stay dead; anything else needs the full series.
-        if (entry.verdict == Verdict::Dead || entry.misses >= timing_.misses_for_dead) {
-            became_dead = became_dead || entry.verdict != Verdict::Dead;
-            conclude(entry, Verdict::Dead, now);
+        if (entry.state == ProbeState::Dead || entry.misses >= timing_.misses_for_dead) {
+            became_dead = became_dead || entry.state != ProbeState::Dead;
+            conclude(entry, ProbeState::Dead, now);
         } else {
             // The wait ran out just now, so the next probe of this check leaves
             // `probe_interval` after the previous one.
@@ -116,23 +116,23 @@ std::optional<ProbeTable::TimePoint> ProbeTable::next_event() const {
     return earliest;
 }
 
-Verdict ProbeTable::verdict(const base::IpAddress& address) const {
+ProbeState ProbeTable::state(const base::IpAddress& address) const {
     auto found = entries_.find(address);
-    return found == entries_.end() ? Verdict::Unknown : found->second.verdict;
+    return found == entries_.end() ? ProbeState::Unknown : found->second.state;
 }
 
 std::vector<base::IpAddress> ProbeTable::dead() const {
     std::vector<base::IpAddress> addresses;
     for (const auto& [address, entry] : entries_) {
-        if (entry.verdict == Verdict::Dead) {
+        if (entry.state == ProbeState::Dead) {
             addresses.push_back(address);
         }
     }
     return addresses;
 }
 
-void ProbeTable::conclude(Entry& entry, Verdict verdict, TimePoint now) const {
-    entry.verdict = verdict;
+void ProbeTable::conclude(Entry& entry, ProbeState state, TimePoint now) const {
+    entry.state = state;
     entry.misses = 0;
     entry.awaiting = false;
     entry.next_at = now + timing_.recheck_after;

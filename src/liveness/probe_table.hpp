@@ -15,13 +15,14 @@
 
 namespace liveness {
 
-enum class Verdict : std::uint8_t {
+/// What the probes have established about one address.
+enum class ProbeState : std::uint8_t {
     Unknown, ///< never probed, not probed yet, or probing could not be done (fail open)
     Alive,   ///< answered a probe since the last check began
     Dead     ///< missed `misses_for_dead` probes in a row, and has not answered since
 };
 
-const char* to_string(Verdict verdict) noexcept;
+const char* to_string(ProbeState state) noexcept;
 
 struct ProbeTiming {
     /// How long to wait for the answer to one probe; also the gap between probes of a check.
@@ -71,7 +72,7 @@ public:
     std::optional<TimePoint> next_event() const;
 
     /// Unknown for addresses that are not targets.
-    Verdict verdict(const base::IpAddress& address) const;
+    ProbeState state(const base::IpAddress& address) const;
 
     bool is_target(const base::IpAddress& address) const { return entries_.contains(address); }
 
@@ -82,13 +83,13 @@ public:
 
 private:
     struct Entry {
-        Verdict verdict = Verdict::Unknown;
+        ProbeState state = ProbeState::Unknown;
         unsigned misses = 0;
         bool awaiting = false; ///< a probe is out; next_at is when its wait runs out
         TimePoint next_at{};   ///< otherwise: when the next probe is due
     };
 
-    void conclude(Entry& entry, Verdict verdict, TimePoint now) const;
+    void conclude(Entry& entry, ProbeState state, TimePoint now) const;
 
     ProbeTiming timing_;
     std::unordered_map<base::IpAddress, Entry, base::IpAddressHash> entries_;

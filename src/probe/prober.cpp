@@ -26,9 +26,9 @@ namespace probe {
 namespace {
 
 using liveness::DeadSet;
+using liveness::ProbeState;
 using liveness::ProbeTable;
 using liveness::TokenBucket;
-using liveness::Verdict;
 using Clock = ProbeTable::Clock;
 using TimePoint = ProbeTable::TimePoint;
 using AddressMap = std::unordered_map<base::IpAddress, base::IpAddress, base::IpAddressHash>;
@@ -60,7 +60,7 @@ public:
 
     void on_change(ChangeCallback callback) { on_change_ = std::move(callback); }
 
-    Verdict verdict(const base::IpAddress& address) const { return table_.verdict(address); }
+    ProbeState state(const base::IpAddress& address) const { return table_.state(address); }
 
     ProberStats stats() const {
         ProberStats stats = stats_;
@@ -417,8 +417,8 @@ void Prober::on_change(ChangeCallback callback) {
     engine_->on_change(std::move(callback));
 }
 
-Verdict Prober::verdict(const base::IpAddress& address) const {
-    return engine_->verdict(address);
+liveness::ProbeState Prober::state(const base::IpAddress& address) const {
+    return engine_->state(address);
 }
 
 ProberStats Prober::stats() const {

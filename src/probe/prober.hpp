@@ -77,7 +77,7 @@ public:
     void on_change(ChangeCallback callback);
 
     /// Unknown for addresses that are not targets.
-    liveness::Verdict verdict(const base::IpAddress& address) const;
+    liveness::ProbeState state(const base::IpAddress& address) const;
 
     ProberStats stats() const;
 

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string_view>
 
+#include "base/ascii.hpp"
 #include "dns/name.hpp"
 #include "dns/response.hpp"
 #include "dns/types.hpp"
@@ -17,17 +18,13 @@ namespace {
 
 using NameText = std::array<char, dns::kMaxNameTextLength>;
 
-char to_lower_ascii(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
 bool ends_with_ignoring_case(std::string_view text, std::string_view suffix) noexcept {
     if (suffix.size() > text.size()) {
         return false;
     }
     const auto tail = text.substr(text.size() - suffix.size());
     return std::equal(tail.begin(), tail.end(), suffix.begin(), suffix.end(),
-                      [](char a, char b) { return to_lower_ascii(a) == to_lower_ascii(b); });
+                      [](char a, char b) { return base::ascii_lower(a) == base::ascii_lower(b); });
 }
 
 // Contract §4.4 steps 1-3: lowercase, strip the search domain, then strip one trailing dot.
@@ -73,10 +70,10 @@ bool is_plain_ptr_target(std::string_view name) noexcept {
 
 // The largest reply this transport carries (RFC 1035 §4.2.1 and RFC 6891 for UDP, the
 // 2-byte length prefix for TCP), never more than the caller's buffer.
-std::size_t size_limit(const dns::Query& query, Transport transport,
+std::size_t size_limit(const dns::Query& query, dns::Transport transport,
                        std::span<const std::uint8_t> out) noexcept {
     const std::size_t limit =
-        transport == Transport::Udp ? query.udp_response_limit() : dns::kMaxMessageSize;
+        transport == dns::Transport::Udp ? query.udp_response_limit() : dns::kMaxMessageSize;
     return std::min(limit, out.size());
 }
 
@@ -243,7 +240,10 @@ private:
         verdict_.action = Verdict::Action::Forward;
         if (const auto own = store_.container_dns_servers(source); !own.empty()) {
             verdict_.source = UpstreamSource::Container;
-            verdict_.servers.assign(own.begin(), own.end());
+            verdict_.servers.clear();
+            for (const base::IpAddress& address : own) {
+                verdict_.servers.push_back(base::Nameserver{address});
+            }
             return;
         }
         store_.network_dns_servers(store_.networks_of(source), verdict_.servers);

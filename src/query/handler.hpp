@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "base/ip_address.hpp"
+#include "base/nameserver.hpp"
 #include "dns/message.hpp"
+#include "dns/types.hpp"
 #include "liveness/dead_set.hpp"
 #include "records/record_store.hpp"
 
@@ -28,15 +30,10 @@ struct Settings {
     std::shared_ptr<const liveness::DeadSet> dead_addresses;
 };
 
-enum class Transport {
-    Udp,
-    Tcp
-};
-
 struct Client {
     base::IpAddress source;
     records::NetworkId listener_network = 0; // network of the listener the query arrived on
-    Transport transport = Transport::Udp;
+    dns::Transport transport = dns::Transport::Udp;
 };
 
 /// Where forwarded queries go (contract §5.2).
@@ -57,7 +54,7 @@ struct Verdict {
     std::size_t reply_size = 0;
     dns::Query query; // valid for Reply (when parsed) and Forward
     UpstreamSource source = UpstreamSource::Host;
-    std::vector<base::IpAddress> servers; // Container/Network servers, port 53, in order
+    std::vector<base::Nameserver> servers; // Container/Network servers, in order
 };
 
 /// Decides what to do with one request (contract §4.3-4.7) and, for local answers, writes the

@@ -180,14 +180,15 @@ RecordStore::container_dns_servers(const base::IpAddress& requester) const {
 }
 
 void RecordStore::network_dns_servers(std::span<const NetworkId> nets,
-                                      std::vector<base::IpAddress>& out) const {
+                                      std::vector<base::Nameserver>& out) const {
     out.clear();
     for (const NetworkId id : nets) {
         if (id >= tables_->networks.size()) {
             continue;
         }
-        const auto& servers = tables_->networks[id].dns_servers;
-        out.insert(out.end(), servers.begin(), servers.end());
+        for (const base::IpAddress& address : tables_->networks[id].dns_servers) {
+            out.push_back(base::Nameserver{address});
+        }
     }
 }
 

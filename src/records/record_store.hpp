@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/ip_address.hpp"
+#include "base/nameserver.hpp"
 #include "config/network_file.hpp"
 #include "records/network_table.hpp"
 
@@ -65,10 +66,10 @@ public:
     /// The container's own DNS servers (5th field), empty when it has none or is only internal.
     std::span<const base::IpAddress> container_dns_servers(const base::IpAddress& requester) const;
 
-    /// The network-scoped servers of `nets`, concatenated in order (internal ones contribute
-    /// nothing), appended to `out` (cleared first).
+    /// The network-scoped servers of `nets` on the DNS port, concatenated in order (internal ones
+    /// contribute nothing), appended to `out` (cleared first).
     void network_dns_servers(std::span<const NetworkId> nets,
-                             std::vector<base::IpAddress>& out) const;
+                             std::vector<base::Nameserver>& out) const;
 
     /// The addresses worth probing with --probe-liveness, de-duplicated per network.
     std::vector<ProbeCandidate> probe_candidates() const;

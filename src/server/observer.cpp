@@ -238,7 +238,7 @@ void Observer::replied(const QueryTrace& trace, std::span<const std::uint8_t> re
     write_line(trace, outcome);
 }
 
-void Observer::forwarded(const QueryTrace& trace, std::span<const upstream::Server> servers,
+void Observer::forwarded(const QueryTrace& trace, std::span<const base::Nameserver> servers,
                          const std::optional<std::vector<std::uint8_t>>& reply) {
     ++counters.forwarded;
     if (reply) {
@@ -250,8 +250,8 @@ void Observer::forwarded(const QueryTrace& trace, std::span<const upstream::Serv
         return;
     }
     std::string upstreams;
-    for (const upstream::Server& server : servers) {
-        upstreams += (upstreams.empty() ? "" : ",") + upstream::to_string(server);
+    for (const base::Nameserver& server : servers) {
+        upstreams += (upstreams.empty() ? "" : ",") + base::to_string(server);
     }
     if (upstreams.empty()) {
         upstreams = "host"; // resolv.conf servers, chosen by the forwarder

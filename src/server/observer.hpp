@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "base/ip_address.hpp"
+#include "base/nameserver.hpp"
 #include "base/rate_limiter.hpp"
 #include "records/record_store.hpp"
-#include "upstream/server.hpp"
 
 namespace server {
 
@@ -161,7 +161,7 @@ public:
     void replied(const QueryTrace& trace, std::span<const std::uint8_t> reply);
 
     /// A forward that finished; `servers` empty means the host's resolv.conf servers.
-    void forwarded(const QueryTrace& trace, std::span<const upstream::Server> servers,
+    void forwarded(const QueryTrace& trace, std::span<const base::Nameserver> servers,
                    const std::optional<std::vector<std::uint8_t>>& reply);
 
     /// The policy sent nothing.

@@ -54,16 +54,11 @@ void ServeState::release(Admission kind, const base::IpAddress& client) noexcept
     }
 }
 
-std::vector<upstream::Server> upstream_servers_for(const query::Verdict& verdict) {
-    std::vector<upstream::Server> servers;
+std::vector<base::Nameserver> upstream_servers_for(const query::Verdict& verdict) {
     if (verdict.source == query::UpstreamSource::Host) {
-        return servers;
+        return {};
     }
-    servers.reserve(verdict.servers.size());
-    for (const base::IpAddress& address : verdict.servers) {
-        servers.push_back(upstream::Server{address, 0, 53});
-    }
-    return servers;
+    return verdict.servers;
 }
 
 } // namespace server

@@ -33,8 +33,8 @@ struct Snapshot {
 /// Relays a raw query; the signature of upstream::Forwarder::forward. Injected so the server can
 /// be tested without upstreams, and so that server/ never owns the forwarder.
 using ForwardFunction = std::function<asio::awaitable<std::optional<std::vector<std::uint8_t>>>(
-    std::vector<std::uint8_t> query, std::vector<upstream::Server> servers,
-    upstream::Transport transport)>;
+    std::vector<std::uint8_t> query, std::vector<base::Nameserver> servers,
+    dns::Transport transport)>;
 
 struct Limits {
     /// The per-client share of a global limit: one client (source address) may hold an eighth
@@ -172,6 +172,6 @@ private:
 
 /// The upstream list of a Forward verdict: explicit servers on port 53, or empty for "the host
 /// servers" (the forwarder then uses its resolv.conf list).
-std::vector<upstream::Server> upstream_servers_for(const query::Verdict& verdict);
+std::vector<base::Nameserver> upstream_servers_for(const query::Verdict& verdict);
 
 } // namespace server

@@ -161,7 +161,7 @@ asio::awaitable<void> TcpListener::serve_connection(std::shared_ptr<TcpListener>
         // Timeout, EOF, a short frame or a read error all end the connection (contract §4.1).
         while (co_await within(read_message(socket, message), idle_limit)) {
             // Read the network id per message: a reload may have renumbered the networks.
-            co_await self->answer(message, query::Client{source, network_, query::Transport::Tcp},
+            co_await self->answer(message, query::Client{source, network_, dns::Transport::Tcp},
                                   peer.port(), reply);
             if (!reply.empty() && !co_await within(write_all(socket, reply), idle_limit)) {
                 break;
@@ -199,10 +199,10 @@ asio::awaitable<void> TcpListener::answer(std::vector<std::uint8_t>& message, qu
             break;
         }
         // Awaited inline: answers on one connection go out in request order (contract §4.1).
-        std::vector<upstream::Server> servers = upstream_servers_for(verdict_);
-        const std::vector<upstream::Server> asked = servers;
-        const std::optional<std::vector<std::uint8_t>> upstream_reply = co_await state_->forward()(
-            std::move(message), std::move(servers), upstream::Transport::Tcp);
+        std::vector<base::Nameserver> servers = upstream_servers_for(verdict_);
+        const std::vector<base::Nameserver> asked = servers;
+        const std::optional<std::vector<std::uint8_t>> upstream_reply =
+            co_await state_->forward()(std::move(message), std::move(servers), dns::Transport::Tcp);
         state_->observer.forwarded(trace, asked, upstream_reply);
         if (upstream_reply && !upstream_reply->empty() &&
             upstream_reply->size() <= dns::kMaxMessageSize) {

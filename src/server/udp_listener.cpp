@@ -110,7 +110,7 @@ UdpListener::receive_loop([[maybe_unused]] std::shared_ptr<UdpListener> self) {
 void UdpListener::serve_datagram(std::size_t slot) {
     const std::shared_ptr<const Snapshot> snapshot = state_->snapshot();
     const asio::ip::udp::endpoint& sender = batch_->sender(slot);
-    const query::Client client{from_asio(sender.address()), network_, query::Transport::Udp};
+    const query::Client client{from_asio(sender.address()), network_, dns::Transport::Udp};
     const std::span<const std::uint8_t> request = batch_->request(slot);
     Observer& observer = state_->observer;
     if (observer.self_checks.pending() &&
@@ -156,12 +156,12 @@ void UdpListener::serve_datagram(std::size_t slot) {
 asio::awaitable<void> UdpListener::forward([[maybe_unused]] std::shared_ptr<UdpListener> self,
                                            [[maybe_unused]] AdmittedSlot slot,
                                            std::vector<std::uint8_t> request,
-                                           std::vector<upstream::Server> servers,
+                                           std::vector<base::Nameserver> servers,
                                            asio::ip::udp::endpoint client, QueryTrace trace) {
     try {
-        const std::vector<upstream::Server> asked = servers;
-        const std::optional<std::vector<std::uint8_t>> reply = co_await state_->forward()(
-            std::move(request), std::move(servers), upstream::Transport::Udp);
+        const std::vector<base::Nameserver> asked = servers;
+        const std::optional<std::vector<std::uint8_t>> reply =
+            co_await state_->forward()(std::move(request), std::move(servers), dns::Transport::Udp);
         state_->observer.forwarded(trace, asked, reply);
         // No reply at all when every upstream failed (contract §5.3): the client times out.
         if (reply) {

@@ -59,7 +59,7 @@ private:
     void serve_datagram(std::size_t slot);
     asio::awaitable<void> forward(std::shared_ptr<UdpListener> self, AdmittedSlot slot,
                                   std::vector<std::uint8_t> request,
-                                  std::vector<upstream::Server> servers,
+                                  std::vector<base::Nameserver> servers,
                                   asio::ip::udp::endpoint client, QueryTrace trace);
     void send_reply(std::span<const std::uint8_t> reply, const asio::ip::udp::endpoint& client);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "base/ascii.hpp"
 #include "dns/header.hpp"
 #include "dns/types.hpp"
 
@@ -26,10 +27,6 @@ void append_u32(std::string& out, std::uint32_t value) {
     append_u16(out, static_cast<std::uint16_t>(value & 0xffff));
 }
 
-std::uint8_t fold_case(std::uint8_t byte) noexcept {
-    return (byte >= 'A' && byte <= 'Z') ? static_cast<std::uint8_t>(byte + ('a' - 'A')) : byte;
-}
-
 // Wire length of the first question's name when it is stored uncompressed at offset 12, which is
 // what lets a cached answer take another client's spelling of the name byte for byte.
 std::size_t inline_qname_size(const dns::MessageScan& scan) noexcept {
@@ -42,7 +39,7 @@ std::size_t inline_qname_size(const dns::MessageScan& scan) noexcept {
 
 } // namespace
 
-std::optional<CacheQuery> describe_query(std::span<const Server> servers,
+std::optional<CacheQuery> describe_query(std::span<const base::Nameserver> servers,
                                          std::span<const std::uint8_t> query) {
     dns::MessageScan scan;
     if (!dns::scan_message(query, scan) || !scan.complete || !scan.question) {
@@ -64,7 +61,7 @@ std::optional<CacheQuery> describe_query(std::span<const Server> servers,
     const auto name = scan.question->name.wire();
     key.reserve(2 + servers.size() * 23 + 10 + name.size());
     append_u16(key, static_cast<std::uint16_t>(std::min<std::size_t>(servers.size(), 0xffff)));
-    for (const Server& server : servers) {
+    for (const base::Nameserver& server : servers) {
         const auto address = server.address.bytes();
         key.push_back(static_cast<char>(address.size()));
         key.append(address.begin(), address.end());
@@ -82,7 +79,7 @@ std::optional<CacheQuery> describe_query(std::span<const Server> servers,
     append_u16(key, scan.question->type);
     append_u16(key, scan.question->klass);
     for (const std::uint8_t byte : name) {
-        key.push_back(static_cast<char>(fold_case(byte)));
+        key.push_back(static_cast<char>(base::ascii_lower(byte)));
     }
 
     described.udp_limit = dns::udp_payload_limit(scan.edns);
@@ -208,9 +205,10 @@ std::optional<std::vector<std::uint8_t>> AnswerCache::lookup(const CacheQuery& d
     if (entry->qname_size > 0 && query.size() >= qname_end && answer.size() >= qname_end) {
         const auto asked = query.subspan(dns::kHeaderSize, entry->qname_size);
         const auto cached = std::span(answer).subspan(dns::kHeaderSize, entry->qname_size);
-        if (std::equal(
-                asked.begin(), asked.end(), cached.begin(),
-                [](std::uint8_t a, std::uint8_t b) { return fold_case(a) == fold_case(b); })) {
+        if (std::equal(asked.begin(), asked.end(), cached.begin(),
+                       [](std::uint8_t a, std::uint8_t b) {
+                           return base::ascii_lower(a) == base::ascii_lower(b);
+                       })) {
             std::copy(asked.begin(), asked.end(), cached.begin());
         }
     }

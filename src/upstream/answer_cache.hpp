@@ -13,8 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/nameserver.hpp"
 #include "dns/response_scan.hpp"
-#include "upstream/server.hpp"
 
 namespace upstream {
 
@@ -36,7 +36,7 @@ struct CacheQuery {
 /// Describes a cacheable query (opcode QUERY, exactly one question, no answer records, no EDNS
 /// Client Subnet option); nullopt for anything else. Never throws on malformed bytes (may throw
 /// bad_alloc).
-std::optional<CacheQuery> describe_query(std::span<const Server> servers,
+std::optional<CacheQuery> describe_query(std::span<const base::Nameserver> servers,
                                          std::span<const std::uint8_t> query);
 
 /// The TTL, in seconds, under which a response may be cached, before any cap; nullopt when it

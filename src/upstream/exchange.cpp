@@ -8,7 +8,7 @@ namespace upstream {
 
 namespace {
 
-asio::ip::address to_asio(const Server& server) {
+asio::ip::address to_asio(const base::Nameserver& server) {
     const auto bytes = server.address.bytes();
     if (server.address.is_v4()) {
         asio::ip::address_v4::bytes_type v4{};
@@ -22,11 +22,11 @@ asio::ip::address to_asio(const Server& server) {
 
 } // namespace
 
-asio::ip::udp::endpoint udp_endpoint(const Server& server) {
+asio::ip::udp::endpoint udp_endpoint(const base::Nameserver& server) {
     return {to_asio(server), server.port};
 }
 
-asio::ip::tcp::endpoint tcp_endpoint(const Server& server) {
+asio::ip::tcp::endpoint tcp_endpoint(const base::Nameserver& server) {
     return {to_asio(server), server.port};
 }
 

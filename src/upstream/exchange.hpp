@@ -13,7 +13,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/udp.hpp>
 
-#include "upstream/server.hpp"
+#include "base/nameserver.hpp"
 
 namespace upstream {
 
@@ -30,8 +30,8 @@ struct ExchangeResult {
 };
 
 /// The server's endpoint, with its IPv6 zone (link-local upstreams such as fe80::1%eth0).
-asio::ip::udp::endpoint udp_endpoint(const Server& server);
-asio::ip::tcp::endpoint tcp_endpoint(const Server& server);
+asio::ip::udp::endpoint udp_endpoint(const base::Nameserver& server);
+asio::ip::tcp::endpoint tcp_endpoint(const base::Nameserver& server);
 
 /// UDP re-sends: aardvark's resolver sends again 333 ms and 666 ms after the first send.
 inline constexpr std::chrono::milliseconds kUdpResendTimes[] = {std::chrono::milliseconds{333},
@@ -42,13 +42,13 @@ inline constexpr std::size_t kUdpReceiveSize = 4096;
 /// address of the server's family on an ephemeral port and connected to the server, so an ICMP
 /// port-unreachable fails the attempt at once. Re-sends at kUdpResendTimes while `budget`
 /// allows. Datagrams with another ID or question are ignored; QR=0 or unparsable ones fail.
-asio::awaitable<ExchangeResult> udp_exchange(const Server& server,
+asio::awaitable<ExchangeResult> udp_exchange(const base::Nameserver& server,
                                              std::span<const std::uint8_t> query,
                                              std::chrono::milliseconds budget);
 
 /// One new TCP connection per query: connecting may take `budget`, then the answer (2-byte
 /// length framing) may take `budget` again (contract §5.3). A refused connection fails at once.
-asio::awaitable<ExchangeResult> tcp_exchange(const Server& server,
+asio::awaitable<ExchangeResult> tcp_exchange(const base::Nameserver& server,
                                              std::span<const std::uint8_t> query,
                                              std::chrono::milliseconds budget);
 

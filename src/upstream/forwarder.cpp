@@ -31,17 +31,14 @@ struct Core {
     Core(asio::any_io_executor executor_in, Options options_in)
         : executor(std::move(executor_in))
         , options(std::move(options_in))
-        , cache(CacheSettings{.max_entries = options.cache_max_entries,
-                              .max_bytes = options.cache_max_bytes,
-                              .max_ttl = options.cache_max_ttl})
-        , health(HealthSettings{.first_backoff = options.health_first_backoff,
-                                .max_backoff = options.health_max_backoff}) {}
+        , cache(options.cache)
+        , health(options.health) {}
 
     Clock::time_point now() const { return options.clock ? options.clock() : Clock::now(); }
 
     asio::any_io_executor executor;
     Options options;
-    std::vector<Server> host_servers;
+    std::vector<base::Nameserver> host_servers;
     std::vector<base::IpAddress> local_addresses;
     std::vector<base::IpAddress> loop_logged;
     AnswerCache cache;
@@ -74,11 +71,11 @@ std::uint16_t random_id() {
 }
 
 // The loop guard: ctrdns must never be its own upstream (e.g. resolv.conf naming a gateway).
-void drop_local_servers(Core& core, std::vector<Server>& servers) {
+void drop_local_servers(Core& core, std::vector<base::Nameserver>& servers) {
     if (core.local_addresses.empty()) {
         return;
     }
-    std::erase_if(servers, [&core](const Server& server) {
+    std::erase_if(servers, [&core](const base::Nameserver& server) {
         const auto& local = core.local_addresses;
         if (std::find(local.begin(), local.end(), server.address) == local.end()) {
             return false;
@@ -94,12 +91,12 @@ void drop_local_servers(Core& core, std::vector<Server>& servers) {
     });
 }
 
-asio::awaitable<ExchangeResult> exchange_once(const Server& server,
+asio::awaitable<ExchangeResult> exchange_once(const base::Nameserver& server,
                                               std::span<const std::uint8_t> wire,
-                                              Transport transport,
+                                              dns::Transport transport,
                                               std::chrono::milliseconds budget) {
     try {
-        if (transport == Transport::Tcp) {
+        if (transport == dns::Transport::Tcp) {
             co_return co_await tcp_exchange(server, wire, budget);
         }
         co_return co_await udp_exchange(server, wire, budget);
@@ -108,16 +105,16 @@ asio::awaitable<ExchangeResult> exchange_once(const Server& server,
     }
 }
 
-void note_failure(Core& core, const Server& server) {
+void note_failure(Core& core, const base::Nameserver& server) {
     if (core.options.health_enabled && core.health.record_failure(server, core.now())) {
         logging::warn(
             "upstream {} did not answer; trying it after the others for {} s", to_string(server),
-            std::chrono::duration_cast<std::chrono::seconds>(core.options.health_first_backoff)
+            std::chrono::duration_cast<std::chrono::seconds>(core.options.health.first_backoff)
                 .count());
     }
 }
 
-void note_success(Core& core, const Server& server) {
+void note_success(Core& core, const base::Nameserver& server) {
     if (core.options.health_enabled && core.health.record_success(server)) {
         logging::info("upstream {} answers again", to_string(server));
     }
@@ -125,8 +122,8 @@ void note_success(Core& core, const Server& server) {
 
 // A server in back-off is tested with a copy of a real query, so an upstream that serves only
 // some zones is judged on what clients actually ask; the client never waits for it.
-asio::awaitable<void> probe(std::shared_ptr<Core> core, Server server,
-                            std::vector<std::uint8_t> wire, Transport transport,
+asio::awaitable<void> probe(std::shared_ptr<Core> core, base::Nameserver server,
+                            std::vector<std::uint8_t> wire, dns::Transport transport,
                             std::chrono::milliseconds budget) {
     const ExchangeResult result = co_await exchange_once(server, wire, transport, budget);
     const bool answered = result.status == ExchangeResult::Status::Answered;
@@ -137,10 +134,11 @@ asio::awaitable<void> probe(std::shared_ptr<Core> core, Server server,
     }
 }
 
-void start_due_probes(const std::shared_ptr<Core>& core, const std::vector<Server>& servers,
-                      std::span<const std::uint8_t> query, Transport transport,
+void start_due_probes(const std::shared_ptr<Core>& core,
+                      const std::vector<base::Nameserver>& servers,
+                      std::span<const std::uint8_t> query, dns::Transport transport,
                       std::chrono::milliseconds budget) {
-    for (const Server& server : servers) {
+    for (const base::Nameserver& server : servers) {
         if (!core->health.start_probe(server, core->now())) {
             continue;
         }
@@ -153,7 +151,8 @@ void start_due_probes(const std::shared_ptr<Core>& core, const std::vector<Serve
 }
 
 asio::awaitable<Response> forward_query(std::shared_ptr<Core> core, std::vector<std::uint8_t> query,
-                                        std::vector<Server> servers, Transport transport) {
+                                        std::vector<base::Nameserver> servers,
+                                        dns::Transport transport) {
     if (query.size() < dns::kHeaderSize) {
         co_return std::nullopt;
     }
@@ -172,7 +171,7 @@ asio::awaitable<Response> forward_query(std::shared_ptr<Core> core, std::vector<
         cache_query = describe_query(servers, query);
         if (cache_query) {
             const std::size_t max_size =
-                transport == Transport::Udp ? cache_query->udp_limit : dns::kMaxMessageSize;
+                transport == dns::Transport::Udp ? cache_query->udp_limit : dns::kMaxMessageSize;
             if (auto cached = core->cache.lookup(*cache_query, query, max_size, core->now())) {
                 ++core->stats.cache_hits;
                 co_return cached;
@@ -195,7 +194,7 @@ asio::awaitable<Response> forward_query(std::shared_ptr<Core> core, std::vector<
 
     std::vector<std::uint8_t> wire = query;
     dns::set_message_id(wire, random_id());
-    if (transport == Transport::Udp) {
+    if (transport == dns::Transport::Udp) {
         // An answer larger than our receive buffer would arrive cut; a client asking for more
         // than that gets at most this much, or TC and a TCP retry (docs/forwarding.md).
         dns::cap_edns_udp_size(wire, static_cast<std::uint16_t>(kUdpReceiveSize));
@@ -213,7 +212,7 @@ asio::awaitable<Response> forward_query(std::shared_ptr<Core> core, std::vector<
     }
 
     for (const std::size_t index : order) {
-        const Server& server = servers[index];
+        const base::Nameserver& server = servers[index];
         ExchangeResult result = co_await exchange_once(server, wire, transport, budget);
         switch (result.status) {
         case ExchangeResult::Status::Answered: {
@@ -256,14 +255,14 @@ Forwarder::Forwarder(asio::any_io_executor executor, Options options)
 Forwarder::~Forwarder() = default;
 
 asio::awaitable<std::optional<std::vector<std::uint8_t>>>
-Forwarder::forward(std::vector<std::uint8_t> query, std::vector<Server> servers,
-                   Transport transport) {
+Forwarder::forward(std::vector<std::uint8_t> query, std::vector<base::Nameserver> servers,
+                   dns::Transport transport) {
     std::shared_ptr<Core> core = state_;
     co_return co_await forward_query(std::move(core), std::move(query), std::move(servers),
                                      transport);
 }
 
-void Forwarder::set_host_servers(std::vector<Server> servers) {
+void Forwarder::set_host_servers(std::vector<base::Nameserver> servers) {
     state_->host_servers = std::move(servers);
 }
 
@@ -281,12 +280,10 @@ void Forwarder::reconfigure(const Options& options) {
         state_->cache.clear(); // nothing stale is left behind to reappear if it is turned on again
     }
     current.cache_enabled = options.cache_enabled;
-    current.cache_max_entries = options.cache_max_entries;
-    current.cache_max_bytes = options.cache_max_bytes;
-    current.cache_max_ttl = options.cache_max_ttl;
-    state_->cache.set_settings(CacheSettings{.max_entries = options.cache_max_entries,
-                                             .max_bytes = options.cache_max_bytes,
-                                             .max_ttl = options.cache_max_ttl});
+    current.cache = options.cache;
+    state_->cache.set_settings(options.cache);
+    current.health = options.health;
+    state_->health.set_settings(options.health);
     current.max_in_flight = options.max_in_flight;
 }
 
@@ -310,7 +307,7 @@ bool Forwarder::cache_enabled() const {
     return state_->options.cache_enabled;
 }
 
-std::vector<Server> Forwarder::host_servers() const {
+std::vector<base::Nameserver> Forwarder::host_servers() const {
     return state_->host_servers;
 }
 

@@ -15,25 +15,20 @@
 #include <asio/awaitable.hpp>
 
 #include "base/ip_address.hpp"
-#include "upstream/server.hpp"
+#include "base/nameserver.hpp"
+#include "dns/types.hpp"
+#include "upstream/answer_cache.hpp"
+#include "upstream/health.hpp"
 
 namespace upstream {
 
-enum class Transport {
-    Udp,
-    Tcp
-};
-
 struct Options {
     bool cache_enabled = true;
-    std::size_t cache_max_entries = 10'000;
-    std::size_t cache_max_bytes = 8U * 1024U * 1024U;
-    std::chrono::seconds cache_max_ttl{3600};
+    CacheSettings cache; // bounds; the defaults are the cache's own
 
     /// Remember upstreams that time out and try them last (docs/forwarding.md).
     bool health_enabled = true;
-    std::chrono::milliseconds health_first_backoff{30'000};
-    std::chrono::milliseconds health_max_backoff{300'000};
+    HealthSettings health; // back-off, probe timeout, table size; the health memory's defaults
 
     /// aardvark's budget for one forwarded query, split evenly across its servers (contract §5.3).
     /// Only tests should change it.
@@ -75,10 +70,11 @@ public:
     /// ID restored, or nullopt when every server failed (the caller then sends nothing).
     /// An empty `servers` means "the host servers" (set_host_servers).
     asio::awaitable<std::optional<std::vector<std::uint8_t>>>
-    forward(std::vector<std::uint8_t> query, std::vector<Server> servers, Transport transport);
+    forward(std::vector<std::uint8_t> query, std::vector<base::Nameserver> servers,
+            dns::Transport transport);
 
     /// The resolv.conf servers (first three), replaced on reload and on resolv.conf change.
-    void set_host_servers(std::vector<Server> servers);
+    void set_host_servers(std::vector<base::Nameserver> servers);
 
     /// Addresses ctrdns itself listens on: never forwarded to (loop guard, logged once).
     void set_local_addresses(std::vector<base::IpAddress> addresses);
@@ -87,8 +83,10 @@ public:
     void flush_cache();
 
     /// Applies what the settings file may change at run time: cache_enabled (off drops every
-    /// cached answer), the cache bounds (smaller ones evict at once) and max_in_flight (forwards
-    /// already running finish). Budget, health memory and clock stay as constructed.
+    /// cached answer), the cache bounds (smaller ones evict at once), the health memory's
+    /// settings (a smaller table forgets at once; servers already down keep their back-off) and
+    /// max_in_flight (forwards already running finish). Budget, health_enabled and clock stay as
+    /// constructed.
     void reconfigure(const Options& options);
 
     ForwarderStats stats() const;
@@ -105,11 +103,11 @@ public:
     bool cache_enabled() const;
 
     /// The resolv.conf servers in use.
-    std::vector<Server> host_servers() const;
+    std::vector<base::Nameserver> host_servers() const;
 
     /// Upstreams in back-off (docs/forwarding.md), for `ctrdns status`.
     struct DownUpstream {
-        Server server;
+        base::Nameserver server;
         unsigned failures = 0;
         std::chrono::steady_clock::duration retry_in{}; // until a probe may test it again
     };

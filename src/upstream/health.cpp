@@ -7,7 +7,7 @@ namespace upstream {
 HealthTracker::HealthTracker(HealthSettings settings)
     : settings_(settings) {}
 
-void HealthTracker::order(std::span<const Server> servers,
+void HealthTracker::order(std::span<const base::Nameserver> servers,
                           std::vector<std::size_t>& indexes) const {
     indexes.clear();
     for (std::size_t i = 0; i < servers.size(); ++i) {
@@ -22,11 +22,11 @@ void HealthTracker::order(std::span<const Server> servers,
     }
 }
 
-bool HealthTracker::is_down(const Server& server) const {
+bool HealthTracker::is_down(const base::Nameserver& server) const {
     return down_.contains(server);
 }
 
-bool HealthTracker::record_failure(const Server& server, TimePoint now) {
+bool HealthTracker::record_failure(const base::Nameserver& server, TimePoint now) {
     const auto found = down_.find(server);
     if (found == down_.end()) {
         make_room();
@@ -47,11 +47,11 @@ bool HealthTracker::record_failure(const Server& server, TimePoint now) {
     return false;
 }
 
-bool HealthTracker::record_success(const Server& server) {
+bool HealthTracker::record_success(const base::Nameserver& server) {
     return down_.erase(server) > 0;
 }
 
-bool HealthTracker::start_probe(const Server& server, TimePoint now) {
+bool HealthTracker::start_probe(const base::Nameserver& server, TimePoint now) {
     const auto found = down_.find(server);
     if (found == down_.end() || now < found->second.retry_at) {
         return false;
@@ -64,7 +64,7 @@ bool HealthTracker::start_probe(const Server& server, TimePoint now) {
     return true;
 }
 
-bool HealthTracker::probe_finished(const Server& server, bool answered, TimePoint now) {
+bool HealthTracker::probe_finished(const base::Nameserver& server, bool answered, TimePoint now) {
     if (answered) {
         return record_success(server);
     }
@@ -77,7 +77,8 @@ bool HealthTracker::probe_finished(const Server& server, bool answered, TimePoin
     return false;
 }
 
-std::optional<HealthTracker::TimePoint> HealthTracker::retry_time(const Server& server) const {
+std::optional<HealthTracker::TimePoint>
+HealthTracker::retry_time(const base::Nameserver& server) const {
     const auto found = down_.find(server);
     if (found == down_.end()) {
         return std::nullopt;
@@ -94,10 +95,21 @@ std::vector<HealthTracker::DownServer> HealthTracker::down_servers() const {
     return servers;
 }
 
+void HealthTracker::set_settings(HealthSettings settings) {
+    settings_ = settings;
+    while (down_.size() > settings_.max_tracked) {
+        forget_soonest();
+    }
+}
+
 void HealthTracker::make_room() {
     if (down_.size() < settings_.max_tracked || down_.empty()) {
         return;
     }
+    forget_soonest();
+}
+
+void HealthTracker::forget_soonest() {
     const auto soonest =
         std::min_element(down_.begin(), down_.end(), [](const auto& left, const auto& right) {
             return left.second.retry_at < right.second.retry_at;

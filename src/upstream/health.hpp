@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "upstream/server.hpp"
+#include "base/nameserver.hpp"
 
 namespace upstream {
 
@@ -33,35 +33,39 @@ public:
 
     explicit HealthTracker(HealthSettings settings = {});
 
+    /// New settings from now on: the next failure, probe and back-off use them; a smaller
+    /// max_tracked forgets the servers closest to their retry at once.
+    void set_settings(HealthSettings settings);
+
     /// Fills `indexes` with the positions of `servers` in the order to try them: servers that
     /// are not down first, then down ones, each group in the given order.
-    void order(std::span<const Server> servers, std::vector<std::size_t>& indexes) const;
+    void order(std::span<const base::Nameserver> servers, std::vector<std::size_t>& indexes) const;
 
-    bool is_down(const Server& server) const;
+    bool is_down(const base::Nameserver& server) const;
 
     /// A timeout or transport failure. Returns true when it marked an up server down, so the
     /// caller logs the transition once. A failure within the current back-off period changes
     /// nothing: many concurrent queries timing out on the same server count as one.
-    bool record_failure(const Server& server, TimePoint now);
+    bool record_failure(const base::Nameserver& server, TimePoint now);
 
     /// Any response. Returns true when the server was down (it has recovered).
-    bool record_success(const Server& server);
+    bool record_success(const base::Nameserver& server);
 
     /// True when `server` is down, its back-off has run out and no probe is testing it; the
     /// caller must then send one probe and report it through probe_finished.
-    bool start_probe(const Server& server, TimePoint now);
+    bool start_probe(const base::Nameserver& server, TimePoint now);
 
     /// Returns true when an answered probe brought the server back.
-    bool probe_finished(const Server& server, bool answered, TimePoint now);
+    bool probe_finished(const base::Nameserver& server, bool answered, TimePoint now);
 
     /// When a down server may be probed next (nullopt: not down).
-    std::optional<TimePoint> retry_time(const Server& server) const;
+    std::optional<TimePoint> retry_time(const base::Nameserver& server) const;
 
     std::size_t down_count() const noexcept { return down_.size(); }
 
     /// One down server as `ctrdns status` shows it.
     struct DownServer {
-        Server server;
+        base::Nameserver server;
         unsigned failures = 0;
         TimePoint retry_at{};
     };
@@ -80,9 +84,10 @@ private:
     };
 
     void make_room();
+    void forget_soonest(); // the down server closest to its retry; down_ must not be empty
 
     HealthSettings settings_;
-    std::unordered_map<Server, Down, ServerHash> down_;
+    std::unordered_map<base::Nameserver, Down, base::NameserverHash> down_;
 };
 
 } // namespace upstream

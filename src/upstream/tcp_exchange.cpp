@@ -35,7 +35,7 @@ ExchangeResult timed_out() {
 
 } // namespace
 
-asio::awaitable<ExchangeResult> tcp_exchange(const Server& server,
+asio::awaitable<ExchangeResult> tcp_exchange(const base::Nameserver& server,
                                              std::span<const std::uint8_t> query,
                                              std::chrono::milliseconds budget) {
     if (query.size() > dns::kMaxMessageSize) {

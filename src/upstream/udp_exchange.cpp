@@ -34,7 +34,7 @@ ExchangeResult failed(std::string error) {
 
 } // namespace
 
-asio::awaitable<ExchangeResult> udp_exchange(const Server& server,
+asio::awaitable<ExchangeResult> udp_exchange(const base::Nameserver& server,
                                              std::span<const std::uint8_t> query,
                                              std::chrono::milliseconds budget) {
     const auto executor = co_await asio::this_coro::executor;

@@ -84,7 +84,7 @@ void check(std::span<const std::uint8_t> request, const query::Client& client,
     }
     require(status != dns::ParseStatus::Drop);
     std::size_t limit = dns::kMaxMessageSize;
-    if (client.transport == query::Transport::Udp) {
+    if (client.transport == dns::Transport::Udp) {
         limit = status == dns::ParseStatus::Ok ? parsed.udp_response_limit() : dns::kMinUdpPayload;
     }
     require(verdict.reply_size >= dns::kHeaderSize);
@@ -104,7 +104,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     const std::span<const std::uint8_t> request(data, size);
     for (const auto& source : kSources) {
-        for (const auto transport : {query::Transport::Udp, query::Transport::Tcp}) {
+        for (const auto transport : {dns::Transport::Udp, dns::Transport::Tcp}) {
             const query::Client client{*base::IpAddress::parse(source.address),
                                        store->find_network(source.listener).value_or(0), transport};
             query::handle(request, client, *store, settings, out, verdict);

@@ -36,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         require(!result.error->empty());
         require(result.servers.empty());
     }
-    for (const config::Nameserver& server : result.servers) {
+    for (const base::Nameserver& server : result.servers) {
         // A zone is only ever accepted on IPv6.
         require(server.address.is_v6() || server.scope_id == 0);
     }

@@ -33,6 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require_within(values.max_udp_forwards, 1, 1'000'000);
     require_within(values.tcp_idle_timeout_ms, 100, 3'600'000);
     require_within(values.max_forwards_in_flight, 1, 1'000'000);
+    require_within(values.health_probe_timeout_ms, 1000, 3'600'000);
+    require_within(values.health_max_tracked, 1, 1'000'000);
     std::size_t lines = 1;
     for (const char c : text) {
         lines += c == '\n' ? 1 : 0;

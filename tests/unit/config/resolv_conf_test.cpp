@@ -19,7 +19,7 @@
 namespace {
 
 using base::IpAddress;
-using config::Nameserver;
+using base::Nameserver;
 using config::parse_resolv_conf;
 using config::read_resolv_conf;
 using config::ResolvConfResult;

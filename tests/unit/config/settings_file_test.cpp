@@ -53,6 +53,7 @@ const std::vector<Case>& cases() {
          "probe_liveness = true\ncache = false\ncache_max_entries = 500\n"
          "cache_max_bytes = 2M\ncache_max_ttl = 600\nmax_tcp_connections = 64\n"
          "max_udp_forwards = 128\ntcp_idle_timeout_ms = 1500\nmax_forwards_in_flight = 256\n"
+         "health_probe_timeout_ms = 2000\nhealth_max_tracked = 16\n"
          "query_log = yes\nlog_level = debug\n",
          values([](SettingsValues& v) {
              v.probe_liveness = true;
@@ -64,6 +65,8 @@ const std::vector<Case>& cases() {
              v.max_udp_forwards = 128;
              v.tcp_idle_timeout_ms = 1500;
              v.max_forwards_in_flight = 256;
+             v.health_probe_timeout_ms = 2000;
+             v.health_max_tracked = 16;
              v.query_log = true;
              v.log_level = logging::Level::Debug;
          }),
@@ -141,6 +144,11 @@ const std::vector<Case>& cases() {
          {},
          {"1:max_tcp_connections: 0 is outside 1..1000000"},
          {"max_tcp_connections"}},
+        {"probe_timeout_below_a_second",
+         "health_probe_timeout_ms = 999\n",
+         {},
+         {"1:health_probe_timeout_ms: 999 is outside 1000..3600000"},
+         {"health_probe_timeout_ms"}},
         {"above_the_maximum",
          "tcp_idle_timeout_ms = 99999999\n",
          {},

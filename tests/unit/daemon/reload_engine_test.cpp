@@ -267,6 +267,21 @@ TEST_F(ReloadEngineTest, FindingsAmongAppendedLinesCarryTheirRealLineNumbers) {
     EXPECT_THAT(answer("web"), ElementsAre("10.89.0.5"));
 }
 
+TEST_F(ReloadEngineTest, FindingsAreLoggedWithTheStatusWordsCheckPrints) {
+    // Line 4 reuses line 2's ID (duplicate-id); line 5 takes line 3's address (ip-reused).
+    dir_.write("podman", std::string(kFull) + "a1 10.89.0.4  app,a1\nc1 10.89.0.3  web,c1\n");
+    const PassResult result = pass();
+    std::vector<std::string> warnings;
+    for (const lifecycle::LogLine& line : result.log) {
+        if (line.level == lifecycle::LogLine::Level::Warn) {
+            warnings.push_back(line.text);
+        }
+    }
+    EXPECT_THAT(warnings, testing::UnorderedElementsAre(
+                              testing::HasSubstr(":2: duplicate-id entry of container a1"),
+                              testing::HasSubstr(":3: ip-reused entry of container b1")));
+}
+
 TEST_F(ReloadEngineTest, RewriteOfTheSameSizeIsNotTakenForAnAppend) {
     dir_.write("podman", kFull);
     pass();

@@ -38,7 +38,7 @@ TEST_F(Settings, NoFileMeansTheModulesDefaults) {
     EXPECT_FALSE(loaded.options.probe_liveness);
     EXPECT_FALSE(loaded.options.query_log_default);
     EXPECT_EQ(loaded.options.limits.max_tcp_connections, defaults.limits.max_tcp_connections);
-    EXPECT_EQ(loaded.options.forwarder.cache_max_entries, defaults.forwarder.cache_max_entries);
+    EXPECT_EQ(loaded.options.forwarder.cache.max_entries, defaults.forwarder.cache.max_entries);
     EXPECT_EQ(loaded.options.log_level, logging::Level::Info);
 }
 
@@ -47,19 +47,22 @@ TEST_F(Settings, EveryKeyReachesItsModule) {
         {file("a.conf", "probe_liveness = true\ncache = false\ncache_max_entries = 7\n"
                         "cache_max_bytes = 1M\ncache_max_ttl = 60\nmax_tcp_connections = 5\n"
                         "max_udp_forwards = 6\ntcp_idle_timeout_ms = 900\n"
-                        "max_forwards_in_flight = 8\nquery_log = true\nlog_level = trace\n")},
+                        "max_forwards_in_flight = 8\nquery_log = true\nlog_level = trace\n"
+                        "health_probe_timeout_ms = 4000\nhealth_max_tracked = 9\n")},
         {}, {});
     EXPECT_THAT(loaded.problems, IsEmpty());
     const RuntimeOptions& options = loaded.options;
     EXPECT_TRUE(options.probe_liveness);
     EXPECT_FALSE(options.forwarder.cache_enabled);
-    EXPECT_EQ(options.forwarder.cache_max_entries, 7U);
-    EXPECT_EQ(options.forwarder.cache_max_bytes, 1024U * 1024U);
-    EXPECT_EQ(options.forwarder.cache_max_ttl, std::chrono::seconds{60});
+    EXPECT_EQ(options.forwarder.cache.max_entries, 7U);
+    EXPECT_EQ(options.forwarder.cache.max_bytes, 1024U * 1024U);
+    EXPECT_EQ(options.forwarder.cache.max_ttl, std::chrono::seconds{60});
     EXPECT_EQ(options.limits.max_tcp_connections, 5U);
     EXPECT_EQ(options.limits.max_udp_forwards, 6U);
     EXPECT_EQ(options.limits.tcp_idle_timeout, std::chrono::milliseconds{900});
     EXPECT_EQ(options.forwarder.max_in_flight, 8U);
+    EXPECT_EQ(options.forwarder.health.probe_timeout, std::chrono::milliseconds{4000});
+    EXPECT_EQ(options.forwarder.health.max_tracked, 9U);
     EXPECT_TRUE(options.query_log_default);
     EXPECT_EQ(options.log_level, logging::Level::Trace);
 }

@@ -10,13 +10,13 @@
 #include "dns/name.hpp"
 #include "dns/record_walker.hpp"
 #include "dns/wire_reader.hpp"
-#include "packet_builder.hpp"
+#include "support/dns_message.hpp"
 
 namespace dns {
 namespace {
 
-using test::kTypeA;
-using test::Packet;
+using test_support::kTypeA;
+using Packet = test_support::DnsMessage;
 
 constexpr unsigned kTypeOpt = 41;
 constexpr unsigned kResponseFlags = 0x8180;

@@ -11,10 +11,10 @@ namespace {
 
 using namespace std::chrono_literals;
 using base::IpAddress;
+using liveness::ProbeState;
 using liveness::ProbeTable;
 using liveness::ProbeTiming;
 using liveness::TokenBucket;
-using liveness::Verdict;
 
 IpAddress ip(const char* text) {
     return IpAddress::parse(text).value();
@@ -40,9 +40,9 @@ TEST_F(ProbeTableTest, NewTargetsAreDueAtOnceAndUnknown) {
     EXPECT_FALSE(table.set_targets(std::vector{a, b}, t0));
     EXPECT_EQ(table.size(), 2U);
     EXPECT_EQ(table.due(t0).size(), 2U);
-    EXPECT_EQ(table.verdict(a), Verdict::Unknown);
+    EXPECT_EQ(table.state(a), ProbeState::Unknown);
     EXPECT_EQ(table.next_event(), t0);
-    EXPECT_EQ(table.verdict(ip("10.0.0.99")), Verdict::Unknown);
+    EXPECT_EQ(table.state(ip("10.0.0.99")), ProbeState::Unknown);
 }
 
 TEST_F(ProbeTableTest, ThreeMissesOneIntervalApartMakeDead) {
@@ -51,13 +51,13 @@ TEST_F(ProbeTableTest, ThreeMissesOneIntervalApartMakeDead) {
     EXPECT_TRUE(table.due(t0 + 999ms).empty()); // waiting for the answer
     EXPECT_EQ(table.next_event(), t0 + 1s);
     EXPECT_FALSE(table.expire(t0 + 1s));
-    EXPECT_EQ(table.verdict(a), Verdict::Unknown);
+    EXPECT_EQ(table.state(a), ProbeState::Unknown);
     send(a, t0 + 1s); // the next probe of the check is due at once
     EXPECT_FALSE(table.expire(t0 + 2s));
     send(a, t0 + 2s);
     EXPECT_FALSE(table.expire(t0 + 2999ms));
     EXPECT_TRUE(table.expire(t0 + 3s));
-    EXPECT_EQ(table.verdict(a), Verdict::Dead);
+    EXPECT_EQ(table.state(a), ProbeState::Dead);
     EXPECT_EQ(table.dead(), std::vector{a});
     // Cached: nothing due until the recheck.
     EXPECT_TRUE(table.due(t0 + 32s).empty());
@@ -68,7 +68,7 @@ TEST_F(ProbeTableTest, AnAnswerMakesAliveAndIsCached) {
     table.set_targets(std::vector{a}, t0);
     send(a, t0);
     EXPECT_FALSE(table.answer_received(a, t0 + 10ms));
-    EXPECT_EQ(table.verdict(a), Verdict::Alive);
+    EXPECT_EQ(table.state(a), ProbeState::Alive);
     EXPECT_FALSE(table.expire(t0 + 5s)); // the probe's wait no longer matters
     EXPECT_TRUE(table.due(t0 + 30s).empty());
     EXPECT_EQ(table.due(t0 + 30s + 10ms).size(), 1U);
@@ -83,11 +83,11 @@ TEST_F(ProbeTableTest, AliveStaysAliveDuringARecheckUntilTheThirdMiss) {
         send(a, now);
         now += 1s;
         EXPECT_FALSE(table.expire(now));
-        EXPECT_EQ(table.verdict(a), Verdict::Alive) << miss;
+        EXPECT_EQ(table.state(a), ProbeState::Alive) << miss;
     }
     send(a, now);
     EXPECT_TRUE(table.expire(now + 1s));
-    EXPECT_EQ(table.verdict(a), Verdict::Dead);
+    EXPECT_EQ(table.state(a), ProbeState::Dead);
 }
 
 TEST_F(ProbeTableTest, AMissInTheMiddleDoesNotCarryOverAnAnswer) {
@@ -97,14 +97,14 @@ TEST_F(ProbeTableTest, AMissInTheMiddleDoesNotCarryOverAnAnswer) {
     send(a, t0 + 1s);
     table.expire(t0 + 2s);
     table.answer_received(a, t0 + 2100ms); // late answer still counts
-    EXPECT_EQ(table.verdict(a), Verdict::Alive);
+    EXPECT_EQ(table.state(a), ProbeState::Alive);
     // The next check starts from zero misses.
     auto now = t0 + 2100ms + 30s;
     send(a, now);
     table.expire(now + 1s);
     send(a, now + 1s);
     EXPECT_FALSE(table.expire(now + 2s));
-    EXPECT_EQ(table.verdict(a), Verdict::Alive);
+    EXPECT_EQ(table.state(a), ProbeState::Alive);
 }
 
 TEST_F(ProbeTableTest, DeadIsRecheckedWithOneProbe) {
@@ -113,16 +113,16 @@ TEST_F(ProbeTableTest, DeadIsRecheckedWithOneProbe) {
         send(a, t0 + std::chrono::seconds(i));
         table.expire(t0 + std::chrono::seconds(i + 1));
     }
-    ASSERT_EQ(table.verdict(a), Verdict::Dead);
+    ASSERT_EQ(table.state(a), ProbeState::Dead);
     const auto recheck = t0 + 33s;
     send(a, recheck);
     EXPECT_FALSE(table.expire(recheck + 1s)); // still dead: not a change
-    EXPECT_EQ(table.verdict(a), Verdict::Dead);
+    EXPECT_EQ(table.state(a), ProbeState::Dead);
     EXPECT_TRUE(table.due(recheck + 30s).empty());
     EXPECT_EQ(table.next_event(), recheck + 31s);
     // Any answer revives it, and says the dead set changed.
     EXPECT_TRUE(table.answer_received(a, recheck + 2s));
-    EXPECT_EQ(table.verdict(a), Verdict::Alive);
+    EXPECT_EQ(table.state(a), ProbeState::Alive);
     EXPECT_TRUE(table.dead().empty());
 }
 
@@ -132,9 +132,9 @@ TEST_F(ProbeTableTest, FailedProbeFailsOpen) {
         send(a, t0 + std::chrono::seconds(i));
         table.expire(t0 + std::chrono::seconds(i + 1));
     }
-    ASSERT_EQ(table.verdict(a), Verdict::Dead);
+    ASSERT_EQ(table.state(a), ProbeState::Dead);
     EXPECT_TRUE(table.probe_failed(a, t0 + 40s));
-    EXPECT_EQ(table.verdict(a), Verdict::Unknown);
+    EXPECT_EQ(table.state(a), ProbeState::Unknown);
     EXPECT_TRUE(table.dead().empty());
     EXPECT_TRUE(table.due(t0 + 69s).empty());
     EXPECT_EQ(table.due(t0 + 70s).size(), 1U);
@@ -155,8 +155,8 @@ TEST_F(ProbeTableTest, SetTargetsKeepsVerdictsOfKeptAddresses) {
     ASSERT_TRUE(table.expire(t0 + 3s));
     const IpAddress c = ip("10.0.0.4");
     EXPECT_FALSE(table.set_targets(std::vector{a, b, c}, t0 + 4s));
-    EXPECT_EQ(table.verdict(a), Verdict::Alive);
-    EXPECT_EQ(table.verdict(b), Verdict::Dead);
+    EXPECT_EQ(table.state(a), ProbeState::Alive);
+    EXPECT_EQ(table.state(b), ProbeState::Dead);
     EXPECT_EQ(table.due(t0 + 4s), std::vector{c});
     // Dropping the dead target changes the dead set.
     EXPECT_TRUE(table.set_targets(std::vector{a, c}, t0 + 5s));

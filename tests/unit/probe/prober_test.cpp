@@ -36,7 +36,7 @@ namespace {
 using namespace std::chrono_literals;
 using base::IpAddress;
 using liveness::DeadSet;
-using liveness::Verdict;
+using liveness::ProbeState;
 using probe::Options;
 using probe::Prober;
 using probe::Target;
@@ -242,8 +242,8 @@ std::string describe(const DeadSet& dead) {
     return text + " }";
 }
 
-std::string verdict_of(const Prober& prober, const IpAddress& address) {
-    return address.to_string() + " is " + liveness::to_string(prober.verdict(address));
+std::string state_of(const Prober& prober, const IpAddress& address) {
+    return address.to_string() + " is " + liveness::to_string(prober.state(address));
 }
 
 Options fast_options() {
@@ -288,22 +288,22 @@ TEST(Prober, TellsLiveNeighboursFromAbsentOnesOverArpAndNdp) {
                                  {unprobeable, unreachable_gateway},
                                  {kGateway4, kGateway4}});
             const auto settled = [&] {
-                return prober->verdict(kPeer4) == Verdict::Alive &&
-                       prober->verdict(kPeer6) == Verdict::Alive &&
-                       prober->verdict(kNobody4) == Verdict::Dead &&
-                       prober->verdict(kNobody6) == Verdict::Dead;
+                return prober->state(kPeer4) == ProbeState::Alive &&
+                       prober->state(kPeer6) == ProbeState::Alive &&
+                       prober->state(kNobody4) == ProbeState::Dead &&
+                       prober->state(kNobody6) == ProbeState::Dead;
             };
             const bool settled_in_time = run_until(io, settled, 5s);
             report.expect(settled_in_time,
-                          "verdicts not reached in 5 s: " + verdict_of(*prober, kPeer4) + ", " +
-                              verdict_of(*prober, kPeer6) + ", " + verdict_of(*prober, kNobody4) +
-                              ", " + verdict_of(*prober, kNobody6));
+                          "verdicts not reached in 5 s: " + state_of(*prober, kPeer4) + ", " +
+                              state_of(*prober, kPeer6) + ", " + state_of(*prober, kNobody4) +
+                              ", " + state_of(*prober, kNobody6));
             const auto dead = prober->dead_addresses();
             report.expect(*dead == DeadSet({kNobody4, kNobody6}), "dead set is " + describe(*dead));
-            report.expect(prober->verdict(unprobeable) == Verdict::Unknown,
+            report.expect(prober->state(unprobeable) == ProbeState::Unknown,
                           "a target whose gateway is on no interface must stay unknown, " +
-                              verdict_of(*prober, unprobeable));
-            report.expect(prober->verdict(kGateway4) == Verdict::Unknown,
+                              state_of(*prober, unprobeable));
+            report.expect(prober->state(kGateway4) == ProbeState::Unknown,
                           "the gateway itself is not a target");
             // Three misses 200 ms apart: nothing can be dead before 600 ms.
             report.expect(first_dead_after.has_value() && *first_dead_after >= 590ms,
@@ -330,7 +330,7 @@ TEST(Prober, TellsLiveNeighboursFromAbsentOnesOverArpAndNdp) {
             report.expect(*prober->dead_addresses() == DeadSet({kNobody6}),
                           "after set_targets the dead set is " +
                               describe(*prober->dead_addresses()));
-            report.expect(prober->verdict(kPeer4) == Verdict::Alive, "kept verdict lost");
+            report.expect(prober->state(kPeer4) == ProbeState::Alive, "kept verdict lost");
 
             // The loop may outlive the prober.
             prober.reset();
@@ -354,30 +354,30 @@ TEST(Prober, AddressesThatGoAwayAndComeBackAreSeenAtTheNextCheck) {
             int changes = 0;
             prober.on_change([&](const std::shared_ptr<const DeadSet>&) { ++changes; });
             prober.set_targets({{kPeer4, kGateway4}, {kPeer6, kGateway6}});
-            const auto both = [&](Verdict verdict) {
-                return [&prober, verdict] {
-                    return prober.verdict(kPeer4) == verdict && prober.verdict(kPeer6) == verdict;
+            const auto both = [&](ProbeState state) {
+                return [&prober, state] {
+                    return prober.state(kPeer4) == state && prober.state(kPeer6) == state;
                 };
             };
-            const bool alive_first = run_until(io, both(Verdict::Alive), 3s);
-            report.expect(alive_first, "not alive: " + verdict_of(prober, kPeer4) + ", " +
-                                           verdict_of(prober, kPeer6));
+            const bool alive_first = run_until(io, both(ProbeState::Alive), 3s);
+            report.expect(alive_first, "not alive: " + state_of(prober, kPeer4) + ", " +
+                                           state_of(prober, kPeer6));
             report.expect(changes == 0, "alive targets changed the dead set");
             if (!container.remove_addresses()) {
                 return;
             }
             // The next check (1 s) then three misses (200 ms apart).
-            const bool dead_after_removal = run_until(io, both(Verdict::Dead), 4s);
+            const bool dead_after_removal = run_until(io, both(ProbeState::Dead), 4s);
             report.expect(dead_after_removal,
-                          "not dead after the addresses went away: " + verdict_of(prober, kPeer4) +
-                              ", " + verdict_of(prober, kPeer6));
+                          "not dead after the addresses went away: " + state_of(prober, kPeer4) +
+                              ", " + state_of(prober, kPeer6));
             report.expect(prober.dead_addresses()->size() == 2, "dead set size");
             if (!container.add_addresses()) {
                 return;
             }
-            const bool alive_again = run_until(io, both(Verdict::Alive), 4s);
-            report.expect(alive_again, "not alive again: " + verdict_of(prober, kPeer4) + ", " +
-                                           verdict_of(prober, kPeer6));
+            const bool alive_again = run_until(io, both(ProbeState::Alive), 4s);
+            report.expect(alive_again, "not alive again: " + state_of(prober, kPeer4) + ", " +
+                                           state_of(prober, kPeer6));
             report.expect(prober.dead_addresses()->empty(), "dead set not emptied");
             report.expect(changes >= 2, "changes: " + std::to_string(changes));
         },
@@ -424,8 +424,8 @@ TEST(Prober, WithoutCapNetRawNothingIsEverDead) {
             report.expect(prober.dead_addresses()->empty(),
                           "dead without probing: " + describe(*prober.dead_addresses()));
             for (const auto& address : {kPeer4, kNobody4, kPeer6, kNobody6}) {
-                report.expect(prober.verdict(address) == Verdict::Unknown,
-                              verdict_of(prober, address));
+                report.expect(prober.state(address) == ProbeState::Unknown,
+                              state_of(prober, address));
             }
         },
         15s);

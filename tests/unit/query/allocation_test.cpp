@@ -107,7 +107,7 @@ TEST(QueryAllocation, SteadyStateQueriesDoNotAllocate) {
     std::vector<query::Client> clients;
     for (const auto& c : cases) {
         clients.push_back(
-            query::Client{base::IpAddress::parse(c.source).value(), n1, query::Transport::Udp});
+            query::Client{base::IpAddress::parse(c.source).value(), n1, dns::Transport::Udp});
     }
     // Warm-up: the first calls may size the reusable vectors.
     for (std::size_t i = 0; i < cases.size(); ++i) {

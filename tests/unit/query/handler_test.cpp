@@ -26,6 +26,10 @@ inline void PrintTo(const IpAddress& address, std::ostream* out) {
     *out << address.to_string();
 }
 
+inline void PrintTo(const Nameserver& server, std::ostream* out) {
+    *out << to_string(server);
+}
+
 } // namespace base
 
 namespace {
@@ -33,9 +37,9 @@ namespace {
 using dns::Header;
 using dns::Rcode;
 using dns::RecordType;
+using dns::Transport;
 using query::Client;
 using query::Settings;
-using query::Transport;
 using query::UpstreamSource;
 using query::Verdict;
 using testing::ElementsAre;
@@ -48,6 +52,11 @@ base::IpAddress ip(std::string_view text) {
         return {};
     }
     return *address;
+}
+
+// A forward verdict's server: the address on the DNS port, no zone.
+base::Nameserver upstream(std::string_view address) {
+    return base::Nameserver{ip(address)};
 }
 
 // ---- request assembly (support/dns_message.hpp, independent of dns/'s writer) ----
@@ -389,7 +398,7 @@ TEST_F(HandlerTest, ForwardVerdictCarriesTheQueryAndTheContainersOwnServers) {
     const auto verdict = run(request, from("10.88.0.3", podman1_));
     ASSERT_EQ(verdict.action, Verdict::Action::Forward);
     EXPECT_EQ(verdict.source, UpstreamSource::Container);
-    EXPECT_THAT(verdict.servers, ElementsAre(ip("127.0.0.54"), ip("127.0.0.55")));
+    EXPECT_THAT(verdict.servers, ElementsAre(upstream("127.0.0.54"), upstream("127.0.0.55")));
     EXPECT_EQ(verdict.query.header.id, 0xbeef);
     EXPECT_EQ(verdict.query.question.type, static_cast<std::uint16_t>(RecordType::A));
     EXPECT_EQ(text_of(verdict.query.question.name), "example.com.");
@@ -400,7 +409,7 @@ TEST_F(HandlerTest, ForwardVerdictUsesNetworkServersThenTheHost) {
     const auto network = ask_verdict("example.com.", RecordType::A, from_aone());
     ASSERT_EQ(network.action, Verdict::Action::Forward);
     EXPECT_EQ(network.source, UpstreamSource::Network);
-    EXPECT_THAT(network.servers, ElementsAre(ip("127.0.0.53"))); // podman2 has none
+    EXPECT_THAT(network.servers, ElementsAre(upstream("127.0.0.53"))); // podman2 has none
     const auto own_networks_only =
         ask_verdict("example.com.", RecordType::A, from("10.89.0.2", podman1_));
     ASSERT_EQ(own_networks_only.action, Verdict::Action::Forward);
@@ -423,7 +432,7 @@ TEST_F(HandlerTest, InternalOnlyContainersGetNxdomainInsteadOfForwarding) {
     const auto mixed = ask_verdict("example.com.", RecordType::A, from("10.90.0.3", secret_));
     EXPECT_EQ(mixed.action, Verdict::Action::Forward);
     EXPECT_EQ(mixed.source, UpstreamSource::Network);
-    EXPECT_THAT(mixed.servers, ElementsAre(ip("127.0.0.53")));
+    EXPECT_THAT(mixed.servers, ElementsAre(upstream("127.0.0.53")));
     // The host on the internal gateway is not a container: forwarded.
     EXPECT_EQ(ask_verdict("example.com.", RecordType::A, from("10.90.0.1", secret_)).action,
               Verdict::Action::Forward);

@@ -235,9 +235,11 @@ TEST(RecordStore, NetworkDnsServersConcatenateInOrderSkippingInternal) {
     files.push_back(network_file("n3", "10.3.0.1 127.0.0.13\n"));
     files.push_back(network_file("n4%int", "10.4.0.1 127.0.0.14\n"));
     const auto store = RecordStore::build(files);
-    std::vector<base::IpAddress> out{ip("192.0.2.99")};
+    std::vector<base::Nameserver> out{base::Nameserver{ip("192.0.2.99")}};
     store->network_dns_servers(std::array<NetworkId, 4>{2, 3, 1, 0}, out);
-    EXPECT_THAT(out, ElementsAre(ip("127.0.0.13"), ip("127.0.0.11"), ip("127.0.0.12")));
+    EXPECT_THAT(out,
+                ElementsAre(base::Nameserver{ip("127.0.0.13")}, base::Nameserver{ip("127.0.0.11")},
+                            base::Nameserver{ip("127.0.0.12")}));
     store->network_dns_servers(std::array<NetworkId, 2>{3, 42}, out);
     EXPECT_THAT(out, IsEmpty());
 }

@@ -81,7 +81,7 @@ TEST_F(ListenerTest, UdpForwardDoesNotBlockLocalAnswers) {
     EXPECT_NE((*second)[2] & 0x80U, 0U);
     EXPECT_EQ(on_io([this] { return forwarder.calls; }), 1);
     EXPECT_TRUE(on_io([this] { return forwarder.last_servers.empty(); })) << "host servers";
-    EXPECT_EQ(on_io([this] { return forwarder.last_transport; }), upstream::Transport::Udp);
+    EXPECT_EQ(on_io([this] { return forwarder.last_transport; }), dns::Transport::Udp);
 }
 
 TEST_F(ListenerTest, UdpNoReplyWhenEveryUpstreamFails) {
@@ -131,7 +131,7 @@ TEST_F(ListenerTest, TcpAnswersSeveralQueriesInOrderOnOneConnection) {
     ASSERT_TRUE(middle.has_value());
     EXPECT_EQ(test_support::id_of(*middle), 11);
     expect_web_answer(client.receive_framed(), 12);
-    EXPECT_EQ(on_io([this] { return forwarder.last_transport; }), upstream::Transport::Tcp);
+    EXPECT_EQ(on_io([this] { return forwarder.last_transport; }), dns::Transport::Tcp);
 }
 
 TEST_F(ListenerTest, TcpNoReplyWhenForwardFailsButConnectionStaysOpen) {

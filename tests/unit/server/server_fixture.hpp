@@ -55,19 +55,19 @@ make_snapshot(std::shared_ptr<const records::RecordStore> store, bool forwarding
 struct FakeForwarder {
     std::chrono::milliseconds delay{0};
     int calls = 0;
-    std::vector<upstream::Server> last_servers;
-    upstream::Transport last_transport = upstream::Transport::Udp;
+    std::vector<base::Nameserver> last_servers;
+    dns::Transport last_transport = dns::Transport::Udp;
 
     server::ForwardFunction function() {
-        return [this](std::vector<std::uint8_t> query, std::vector<upstream::Server> servers,
-                      upstream::Transport transport) {
+        return [this](std::vector<std::uint8_t> query, std::vector<base::Nameserver> servers,
+                      dns::Transport transport) {
             return answer(std::move(query), std::move(servers), transport);
         };
     }
 
     asio::awaitable<std::optional<std::vector<std::uint8_t>>>
-    answer(std::vector<std::uint8_t> query, std::vector<upstream::Server> servers,
-           upstream::Transport transport) {
+    answer(std::vector<std::uint8_t> query, std::vector<base::Nameserver> servers,
+           dns::Transport transport) {
         ++calls;
         last_servers = std::move(servers);
         last_transport = transport;

@@ -31,11 +31,11 @@ using test_support::read_u32;
 constexpr unsigned kAnswerFlags = kFlagQr | kFlagRd | kFlagRa;
 const AnswerCache::TimePoint kStart{std::chrono::hours{1000}};
 
-Server server(const char* address, std::uint16_t port = 53, std::uint32_t scope = 0) {
-    return Server{*base::IpAddress::parse(address), scope, port};
+base::Nameserver server(const char* address, std::uint16_t port = 53, std::uint32_t scope = 0) {
+    return base::Nameserver{*base::IpAddress::parse(address), scope, port};
 }
 
-const std::vector<Server> kServers{server("192.0.2.53")};
+const std::vector<base::Nameserver> kServers{server("192.0.2.53")};
 
 std::vector<std::uint8_t> a_answer(std::string_view qname, std::uint32_t ttl,
                                    unsigned id = 0x4242) {
@@ -62,7 +62,7 @@ std::optional<std::uint32_t> ttl_of(const std::vector<std::uint8_t>& response) {
 }
 
 std::string key_of(const std::vector<std::uint8_t>& query,
-                   const std::vector<Server>& servers = kServers) {
+                   const std::vector<base::Nameserver>& servers = kServers) {
     const auto described = describe_query(servers, query);
     return described ? described->key : std::string();
 }
@@ -241,7 +241,7 @@ TEST_F(AnswerCacheTest, KeysAreSeparate) {
     EXPECT_FALSE(lookup(make_query("a.example", kTypeA, 1, kFlagRd | kFlagCd), kStart));
     EXPECT_FALSE(lookup(make_edns_query("a.example", 1, true, false), kStart));
     EXPECT_TRUE(lookup(make_query("A.Example"), kStart));
-    const std::vector<Server> elsewhere{server("192.0.2.99")};
+    const std::vector<base::Nameserver> elsewhere{server("192.0.2.99")};
     const auto other_servers = describe_query(elsewhere, make_query("a.example"));
     EXPECT_FALSE(cache_.lookup(*other_servers, make_query("a.example"), 65535, kStart));
 }

@@ -47,9 +47,9 @@ using test_support::read_u16;
 
 constexpr auto kAsTuple = asio::experimental::as_tuple(asio::use_awaitable);
 
-Server server_at(const asio::ip::address& address, std::uint16_t port) {
+base::Nameserver server_at(const asio::ip::address& address, std::uint16_t port) {
     const auto parsed = base::IpAddress::parse(address.to_string());
-    return Server{*parsed, 0, port};
+    return base::Nameserver{*parsed, 0, port};
 }
 
 std::size_t question_end(const Bytes& query) {
@@ -115,7 +115,7 @@ public:
         asio::co_spawn(io, serve(), asio::detached);
     }
 
-    Server server() const {
+    base::Nameserver server() const {
         const auto local = socket_.local_endpoint();
         return server_at(local.address(), local.port());
     }
@@ -205,7 +205,7 @@ public:
         asio::co_spawn(io, serve(), asio::detached);
     }
 
-    Server server() const {
+    base::Nameserver server() const {
         const auto local = acceptor_.local_endpoint();
         return server_at(local.address(), local.port());
     }
@@ -248,13 +248,13 @@ private:
 };
 
 // A loopback port where nothing listens (ICMP port unreachable / connection refused).
-Server closed_udp_port(asio::io_context& io, const char* address) {
+base::Nameserver closed_udp_port(asio::io_context& io, const char* address) {
     asio::ip::udp::socket probe(io, asio::ip::udp::endpoint(asio::ip::make_address(address), 0));
     const auto local = probe.local_endpoint();
     return server_at(local.address(), local.port());
 }
 
-Server closed_tcp_port(asio::io_context& io, const char* address) {
+base::Nameserver closed_tcp_port(asio::io_context& io, const char* address) {
     asio::ip::tcp::acceptor probe(io, asio::ip::tcp::endpoint(asio::ip::make_address(address), 0));
     const auto local = probe.local_endpoint();
     return server_at(local.address(), local.port());
@@ -274,8 +274,9 @@ protected:
     using Result = std::optional<Bytes>;
 
     // Runs one forward to completion (or until `limit`), measuring how long it took.
-    Result forward(Forwarder& forwarder, Bytes query, std::vector<Server> servers,
-                   Transport transport = Transport::Udp, std::chrono::milliseconds limit = 5s) {
+    Result forward(Forwarder& forwarder, Bytes query, std::vector<base::Nameserver> servers,
+                   dns::Transport transport = dns::Transport::Udp,
+                   std::chrono::milliseconds limit = 5s) {
         // Shared with the completion handler, which may outlive this call if the forward hangs.
         struct Outcome {
             bool finished = false;
@@ -475,7 +476,7 @@ TEST_F(ForwarderTest, IgnoresWrongIdAndWrongQuestion) {
 }
 
 TEST_F(ForwarderTest, PortUnreachableFailsOverAtOnce) {
-    const Server closed = closed_udp_port(io_, "127.0.0.18");
+    const base::Nameserver closed = closed_udp_port(io_, "127.0.0.18");
     FakeUdp good(io_, "127.0.0.11", Mode::Answer);
     Options settings = options(4000ms);
     settings.health_enabled = false;
@@ -494,7 +495,7 @@ TEST_F(ForwarderTest, TcpForwarding) {
     Forwarder uncached(io_.get_executor(), no_cache);
 
     const Bytes first = make_query("tcp.example", test_support::kTypeA, 0x1111);
-    const auto response = forward(uncached, first, {tcp.server()}, Transport::Tcp);
+    const auto response = forward(uncached, first, {tcp.server()}, dns::Transport::Tcp);
     ASSERT_TRUE(response);
     ASSERT_EQ(tcp.received.size(), 1u);
     Bytes expected = tcp.last_sent;
@@ -503,19 +504,19 @@ TEST_F(ForwarderTest, TcpForwarding) {
     EXPECT_EQ(*response, expected);
 
     const Bytes second = make_query("tcp.example", test_support::kTypeA, 0x2222);
-    ASSERT_TRUE(forward(uncached, second, {tcp.server()}, Transport::Tcp));
+    ASSERT_TRUE(forward(uncached, second, {tcp.server()}, dns::Transport::Tcp));
     ASSERT_EQ(tcp.received.size(), 2u);
     // The wire IDs are random (both equal to the clients' only with probability 2^-32).
     EXPECT_FALSE(read_u16(tcp.received[0], 0) == 0x1111 && read_u16(tcp.received[1], 0) == 0x2222);
 }
 
 TEST_F(ForwarderTest, TcpRefusedConnectionFailsOverAtOnce) {
-    const Server closed = closed_tcp_port(io_, "127.0.0.20");
+    const base::Nameserver closed = closed_tcp_port(io_, "127.0.0.20");
     FakeTcp tcp(io_, "127.0.0.19");
     Forwarder forwarder(io_.get_executor(), options(4000ms));
 
     const auto response =
-        forward(forwarder, make_query("a.example"), {closed, tcp.server()}, Transport::Tcp);
+        forward(forwarder, make_query("a.example"), {closed, tcp.server()}, dns::Transport::Tcp);
     ASSERT_TRUE(response);
     EXPECT_LT(elapsed_ms(), 300ms);
     EXPECT_EQ(tcp.received.size(), 1u);
@@ -596,7 +597,7 @@ TEST_F(ForwarderTest, ReconfigureTurnsTheCacheOffAndOnAndShrinksIt) {
     EXPECT_EQ(forwarder.cache_size(), 2u);
 
     Options smaller = options();
-    smaller.cache_max_entries = 1;
+    smaller.cache.max_entries = 1;
     forwarder.reconfigure(smaller);
     EXPECT_EQ(forwarder.cache_size(), 1u) << "the least recently used answer is evicted";
 
@@ -620,7 +621,7 @@ TEST_F(ForwarderTest, HealthMemoryMakesNextLookupsFast) {
     Options settings = options(1000ms);
     settings.cache_enabled = false;
     Forwarder forwarder(io_.get_executor(), settings);
-    const std::vector<Server> servers{dead.server(), good.server()};
+    const std::vector<base::Nameserver> servers{dead.server(), good.server()};
 
     ASSERT_TRUE(forward(forwarder, make_query("first.example"), servers));
     EXPECT_GE(elapsed_ms(), 480ms);
@@ -640,7 +641,7 @@ TEST_F(ForwarderTest, BackgroundProbeBringsServerBack) {
     Options settings = options(1000ms);
     settings.cache_enabled = false;
     Forwarder forwarder(io_.get_executor(), settings);
-    const std::vector<Server> servers{flaky.server(), good.server()};
+    const std::vector<base::Nameserver> servers{flaky.server(), good.server()};
 
     ASSERT_TRUE(forward(forwarder, make_query("a.example"), servers)); // flaky marked down
     const std::size_t before = flaky.datagrams();
@@ -675,7 +676,8 @@ TEST_F(ForwarderTest, ManyInFlightWithoutHeadOfLineBlocking) {
     int slow_done = 0;
     for (int i = 0; i < 20; ++i) {
         asio::co_spawn(
-            io_, forwarder.forward(make_query("slow.example"), {dead.server()}, Transport::Udp),
+            io_,
+            forwarder.forward(make_query("slow.example"), {dead.server()}, dns::Transport::Udp),
             [&slow_done](std::exception_ptr, std::optional<Bytes>) { ++slow_done; });
     }
     const auto fast = forward(forwarder, make_query("fast.example"), {good.server()});
@@ -697,7 +699,8 @@ TEST_F(ForwarderTest, InFlightBoundRejectsAtOnce) {
     int done = 0;
     for (int i = 0; i < 2; ++i) {
         asio::co_spawn(
-            io_, forwarder.forward(make_query("slow.example"), {dead.server()}, Transport::Udp),
+            io_,
+            forwarder.forward(make_query("slow.example"), {dead.server()}, dns::Transport::Udp),
             [&done](std::exception_ptr, std::optional<Bytes>) { ++done; });
     }
     run_for(20ms);
@@ -731,7 +734,7 @@ TEST_F(ForwarderTest, Ipv6Loopback) {
 }
 
 TEST(Endpoints, LinkLocalKeepsScopeId) {
-    const Server link_local{*base::IpAddress::parse("fe80::1"), 3, 53};
+    const base::Nameserver link_local{*base::IpAddress::parse("fe80::1"), 3, 53};
     const auto udp = udp_endpoint(link_local);
     EXPECT_TRUE(udp.address().is_v6());
     EXPECT_EQ(udp.address().to_v6().scope_id(), 3u);
@@ -739,7 +742,7 @@ TEST(Endpoints, LinkLocalKeepsScopeId) {
     const auto tcp = tcp_endpoint(link_local);
     EXPECT_EQ(tcp.address().to_v6().scope_id(), 3u);
 
-    const Server v4{*base::IpAddress::parse("192.0.2.1"), 0, 5353};
+    const base::Nameserver v4{*base::IpAddress::parse("192.0.2.1"), 0, 5353};
     EXPECT_EQ(udp_endpoint(v4).address().to_string(), "192.0.2.1");
     EXPECT_EQ(udp_endpoint(v4).port(), 5353);
 }

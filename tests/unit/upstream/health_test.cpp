@@ -14,17 +14,17 @@ using TimePoint = HealthTracker::TimePoint;
 
 const TimePoint kStart{std::chrono::hours{1000}};
 
-Server server(const char* address) {
-    return Server{*base::IpAddress::parse(address), 0, 53};
+base::Nameserver server(const char* address) {
+    return base::Nameserver{*base::IpAddress::parse(address), 0, 53};
 }
 
-const Server kFirst = server("192.0.2.1");
-const Server kSecond = server("192.0.2.2");
-const Server kThird = server("192.0.2.3");
-const std::vector<Server> kServers{kFirst, kSecond, kThird};
+const base::Nameserver kFirst = server("192.0.2.1");
+const base::Nameserver kSecond = server("192.0.2.2");
+const base::Nameserver kThird = server("192.0.2.3");
+const std::vector<base::Nameserver> kServers{kFirst, kSecond, kThird};
 
 std::vector<std::size_t> order_of(const HealthTracker& health,
-                                  const std::vector<Server>& servers = kServers) {
+                                  const std::vector<base::Nameserver>& servers = kServers) {
     std::vector<std::size_t> indexes;
     health.order(servers, indexes);
     return indexes;
@@ -121,9 +121,9 @@ TEST(Health, RealAnswerRecoversAndRestartsBackoff) {
 
 TEST(Health, ServersDifferByPortAndScope) {
     HealthTracker health = make_tracker();
-    const Server other_port{kFirst.address, 0, 5353};
-    const Server link_local_a{*base::IpAddress::parse("fe80::1"), 2, 53};
-    const Server link_local_b{*base::IpAddress::parse("fe80::1"), 3, 53};
+    const base::Nameserver other_port{kFirst.address, 0, 5353};
+    const base::Nameserver link_local_a{*base::IpAddress::parse("fe80::1"), 2, 53};
+    const base::Nameserver link_local_b{*base::IpAddress::parse("fe80::1"), 3, 53};
     health.record_failure(kFirst, kStart);
     health.record_failure(link_local_a, kStart);
     EXPECT_FALSE(health.is_down(other_port));
@@ -140,6 +140,21 @@ TEST(Health, TrackedServersAreBounded) {
     // The one closest to its retry was forgotten.
     EXPECT_FALSE(health.is_down(kFirst));
     EXPECT_TRUE(health.is_down(kThird));
+}
+
+TEST(Health, NewSettingsShrinkTheTableAndTimeProbesOut) {
+    HealthTracker health(HealthSettings{.first_backoff = 1s, .max_backoff = 1s});
+    health.record_failure(kFirst, kStart);
+    health.record_failure(kSecond, kStart + 1s);
+    health.record_failure(kThird, kStart + 2s);
+    health.set_settings(HealthSettings{
+        .first_backoff = 1s, .max_backoff = 1s, .probe_timeout = 5s, .max_tracked = 1});
+    EXPECT_EQ(health.down_count(), 1u);
+    EXPECT_TRUE(health.is_down(kThird)) << "the one furthest from its retry stays";
+    // A probe that never reports is presumed lost after the new probe_timeout, not the default.
+    ASSERT_TRUE(health.start_probe(kThird, kStart + 10s));
+    EXPECT_FALSE(health.start_probe(kThird, kStart + 14s));
+    EXPECT_TRUE(health.start_probe(kThird, kStart + 15s));
 }
 
 } // namespace
