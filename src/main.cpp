@@ -1,5 +1,5 @@
 // ctrdns executable: the command line (contract §1) and nothing else. The only file that includes
-// CLI11; all behaviour lives in daemon/ and below.
+// CLI11; all behaviour lives in lifecycle/ and below.
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -20,10 +20,10 @@
 #include "check/check.hpp"
 #include "check/default_dir.hpp"
 #include "config/settings_file.hpp"
-#include "daemon/daemon.hpp"
-#include "daemon/detach.hpp"
 #include "inspect/live_evidence.hpp"
 #include "inspect/wait_name.hpp"
+#include "lifecycle/daemon.hpp"
+#include "lifecycle/detach.hpp"
 #include "status/client.hpp"
 
 namespace {
@@ -58,16 +58,16 @@ int main(int argc, char** argv) {
     // Before anything opens an fd of its own: the caller's fds (netavark's, a test's fd 9) must
     // not leak into the daemon.
     lifecycle::close_inherited_fds();
-    logging::set_level(logging::level_from_environment());
+    base::log::set_level(base::log::level_from_environment());
     lifecycle::Options options;
     // A RUST_LOG that names a level is as explicit as a flag; anything else (unset, or Podman's
     // `netavark=info` filter) leaves the level to the settings file.
     if (const char* rust_log = std::getenv("RUST_LOG")) {
-        options.command_line.log_level = logging::parse_level(rust_log);
+        options.command_line.log_level = base::log::parse_level(rust_log);
     }
     const std::string_view name = program_name(argc > 0 ? argv[0] : nullptr);
     // Installed as aardvark-dns (what netavark runs), log under aardvark's tag.
-    logging::open_syslog(name == "aardvark-dns" ? "aardvark-dns" : "ctrdns");
+    base::log::open_syslog(name == "aardvark-dns" ? "aardvark-dns" : "ctrdns");
 
     CLI::App app{"DNS server for container networks, a drop-in for aardvark-dns",
                  std::string(name)};

@@ -12,7 +12,7 @@
 
 #include "base/ascii.hpp"
 
-namespace logging {
+namespace base::log {
 namespace {
 
 // The level and sink are process-wide by design (every module logs through free functions);
@@ -99,4 +99,4 @@ void write(Level level, std::string_view message) noexcept {
     }
 }
 
-} // namespace logging
+} // namespace base::log

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-namespace logging {
+namespace base::log {
 
 enum class Level : int {
     Error = 0,
@@ -82,4 +82,4 @@ void trace(fmt::format_string<Args...> format, Args&&... args) noexcept {
     log(Level::Trace, format, std::forward<Args>(args)...);
 }
 
-} // namespace logging
+} // namespace base::log

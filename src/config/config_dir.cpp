@@ -277,7 +277,7 @@ DirectoryListing list_directory(const std::string& directory) {
             continue;
         }
         if (is_our_temp_file(name)) {
-            logging::debug("skipping temporary file {}", join_path(directory, name));
+            base::log::debug("skipping temporary file {}", join_path(directory, name));
             continue;
         }
         listing.entries.push_back(stat_candidate(dir_fd.get(), directory, name));

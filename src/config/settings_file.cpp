@@ -298,7 +298,7 @@ private:
             return;
         }
         case Kind::LogLevel: {
-            const std::optional<logging::Level> parsed = logging::parse_level(value);
+            const std::optional<base::log::Level> parsed = base::log::parse_level(value);
             if (!parsed) {
                 reject(spec, fmt::format("{}: expected error, warn, info, debug or trace, got `{}`",
                                          spec.name, echo(value)));

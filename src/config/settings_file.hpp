@@ -1,6 +1,6 @@
 // config/: ctrdns's own settings file (ctrdns.conf), text -> values, and where Podman's start path
 // finds it. Pure apart from read_settings_file (one capped read): no DNS, no sockets, no asio, and
-// no defaults of the modules that consume the values (daemon/ applies them).
+// no defaults of the modules that consume the values (lifecycle/ applies them).
 #pragma once
 
 #include <cstdint>
@@ -31,7 +31,7 @@ struct SettingsValues {
     std::optional<std::uint64_t> health_probe_timeout_ms;
     std::optional<std::uint64_t> health_max_tracked;
     std::optional<bool> query_log;
-    std::optional<logging::Level> log_level;
+    std::optional<base::log::Level> log_level;
 
     /// Every value `later` sets replaces this one's; the others stay.
     void overlay(const SettingsValues& later);

@@ -1,6 +1,6 @@
 // inspect/: the live-system side of `ctrdns check --fix`: ARP/NDP probes from the bridge
 // (through probe::Prober) and, optionally, `podman container exists`. Implements
-// check::Evidence; must not depend on server/, daemon/ or query/.
+// check::Evidence; must not depend on server/, lifecycle/ or query/.
 #pragma once
 
 #include <chrono>

@@ -1,7 +1,7 @@
 // inspect/: `ctrdns check --wait NAME`: polls the running daemon until it answers NAME. Asks
 // each network's gateway addresses (read from the config directory, as netavark tells the
 // daemon where to listen) over UDP on the daemon's port. Blocking POSIX sockets and the dns/
-// codec; must not depend on server/, daemon/ or asio.
+// codec; must not depend on server/, lifecycle/ or asio.
 #pragma once
 
 #include <chrono>

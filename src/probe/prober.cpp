@@ -205,7 +205,7 @@ asio::awaitable<void> Prober::Engine::schedule_loop([[maybe_unused]] std::shared
             wake_at = std::max(wake_at, now + std::chrono::milliseconds{1});
             wake_.expires_at(wake_at);
         } catch (const std::exception& e) {
-            logging::error("liveness: probe scheduling failed: {}", e.what());
+            base::log::error("liveness: probe scheduling failed: {}", e.what());
             wake_.expires_after(options_.timing.recheck_after);
         }
         co_await wake_.async_wait(kUseTuple);
@@ -239,30 +239,31 @@ Prober::Engine::Path* Prober::Engine::open_path(const base::IpAddress& gateway, 
     path.retry_at = now + options_.timing.recheck_after;
     auto interface = find_interface(gateway);
     if (!interface) {
-        logging::debug("liveness: not probing via {}: {}", gateway.to_string(), interface.error());
+        base::log::debug("liveness: not probing via {}: {}", gateway.to_string(),
+                         interface.error());
         return nullptr;
     }
     const auto opened = open_socket(path, *interface);
     if (!opened) {
         if (is_permission_error(opened.error())) {
             if (!stats_.permission_denied) {
-                logging::warn("liveness: probing disabled, {} (--probe-liveness needs "
-                              "CAP_NET_RAW); no address will be left out of answers",
-                              opened.error());
+                base::log::warn("liveness: probing disabled, {} (--probe-liveness needs "
+                                "CAP_NET_RAW); no address will be left out of answers",
+                                opened.error());
             }
             stats_.permission_denied = true;
         } else {
             // Retried every recheck_after (e.g. an IPv6 gateway still tentative): warn once.
-            logging::log(path.warned ? logging::Level::Debug : logging::Level::Warn,
-                         "liveness: not probing on {} via {}: {}", interface->name,
-                         gateway.to_string(), opened.error());
+            base::log::log(path.warned ? base::log::Level::Debug : base::log::Level::Warn,
+                           "liveness: not probing on {} via {}: {}", interface->name,
+                           gateway.to_string(), opened.error());
             path.warned = true;
         }
         return nullptr;
     }
     path.interface = *interface;
     ++path.generation;
-    logging::debug("liveness: probing on {} from {}", interface->name, gateway.to_string());
+    base::log::debug("liveness: probing on {} from {}", interface->name, gateway.to_string());
     asio::co_spawn(executor_, receive_loop(shared_from_this(), slot, path.generation),
                    asio::detached);
     return &path;
@@ -289,8 +290,8 @@ bool Prober::Engine::send_on(Path& path, const base::IpAddress& address) {
     if (sent) {
         return true;
     }
-    logging::debug("liveness: probe for {} on {} not sent: {}", address.to_string(),
-                   path.interface.name, sent.error());
+    base::log::debug("liveness: probe for {} on {} not sent: {}", address.to_string(),
+                     path.interface.name, sent.error());
     if (!is_transient(sent.error())) {
         // The interface went away, went down or lost the address: reopen later, fail open now.
         fail_path(path, Clock::now());
@@ -314,8 +315,8 @@ asio::awaitable<void> Prober::Engine::receive_loop([[maybe_unused]] std::shared_
         bool changed = false;
         try {
             if (error) {
-                logging::warn("liveness: listening on {} failed: {}", path->interface.name,
-                              error.message());
+                base::log::warn("liveness: listening on {} failed: {}", path->interface.name,
+                                error.message());
                 changed = fail_path(*path, Clock::now());
             } else {
                 read_answers(*path, Clock::now(), changed);
@@ -324,8 +325,8 @@ asio::awaitable<void> Prober::Engine::receive_loop([[maybe_unused]] std::shared_
                 publish();
             }
         } catch (const std::exception& e) {
-            logging::error("liveness: reading answers on {} failed: {}", path->interface.name,
-                           e.what());
+            base::log::error("liveness: reading answers on {} failed: {}", path->interface.name,
+                             e.what());
         }
     }
 }
@@ -338,8 +339,8 @@ void Prober::Engine::read_answers(Path& path, TimePoint now, bool& changed) {
                 : read_neighbor_advertisement(path.socket.native_handle(), path.interface.index);
         if (!answer) {
             if (!is_transient(answer.error())) {
-                logging::warn("liveness: reading {} on {} failed: {}", arp ? "ARP" : "ICMPv6",
-                              path.interface.name, answer.error());
+                base::log::warn("liveness: reading {} on {} failed: {}", arp ? "ARP" : "ICMPv6",
+                                path.interface.name, answer.error());
                 changed = fail_path(path, now) || changed;
             }
             return;
@@ -358,7 +359,7 @@ void Prober::Engine::accept_answer(const Path& path, const base::IpAddress& from
     }
     ++stats_.answers;
     if (table_.answer_received(from, now)) {
-        logging::info("liveness: {} answers again", from.to_string());
+        base::log::info("liveness: {} answers again", from.to_string());
         changed = true;
     }
 }
@@ -383,9 +384,9 @@ void Prober::Engine::publish() {
     }
     for (const auto& address : dead->addresses()) {
         if (!dead_->contains(address)) {
-            logging::info("liveness: {} did not answer {} neighbour probes; left out of answers "
-                          "that have another address",
-                          address.to_string(), options_.timing.misses_for_dead);
+            base::log::info("liveness: {} did not answer {} neighbour probes; left out of answers "
+                            "that have another address",
+                            address.to_string(), options_.timing.misses_for_dead);
         }
     }
     dead_ = std::move(dead);
@@ -393,7 +394,7 @@ void Prober::Engine::publish() {
         try {
             on_change_(dead_);
         } catch (const std::exception& e) {
-            logging::error("liveness: change callback failed: {}", e.what());
+            base::log::error("liveness: change callback failed: {}", e.what());
         }
     }
 }

@@ -98,12 +98,12 @@ std::size_t DatagramBatch::flush(int fd) noexcept {
         if (sent < 0 && error == EAGAIN) {
             // A full send buffer must not stall the loop: the remaining clients retry.
             dropped += reply_count_ - next;
-            logging::debug("udp send buffer full, dropping {} replies", reply_count_ - next);
+            base::log::debug("udp send buffer full, dropping {} replies", reply_count_ - next);
             break;
         }
         // sendmmsg stops at the first message that fails; that reply alone is lost (e.g. an
         // unreachable client), the ones after it are still sent.
-        logging::debug("udp reply: {}", std::error_code(error, std::system_category()).message());
+        base::log::debug("udp reply: {}", std::error_code(error, std::system_category()).message());
         ++dropped;
         ++next;
     }

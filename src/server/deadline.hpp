@@ -1,5 +1,5 @@
 // server/: a time limit for one asio operation, for every socket that must not be held open by a
-// slow or silent peer (TCP clients, status clients). Asio only; nothing from query/ or daemon/.
+// slow or silent peer (TCP clients, status clients). Asio only; nothing from query/ or lifecycle/.
 #pragma once
 
 #include <chrono>

@@ -64,8 +64,8 @@ void ListenerSet::reconcile_family(base::IpAddress::Family family,
     // Close first, so an address that moved to another network can be bound again below.
     for (auto it = bound_.begin(); it != bound_.end();) {
         if (it->first.address.family() == family && !wanted(it->first)) {
-            logging::debug("stopping listeners of network {} on {}", it->first.network,
-                           it->first.address.to_endpoint_string(port_));
+            base::log::debug("stopping listeners of network {} on {}", it->first.network,
+                             it->first.address.to_endpoint_string(port_));
             it->second.udp->stop();
             it->second.tcp->stop();
             it = bound_.erase(it);
@@ -97,8 +97,8 @@ void ListenerSet::reconcile_family(base::IpAddress::Family family,
             errors.push_back(bind_error("tcp", want.key.address, port_, std::move(tcp).error()));
             continue;
         }
-        logging::debug("listening for network {} on {}", want.key.network,
-                       want.key.address.to_endpoint_string(port_));
+        base::log::debug("listening for network {} on {}", want.key.network,
+                         want.key.address.to_endpoint_string(port_));
         (*udp)->start();
         (*tcp)->start();
         bound_.emplace(want.key, Bound{*std::move(udp), *std::move(tcp)});

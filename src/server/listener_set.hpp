@@ -1,5 +1,5 @@
 // server/: the set of listeners a configuration wants, reconciled on every reload (contract §2.3
-// step 5). asio, records/ and the listeners; nothing from daemon/ or config/.
+// step 5). asio, records/ and the listeners; nothing from lifecycle/ or config/.
 #pragma once
 
 #include <compare>

@@ -274,7 +274,7 @@ void Observer::write_line(const QueryTrace& trace, std::string_view outcome) {
     const auto spent = std::chrono::duration_cast<std::chrono::microseconds>(now - trace.started);
     // The log was switched on explicitly: its lines are written whatever RUST_LOG says.
     log.submit(format_query_line(trace, outcome, spent), now,
-               [](const std::string& line) { logging::write(logging::Level::Info, line); });
+               [](const std::string& line) { base::log::write(base::log::Level::Info, line); });
 }
 
 } // namespace server

@@ -1,7 +1,7 @@
 // server/: what the listeners tell `ctrdns status` about the queries they serve: counters by type
 // and rcode, the query log that can be switched on at run time, and the self-check queries that
 // prove a listener address reaches this process. Depends on dns/, records/, upstream/ values and
-// base/; no asio, no sockets (the listeners call it; daemon/ reads it).
+// base/; no asio, no sockets (the listeners call it; lifecycle/ reads it).
 //
 // Lives on the io thread with the listeners (no locks). Kept apart from ServeState's own limit
 // counters so either can change without touching the other.

@@ -1,6 +1,6 @@
 // server/: what every listener answers from (the current snapshot, the forwarding hook, limits
 // global and per client).
-// Depends on query/, records/ and upstream/ types; nothing from daemon/ or config/.
+// Depends on query/, records/ and upstream/ types; nothing from lifecycle/ or config/.
 #pragma once
 
 #include <chrono>

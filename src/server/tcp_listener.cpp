@@ -118,8 +118,8 @@ asio::awaitable<void> TcpListener::accept_loop(std::shared_ptr<TcpListener> self
                 break;
             }
             // EMFILE and the like persist until something closes: pause instead of spinning.
-            logging::warn("tcp accept on {}: {}", local_endpoint().address().to_string(),
-                          error.message());
+            base::log::warn("tcp accept on {}: {}", local_endpoint().address().to_string(),
+                            error.message());
             retry_delay.expires_after(kAcceptRetryDelay);
             co_await retry_delay.async_wait(kUseTuple);
             continue;
@@ -133,7 +133,7 @@ asio::awaitable<void> TcpListener::accept_loop(std::shared_ptr<TcpListener> self
         if (!slot) {
             // Over the client's share or the global limit (counted in ServeState), or already
             // reset by the peer.
-            logging::debug("tcp connection refused: limit reached or peer gone");
+            base::log::debug("tcp connection refused: limit reached or peer gone");
             std::error_code ignored;
             socket.close(ignored);
             continue;
@@ -143,10 +143,10 @@ asio::awaitable<void> TcpListener::accept_loop(std::shared_ptr<TcpListener> self
                            serve_connection(self, std::move(socket), peer, std::move(*slot)),
                            asio::detached);
         } catch (const std::exception& e) {
-            logging::error("tcp connection not started: {}", e.what());
+            base::log::error("tcp connection not started: {}", e.what());
         }
     }
-    logging::debug("tcp listener on {} stopped", local_endpoint().address().to_string());
+    base::log::debug("tcp listener on {} stopped", local_endpoint().address().to_string());
 }
 
 asio::awaitable<void> TcpListener::serve_connection(std::shared_ptr<TcpListener> self,
@@ -168,7 +168,7 @@ asio::awaitable<void> TcpListener::serve_connection(std::shared_ptr<TcpListener>
             }
         }
     } catch (const std::exception& e) {
-        logging::error("tcp connection failed: {}", e.what());
+        base::log::error("tcp connection failed: {}", e.what());
     }
     std::error_code ignored;
     socket.shutdown(asio::socket_base::shutdown_both, ignored);

@@ -81,15 +81,15 @@ UdpListener::receive_loop([[maybe_unused]] std::shared_ptr<UdpListener> self) {
         if (error && error != asio::error::would_block) {
             // Transient (e.g. a queued ICMP error, consumed by this call); the socket is still
             // good.
-            logging::debug("udp receive on {}: {}", local_endpoint().address().to_string(),
-                           error.message());
+            base::log::debug("udp receive on {}: {}", local_endpoint().address().to_string(),
+                             error.message());
             continue;
         }
         for (std::size_t slot = 0; slot < count; ++slot) {
             try {
                 serve_datagram(slot);
             } catch (const std::exception& e) {
-                logging::error("udp query failed: {}", e.what());
+                base::log::error("udp query failed: {}", e.what());
             }
         }
         batch_->flush(socket_.native_handle());
@@ -104,7 +104,7 @@ UdpListener::receive_loop([[maybe_unused]] std::shared_ptr<UdpListener> self) {
             break;
         }
     }
-    logging::debug("udp listener on {} stopped", local_endpoint().address().to_string());
+    base::log::debug("udp listener on {} stopped", local_endpoint().address().to_string());
 }
 
 void UdpListener::serve_datagram(std::size_t slot) {
@@ -137,7 +137,7 @@ void UdpListener::serve_datagram(std::size_t slot) {
             AdmittedSlot::take(state_, Admission::UdpForward, client.source);
         if (!waiting) {
             // Over the client's share or the global limit (counted in ServeState).
-            logging::debug("too many forwarded udp queries in flight, dropping one");
+            base::log::debug("too many forwarded udp queries in flight, dropping one");
             break;
         }
         asio::co_spawn(socket_.get_executor(),
@@ -168,7 +168,7 @@ asio::awaitable<void> UdpListener::forward([[maybe_unused]] std::shared_ptr<UdpL
             send_reply(*reply, client);
         }
     } catch (const std::exception& e) {
-        logging::error("forwarded udp query failed: {}", e.what());
+        base::log::error("forwarded udp query failed: {}", e.what());
     }
 }
 
@@ -180,7 +180,7 @@ void UdpListener::send_reply(std::span<const std::uint8_t> reply,
     std::error_code error;
     socket_.send_to(asio::buffer(reply.data(), reply.size()), client, 0, error);
     if (error) {
-        logging::debug("udp reply to {}: {}", client.address().to_string(), error.message());
+        base::log::debug("udp reply to {}: {}", client.address().to_string(), error.message());
     }
 }
 

@@ -1,5 +1,5 @@
 // server/: one UDP socket bound to one gateway address (contract §4.1). asio, query/ and the
-// ServeState only; nothing from daemon/ or config/.
+// ServeState only; nothing from lifecycle/ or config/.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,6 @@
 // status/: where the daemon's status socket lives, and the client side of its one-line protocol.
 // POSIX sockets only (no asio): the client runs once and waits with poll(2) deadlines. Depends on
-// nothing from daemon/ or server/.
+// nothing from lifecycle/ or server/.
 //
 // Protocol: the client sends one line (at most kMaxRequestLine bytes, '\n'-terminated):
 //   `status json`, `status text`, `status prometheus`, `log-queries on`, `log-queries off`.

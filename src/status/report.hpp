@@ -1,6 +1,6 @@
 // status/: what `ctrdns status` shows, as plain values, and its three renderings (human table,
-// JSON, Prometheus text exposition). Pure: no sockets, no clocks, nothing from daemon/ or
-// server/ (daemon/ fills a Report; the client only prints what the daemon rendered).
+// JSON, Prometheus text exposition). Pure: no sockets, no clocks, nothing from lifecycle/ or
+// server/ (lifecycle/ fills a Report; the client only prints what the daemon rendered).
 #pragma once
 
 #include <cstdint>

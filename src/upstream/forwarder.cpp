@@ -84,8 +84,8 @@ void drop_local_servers(Core& core, std::vector<base::Nameserver>& servers) {
         auto& logged = core.loop_logged;
         if (std::find(logged.begin(), logged.end(), server.address) == logged.end()) {
             logged.push_back(server.address);
-            logging::warn("not forwarding to {}: ctrdns itself listens on that address",
-                          to_string(server));
+            base::log::warn("not forwarding to {}: ctrdns itself listens on that address",
+                            to_string(server));
         }
         return true;
     });
@@ -107,7 +107,7 @@ asio::awaitable<ExchangeResult> exchange_once(const base::Nameserver& server,
 
 void note_failure(Core& core, const base::Nameserver& server) {
     if (core.options.health_enabled && core.health.record_failure(server, core.now())) {
-        logging::warn(
+        base::log::warn(
             "upstream {} did not answer; trying it after the others for {} s", to_string(server),
             std::chrono::duration_cast<std::chrono::seconds>(core.options.health.first_backoff)
                 .count());
@@ -116,7 +116,7 @@ void note_failure(Core& core, const base::Nameserver& server) {
 
 void note_success(Core& core, const base::Nameserver& server) {
     if (core.options.health_enabled && core.health.record_success(server)) {
-        logging::info("upstream {} answers again", to_string(server));
+        base::log::info("upstream {} answers again", to_string(server));
     }
 }
 
@@ -127,10 +127,10 @@ asio::awaitable<void> probe(std::shared_ptr<Core> core, base::Nameserver server,
                             std::chrono::milliseconds budget) {
     const ExchangeResult result = co_await exchange_once(server, wire, transport, budget);
     const bool answered = result.status == ExchangeResult::Status::Answered;
-    logging::debug("probe of upstream {}: {}", to_string(server),
-                   answered ? std::string("answered") : result.error);
+    base::log::debug("probe of upstream {}: {}", to_string(server),
+                     answered ? std::string("answered") : result.error);
     if (core->health.probe_finished(server, answered, core->now())) {
-        logging::info("upstream {} answers again", to_string(server));
+        base::log::info("upstream {} answers again", to_string(server));
     }
 }
 
@@ -162,7 +162,7 @@ asio::awaitable<Response> forward_query(std::shared_ptr<Core> core, std::vector<
     }
     drop_local_servers(*core, servers);
     if (servers.empty()) {
-        logging::debug("{} no upstream server to forward to", client_id);
+        base::log::debug("{} no upstream server to forward to", client_id);
         co_return std::nullopt;
     }
 
@@ -183,8 +183,8 @@ asio::awaitable<Response> forward_query(std::shared_ptr<Core> core, std::vector<
         ++core->stats.rejected_busy;
         if (!core->busy_logged) {
             core->busy_logged = true;
-            logging::warn("{} forwards in flight: dropping new queries until some finish",
-                          core->in_flight);
+            base::log::warn("{} forwards in flight: dropping new queries until some finish",
+                            core->in_flight);
         }
         co_return std::nullopt;
     }
@@ -228,13 +228,14 @@ asio::awaitable<Response> forward_query(std::shared_ptr<Core> core, std::vector<
         }
         case ExchangeResult::Status::TimedOut:
             ++core->stats.upstream_timeouts;
-            logging::debug("{} dns request got empty response ({})", client_id, to_string(server));
+            base::log::debug("{} dns request got empty response ({})", client_id,
+                             to_string(server));
             note_failure(*core, server);
             break;
         case ExchangeResult::Status::Failed:
             ++core->stats.upstream_failures;
-            logging::debug("{} dns request failed: {} ({})", client_id, result.error,
-                           to_string(server));
+            base::log::debug("{} dns request failed: {} ({})", client_id, result.error,
+                             to_string(server));
             note_failure(*core, server);
             break;
         }

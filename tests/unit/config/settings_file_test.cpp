@@ -68,7 +68,7 @@ const std::vector<Case>& cases() {
              v.health_probe_timeout_ms = 2000;
              v.health_max_tracked = 16;
              v.query_log = true;
-             v.log_level = logging::Level::Debug;
+             v.log_level = base::log::Level::Debug;
          }),
          {},
          {}},
@@ -85,7 +85,7 @@ const std::vector<Case>& cases() {
         {"toml_quotes_and_section",
          "[ctrdns]\nlog_level = \"WARN\"\nquery_log = 'on'\n",
          values([](SettingsValues& v) {
-             v.log_level = logging::Level::Warn;
+             v.log_level = base::log::Level::Warn;
              v.query_log = true;
          }),
          {},
@@ -237,11 +237,11 @@ TEST(SettingsValues, OverlayReplacesOnlyWhatTheLaterLayerSets) {
     system.max_tcp_connections = 10;
     SettingsValues user;
     user.max_tcp_connections = 20;
-    user.log_level = logging::Level::Trace;
+    user.log_level = base::log::Level::Trace;
     system.overlay(user);
     EXPECT_EQ(system.cache, false);
     EXPECT_EQ(system.max_tcp_connections, 20U);
-    EXPECT_EQ(system.log_level, logging::Level::Trace);
+    EXPECT_EQ(system.log_level, base::log::Level::Trace);
     EXPECT_FALSE(system.probe_liveness.has_value());
 }
 

@@ -1,4 +1,4 @@
-#include "daemon/status_server.hpp"
+#include "lifecycle/status_server.hpp"
 
 #include <algorithm>
 #include <array>
@@ -268,7 +268,7 @@ asio::awaitable<void> StatusServer::Impl::serve_connection(std::shared_ptr<Impl>
             co_await server::within(write_text(socket, answer), kWriteLimit);
         }
     } catch (const std::exception& e) {
-        logging::debug("status request failed: {}", e.what());
+        base::log::debug("status request failed: {}", e.what());
     }
     std::error_code ignored;
     socket.close(ignored);
@@ -378,7 +378,7 @@ asio::awaitable<void> StatusServer::Impl::handle_usr1(std::shared_ptr<Impl> self
 
 void StatusServer::Impl::set_query_log(bool enabled) {
     for (const std::string& line : sources.state->observer.log.set_enabled(enabled)) {
-        logging::write(logging::Level::Info, line);
+        base::log::write(base::log::Level::Info, line);
     }
 }
 
@@ -516,15 +516,15 @@ void StatusServer::start() {
     std::error_code error;
     impl_->usr1.add(SIGUSR1, error);
     if (error) {
-        logging::warn("SIGUSR1 (query log switch) not installed: {}", error.message());
+        base::log::warn("SIGUSR1 (query log switch) not installed: {}", error.message());
     } else {
         asio::co_spawn(impl_->executor, impl_->handle_usr1(impl_), asio::detached);
     }
     if (const base::Result<void> bound = impl_->bind_socket(); !bound) {
-        logging::warn("{}", bound.error());
+        base::log::warn("{}", bound.error());
     } else {
         asio::co_spawn(impl_->executor, impl_->accept_loop(impl_), asio::detached);
-        logging::debug("status socket {}", impl_->path);
+        base::log::debug("status socket {}", impl_->path);
     }
 }
 

@@ -9,7 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "daemon/reload_engine.hpp"
+#include "lifecycle/reload_engine.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {

@@ -1,4 +1,4 @@
-#include "daemon/ready_pipe.hpp"
+#include "lifecycle/ready_pipe.hpp"
 
 #include <array>
 #include <cerrno>

@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include "daemon/detach.hpp"
-#include "daemon/ready_pipe.hpp"
+#include "lifecycle/detach.hpp"
+#include "lifecycle/ready_pipe.hpp"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <asio/io_context.hpp>
 #include <gtest/gtest.h>
 
-#include "daemon/resolv_conf_watch.hpp"
+#include "lifecycle/resolv_conf_watch.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {

@@ -12,7 +12,7 @@
 #include <asio/io_context.hpp>
 #include <gtest/gtest.h>
 
-#include "daemon/status_server.hpp"
+#include "lifecycle/status_server.hpp"
 #include "records/record_store.hpp"
 #include "server/listener_set.hpp"
 #include "server/serve_state.hpp"

@@ -1,4 +1,4 @@
-#include "daemon/reload_engine.hpp"
+#include "lifecycle/reload_engine.hpp"
 
 #include <algorithm>
 #include <ctime>

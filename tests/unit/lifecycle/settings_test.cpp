@@ -7,7 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "daemon/settings.hpp"
+#include "lifecycle/settings.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {
@@ -39,7 +39,7 @@ TEST_F(Settings, NoFileMeansTheModulesDefaults) {
     EXPECT_FALSE(loaded.options.query_log_default);
     EXPECT_EQ(loaded.options.limits.max_tcp_connections, defaults.limits.max_tcp_connections);
     EXPECT_EQ(loaded.options.forwarder.cache.max_entries, defaults.forwarder.cache.max_entries);
-    EXPECT_EQ(loaded.options.log_level, logging::Level::Info);
+    EXPECT_EQ(loaded.options.log_level, base::log::Level::Info);
 }
 
 TEST_F(Settings, EveryKeyReachesItsModule) {
@@ -64,7 +64,7 @@ TEST_F(Settings, EveryKeyReachesItsModule) {
     EXPECT_EQ(options.forwarder.health.probe_timeout, std::chrono::milliseconds{4000});
     EXPECT_EQ(options.forwarder.health.max_tracked, 9U);
     EXPECT_TRUE(options.query_log_default);
-    EXPECT_EQ(options.log_level, logging::Level::Trace);
+    EXPECT_EQ(options.log_level, base::log::Level::Trace);
 }
 
 TEST_F(Settings, UserFileOverridesSystemFileKeyByKey) {
@@ -81,13 +81,13 @@ TEST_F(Settings, CommandLineWins) {
     config::SettingsValues command_line;
     command_line.cache = false;
     command_line.probe_liveness = true;
-    command_line.log_level = logging::Level::Error;
+    command_line.log_level = base::log::Level::Error;
     const LoadedSettings loaded =
         load_settings({file("a.conf", "cache = true\nprobe_liveness = false\nlog_level = debug\n")},
                       command_line, {});
     EXPECT_FALSE(loaded.options.forwarder.cache_enabled);
     EXPECT_TRUE(loaded.options.probe_liveness);
-    EXPECT_EQ(loaded.options.log_level, logging::Level::Error);
+    EXPECT_EQ(loaded.options.log_level, base::log::Level::Error);
     // What the files said is kept apart, for the next reload.
     EXPECT_EQ(loaded.file_values.cache, true);
 }
@@ -135,7 +135,7 @@ TEST(SettingsChanges, OneLinePerChangedSetting) {
     EXPECT_THAT(describe_changes(before, after), IsEmpty());
     after.forwarder.cache_enabled = false;
     after.limits.tcp_idle_timeout = std::chrono::milliseconds{500};
-    after.log_level = logging::Level::Debug;
+    after.log_level = base::log::Level::Debug;
     EXPECT_THAT(describe_changes(before, after),
                 ElementsAre("cache: on -> off", "tcp_idle_timeout_ms: 3000 -> 500",
                             "log_level: info -> debug"));

@@ -1,4 +1,4 @@
-#include "daemon/pid_file.hpp"
+#include "lifecycle/pid_file.hpp"
 
 #include <array>
 #include <cerrno>

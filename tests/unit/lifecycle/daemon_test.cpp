@@ -20,8 +20,8 @@
 #include <gtest/gtest.h>
 
 #include "base/log.hpp"
-#include "daemon/daemon.hpp"
-#include "daemon/pid_file.hpp"
+#include "lifecycle/daemon.hpp"
+#include "lifecycle/pid_file.hpp"
 #include "support/socket_client.hpp"
 #include "support/temp_dir.hpp"
 
@@ -116,7 +116,7 @@ class DaemonTest : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
         ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
-        logging::set_level(logging::Level::Error); // keep the machine's syslog quiet
+        base::log::set_level(base::log::Level::Error); // keep the machine's syslog quiet
     }
 
     void SetUp() override {

@@ -20,7 +20,7 @@ struct RuntimeOptions {
     /// Whether the query log starts enabled. Nothing consumes it yet: the runtime query log
     /// (another branch) reads it at start and on SIGHUP.
     bool query_log_default = false;
-    logging::Level log_level = logging::Level::Info;
+    base::log::Level log_level = base::log::Level::Info;
     upstream::Options forwarder;
     server::Limits limits;
 };

@@ -1,4 +1,4 @@
-#include "daemon/resolv_conf_watch.hpp"
+#include "lifecycle/resolv_conf_watch.hpp"
 
 #include <array>
 #include <cerrno>
@@ -65,14 +65,14 @@ ResolvConfWatch::~ResolvConfWatch() {
 bool ResolvConfWatch::start() {
     const int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) {
-        logging::error("failed to watch {}: inotify: {}", path_, base::os_error_text(errno));
+        base::log::error("failed to watch {}: inotify: {}", path_, base::os_error_text(errno));
         return false;
     }
     std::error_code error;
     inotify_.assign(fd, error);
     if (error) {
         ::close(fd);
-        logging::error("failed to watch {}: {}", path_, error.message());
+        base::log::error("failed to watch {}: {}", path_, error.message());
         return false;
     }
     add_watch();
@@ -84,7 +84,7 @@ bool ResolvConfWatch::add_watch() {
     const int watch = ::inotify_add_watch(inotify_.native_handle(), path_.c_str(), kWatchMask);
     if (watch < 0) {
         watch_ = -1;
-        logging::warn("failed to watch {}: {}", path_, base::os_error_text(errno));
+        base::log::warn("failed to watch {}: {}", path_, base::os_error_text(errno));
         return false;
     }
     watch_ = watch;
@@ -93,7 +93,7 @@ bool ResolvConfWatch::add_watch() {
 
 void ResolvConfWatch::ensure_watch() {
     if (inotify_.is_open() && watch_ < 0 && add_watch()) {
-        logging::info("watching {} again", path_);
+        base::log::info("watching {} again", path_);
     }
 }
 
@@ -112,7 +112,7 @@ ResolvConfWatch::read_loop([[maybe_unused]] std::shared_ptr<ResolvConfWatch> sel
             co_await inotify_.async_wait(asio::posix::descriptor_base::wait_read, kUseTuple);
         if (error) {
             if (error != asio::error::operation_aborted) {
-                logging::error("watch on {} ended: {}", path_, error.message());
+                base::log::error("watch on {} ended: {}", path_, error.message());
             }
             break;
         }
@@ -121,7 +121,7 @@ ResolvConfWatch::read_loop([[maybe_unused]] std::shared_ptr<ResolvConfWatch> sel
             if (errno == EAGAIN || errno == EINTR) {
                 continue;
             }
-            logging::error("watch on {} ended: {}", path_, base::os_error_text(errno));
+            base::log::error("watch on {} ended: {}", path_, base::os_error_text(errno));
             break;
         }
         try {
@@ -129,12 +129,12 @@ ResolvConfWatch::read_loop([[maybe_unused]] std::shared_ptr<ResolvConfWatch> sel
                 // The inode we watched is gone (file replaced by rename, or deleted).
                 watch_ = -1;
                 if (add_watch()) {
-                    logging::info("{} was replaced; watching the new file", path_);
+                    base::log::info("{} was replaced; watching the new file", path_);
                 }
             }
             on_change_();
         } catch (const std::exception& e) {
-            logging::error("handling a change of {} failed: {}", path_, e.what());
+            base::log::error("handling a change of {} failed: {}", path_, e.what());
         }
     }
 }

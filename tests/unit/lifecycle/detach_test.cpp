@@ -11,7 +11,7 @@
 
 #include <gtest/gtest.h>
 
-#include "daemon/detach.hpp"
+#include "lifecycle/detach.hpp"
 
 namespace {
 

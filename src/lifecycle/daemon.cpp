@@ -1,4 +1,4 @@
-#include "daemon/daemon.hpp"
+#include "lifecycle/daemon.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -28,14 +28,14 @@
 #include "base/log.hpp"
 #include "config/config_dir.hpp"
 #include "config/resolv_conf.hpp"
-#include "daemon/detach.hpp"
-#include "daemon/pid_file.hpp"
-#include "daemon/ready_pipe.hpp"
-#include "daemon/reload_engine.hpp"
-#include "daemon/reload_worker.hpp"
-#include "daemon/resolv_conf_watch.hpp"
-#include "daemon/settings.hpp"
-#include "daemon/status_server.hpp"
+#include "lifecycle/detach.hpp"
+#include "lifecycle/pid_file.hpp"
+#include "lifecycle/ready_pipe.hpp"
+#include "lifecycle/reload_engine.hpp"
+#include "lifecycle/reload_worker.hpp"
+#include "lifecycle/resolv_conf_watch.hpp"
+#include "lifecycle/settings.hpp"
+#include "lifecycle/status_server.hpp"
 #include "liveness/gateway.hpp"
 #include "probe/prober.hpp"
 #include "query/handler.hpp"
@@ -78,13 +78,13 @@ void write_log(const std::vector<LogLine>& lines) {
     for (const LogLine& line : lines) {
         switch (line.level) {
         case LogLine::Level::Debug:
-            logging::debug("{}", line.text);
+            base::log::debug("{}", line.text);
             break;
         case LogLine::Level::Info:
-            logging::info("{}", line.text);
+            base::log::info("{}", line.text);
             break;
         case LogLine::Level::Warn:
-            logging::warn("{}", line.text);
+            base::log::warn("{}", line.text);
             break;
         }
     }
@@ -149,9 +149,9 @@ public:
         const auto& store = engine_.current();
         if (store->networks().empty()) {
             // Before resolv.conf and before any bind; the parent sees EOF and reports failure.
-            logging::info("No configuration found stopping the sever");
+            base::log::info("No configuration found stopping the sever");
             if (const base::Result<void> removed = remove_pid_file(pid_path_); !removed) {
-                logging::error("failed to remove {}: {}", pid_path_, removed.error());
+                base::log::error("failed to remove {}: {}", pid_path_, removed.error());
                 return 1;
             }
             return 0;
@@ -190,7 +190,7 @@ public:
                 std::exit(1);
             }
             if (!ready->signal_ready()) {
-                logging::warn("the starting process is gone; serving anyway");
+                base::log::warn("the starting process is gone; serving anyway");
             }
         }
 
@@ -205,8 +205,8 @@ public:
         });
         worker_->start(recheck_at_);
 
-        logging::info("serving {} listener address(es) on port {}", listeners_.size(),
-                      options_.port);
+        base::log::info("serving {} listener address(es) on port {}", listeners_.size(),
+                        options_.port);
         io_.run();
         worker_->stop();
         std::exit(exit_code_);
@@ -228,7 +228,7 @@ private:
                 targets.push_back({candidate.address, *gateway});
             }
         }
-        logging::debug("liveness: {} probe target(s)", targets.size());
+        base::log::debug("liveness: {} probe target(s)", targets.size());
         prober_->set_targets(std::move(targets));
     }
 
@@ -252,18 +252,18 @@ private:
             switch (when) {
             case ResolvConfRead::Start:
             case ResolvConfRead::Reload:
-                logging::error("failed to get upstream nameservers, dns forwarding will not "
-                               "work: {}",
-                               *result.error);
+                base::log::error("failed to get upstream nameservers, dns forwarding will not "
+                                 "work: {}",
+                                 *result.error);
                 forwarder_.set_host_servers({});
                 break;
             case ResolvConfRead::Change:
-                logging::error("Failed to reload nameservers on change: {}", *result.error);
+                base::log::error("Failed to reload nameservers on change: {}", *result.error);
                 return;
             }
         } else {
-            logging::debug("{} upstream nameserver(s) from {}", result.servers.size(),
-                           options_.resolv_conf_path);
+            base::log::debug("{} upstream nameserver(s) from {}", result.servers.size(),
+                             options_.resolv_conf_path);
             if (result.servers == forwarder_.host_servers()) {
                 // Every netavark change sends a SIGHUP: keeping the cache when the resolvers are
                 // the same spares the upstreams a burst of repeats at each container start.
@@ -278,7 +278,7 @@ private:
     /// SIGHUP (contract §2.3): resolv.conf is re-read here; the network files on the worker, whose
     /// result comes back through apply(). Answers never wait for a reload.
     void reload() {
-        logging::debug("Received SIGHUP");
+        base::log::debug("Received SIGHUP");
         apply_settings_file(SettingsRead::Reload);
         read_host_servers(ResolvConfRead::Reload);
         if (resolv_watch_) {
@@ -294,24 +294,24 @@ private:
         status_.record_pass(result); // status hook
         write_log(result.log);
         if (!result.directory_ok) {
-            logging::error("unable to parse config: {}", result.directory_error);
+            base::log::error("unable to parse config: {}", result.directory_error);
             return;
         }
         if (result.store) {
-            logging::debug("reload: {} network(s) rebuilt in {} us", result.rebuilt_networks.size(),
-                           result.elapsed.count());
+            base::log::debug("reload: {} network(s) rebuilt in {} us",
+                             result.rebuilt_networks.size(), result.elapsed.count());
             update_probe_targets(*result.store);
             publish(std::move(result.store));
         }
         // Every pass, changed or not: listeners that failed to bind are retried on each SIGHUP.
         const std::vector<base::Error> errors = reconcile();
         if (!errors.empty()) {
-            logging::error("{}", fmt::join(errors, "\n"));
+            base::log::error("{}", fmt::join(errors, "\n"));
         }
         if (result.nothing_to_serve) {
-            logging::info("No configuration found stopping the sever");
+            base::log::info("No configuration found stopping the sever");
             if (const base::Result<void> removed = remove_pid_file(pid_path_); !removed) {
-                logging::error("failed to remove {}: {}", pid_path_, removed.error());
+                base::log::error("failed to remove {}: {}", pid_path_, removed.error());
                 finish(1);
                 return;
             }
@@ -332,9 +332,9 @@ private:
         LoadedSettings loaded =
             load_settings(options_.settings_paths, options_.command_line, settings_file_values_);
         // First, so the problems below are logged at the level the file asks for.
-        logging::set_level(loaded.options.log_level);
+        base::log::set_level(loaded.options.log_level);
         for (const config::Problem& problem : loaded.problems) {
-            logging::warn("settings: {}", problem.to_string());
+            base::log::warn("settings: {}", problem.to_string());
             // Before detaching, the caller (a shell, netavark) still has our stderr; syslog may
             // go nowhere on a minimal host.
             if (when == SettingsRead::Start && !options_.foreground) {
@@ -343,11 +343,11 @@ private:
         }
         if (when == SettingsRead::Start) {
             if (!loaded.files_read.empty()) {
-                logging::info("settings from {}", fmt::join(loaded.files_read, ", "));
+                base::log::info("settings from {}", fmt::join(loaded.files_read, ", "));
             }
         } else {
             for (const std::string& change : describe_changes(runtime_, loaded.options)) {
-                logging::info("settings changed: {}", change);
+                base::log::info("settings changed: {}", change);
             }
         }
         // The query log follows the file at start and when the file's value changes; a switch
@@ -360,7 +360,7 @@ private:
         if (query_log_changed && state_->observer.log.enabled() != runtime_.query_log_default) {
             for (const std::string& line :
                  state_->observer.log.set_enabled(runtime_.query_log_default)) {
-                logging::info("{}", line);
+                base::log::info("{}", line);
             }
         }
         forwarder_.reconfigure(runtime_.forwarder);
@@ -407,13 +407,13 @@ private:
                     reload();
                     continue;
                 }
-                logging::info("received signal {}, exiting", signal_number);
+                base::log::info("received signal {}, exiting", signal_number);
                 // Only our own pid file: a daemon started after us may have replaced it.
                 remove_pid_file_if_owned(pid_path_, pid_);
                 finish(0);
                 co_return;
             } catch (const std::exception& e) {
-                logging::error("reload failed: {}", e.what());
+                base::log::error("reload failed: {}", e.what());
             }
         }
     }
@@ -493,10 +493,10 @@ int run(const Options& options) {
     ::mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     ::mallopt(M_ARENA_MAX, 2);
     if (options.foreground) {
-        logging::set_sink(logging::Sink::Stderr);
+        base::log::set_sink(base::log::Sink::Stderr);
         return serve(options, nullptr);
     }
-    logging::set_sink(logging::Sink::Syslog);
+    base::log::set_sink(base::log::Sink::Syslog);
 
     base::Result<ReadyPipe> ready = ReadyPipe::create();
     if (!ready) {

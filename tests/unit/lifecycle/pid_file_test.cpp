@@ -9,7 +9,7 @@
 
 #include <gtest/gtest.h>
 
-#include "daemon/pid_file.hpp"
+#include "lifecycle/pid_file.hpp"
 #include "support/temp_dir.hpp"
 
 namespace {

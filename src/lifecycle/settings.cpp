@@ -1,4 +1,4 @@
-#include "daemon/settings.hpp"
+#include "lifecycle/settings.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -14,17 +14,17 @@ std::string on_off(bool value) {
     return value ? "on" : "off";
 }
 
-std::string_view level_name(logging::Level level) {
+std::string_view level_name(base::log::Level level) {
     switch (level) {
-    case logging::Level::Error:
+    case base::log::Level::Error:
         return "error";
-    case logging::Level::Warn:
+    case base::log::Level::Warn:
         return "warn";
-    case logging::Level::Info:
+    case base::log::Level::Info:
         return "info";
-    case logging::Level::Debug:
+    case base::log::Level::Debug:
         return "debug";
-    case logging::Level::Trace:
+    case base::log::Level::Trace:
         return "trace";
     }
     return "info";

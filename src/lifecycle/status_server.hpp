@@ -15,7 +15,7 @@
 
 #include <asio/any_io_executor.hpp>
 
-#include "daemon/reload_engine.hpp"
+#include "lifecycle/reload_engine.hpp"
 #include "server/listener_set.hpp"
 #include "server/serve_state.hpp"
 #include "status/report.hpp"

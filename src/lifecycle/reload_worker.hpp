@@ -10,7 +10,7 @@
 #include <optional>
 #include <thread>
 
-#include "daemon/reload_engine.hpp"
+#include "lifecycle/reload_engine.hpp"
 
 namespace lifecycle {
 

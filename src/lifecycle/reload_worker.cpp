@@ -1,4 +1,4 @@
-#include "daemon/reload_worker.hpp"
+#include "lifecycle/reload_worker.hpp"
 
 #include <csignal>
 #include <utility>

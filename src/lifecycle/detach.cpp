@@ -1,4 +1,4 @@
-#include "daemon/detach.hpp"
+#include "lifecycle/detach.hpp"
 
 #include <cerrno>
 #include <csignal>
