@@ -350,83 +350,6 @@ TEST_F(ForwarderTest, RecursionAvailableForcedWhenRdSet) {
     EXPECT_EQ(read_u16(*without_rd, 2) & kFlagRa, 0u);
 }
 
-TEST_F(ForwarderTest, FailsOverAfterPerServerBudget) {
-    FakeUdp dead(io_, "127.0.0.12", Mode::Swallow);
-    FakeUdp good(io_, "127.0.0.11", Mode::Answer);
-    Forwarder forwarder(io_.get_executor(), options(1000ms));
-
-    const auto response =
-        forward(forwarder, make_query("a.example"), {dead.server(), good.server()});
-    ASSERT_TRUE(response);
-    // 1000 ms split over two servers: the dead one costs 500 ms, re-sent once at 333 ms.
-    EXPECT_GE(elapsed_ms(), 480ms);
-    EXPECT_LT(elapsed_ms(), 900ms);
-    EXPECT_EQ(dead.datagrams(), 2u);
-    EXPECT_EQ(good.datagrams(), 1u);
-    EXPECT_EQ(forwarder.stats().upstream_timeouts, 1u);
-}
-
-TEST_F(ForwarderTest, NoReplyWhenEveryServerFails) {
-    FakeUdp dead(io_, "127.0.0.12", Mode::Swallow);
-    FakeUdp dead_too(io_, "127.0.0.13", Mode::Swallow);
-    Forwarder forwarder(io_.get_executor(), options(600ms));
-
-    const auto response =
-        forward(forwarder, make_query("a.example"), {dead.server(), dead_too.server()});
-    EXPECT_FALSE(response);
-    EXPECT_GE(elapsed_ms(), 580ms);
-    EXPECT_LT(elapsed_ms(), 1000ms);
-    EXPECT_EQ(dead.datagrams(), 1u); // 300 ms budget: one send, no room for the 333 ms re-send
-    EXPECT_EQ(dead_too.datagrams(), 1u);
-    EXPECT_EQ(forwarder.stats().unanswered, 1u);
-}
-
-TEST_F(ForwarderTest, RefusedIsRelayedNotFailedOver) {
-    FakeUdp refuse(io_, "127.0.0.14", Mode::Refuse);
-    FakeUdp good(io_, "127.0.0.11", Mode::Answer);
-    Forwarder forwarder(io_.get_executor(), options());
-
-    const auto response =
-        forward(forwarder, make_query("a.example"), {refuse.server(), good.server()});
-    ASSERT_TRUE(response);
-    EXPECT_EQ(read_u16(*response, 2) & 0x0f, test_support::kRcodeRefused);
-    EXPECT_EQ(good.datagrams(), 0u);
-    // Not cached: the next query asks again.
-    forward(forwarder, make_query("a.example"), {refuse.server(), good.server()});
-    EXPECT_EQ(refuse.datagrams(), 2u);
-}
-
-TEST_F(ForwarderTest, TruncatedIsRelayedWithTc) {
-    FakeUdp truncate(io_, "127.0.0.15", Mode::Truncate);
-    FakeUdp good(io_, "127.0.0.11", Mode::Answer);
-    Forwarder forwarder(io_.get_executor(), options());
-
-    const auto response =
-        forward(forwarder, make_query("big.example"), {truncate.server(), good.server()});
-    ASSERT_TRUE(response);
-    EXPECT_EQ(read_u16(*response, 2) & kFlagTc, kFlagTc);
-    EXPECT_EQ(good.datagrams(), 0u);
-    forward(forwarder, make_query("big.example"), {truncate.server(), good.server()});
-    EXPECT_EQ(truncate.datagrams(), 2u); // TC answers are never cached
-}
-
-TEST_F(ForwarderTest, OversizedUdpAnswerIsRelayedAsTcNotAFailure) {
-    FakeUdp big(io_, "127.0.0.21", Mode::Oversized);
-    FakeUdp good(io_, "127.0.0.11", Mode::Answer);
-    Forwarder forwarder(io_.get_executor(), options());
-
-    const auto response =
-        forward(forwarder, make_query("big.example"), {big.server(), good.server()});
-    ASSERT_TRUE(response);
-    EXPECT_GT(big.last_sent.size(), 8192u);
-    EXPECT_EQ(read_u16(*response, 2) & kFlagTc, kFlagTc);
-    EXPECT_EQ(read_u16(*response, 4), 1u); // the question
-    EXPECT_EQ(read_u16(*response, 6), 0u); // no partial answer section
-    EXPECT_EQ(good.datagrams(), 0u);
-    EXPECT_EQ(forwarder.stats().upstream_failures, 0u);
-    EXPECT_EQ(forwarder.stats().answered, 1u);
-}
-
 TEST_F(ForwarderTest, ClientEdnsSizeIsCappedToWhatWeReceiveWhole) {
     FakeUdp good(io_, "127.0.0.11", Mode::Answer);
     Forwarder forwarder(io_.get_executor(), options());
@@ -438,19 +361,6 @@ TEST_F(ForwarderTest, ClientEdnsSizeIsCappedToWhatWeReceiveWhole) {
     ASSERT_EQ(good.datagrams(), 1u);
     const Bytes& sent = good.received.front();
     EXPECT_EQ(read_u16(sent, sent.size() - 8), 4096u); // OPT: root, TYPE, CLASS, TTL, RDLENGTH
-}
-
-TEST_F(ForwarderTest, AnswerWithoutQuestionIsRejected) {
-    FakeUdp bare(io_, "127.0.0.22", Mode::NoQuestion);
-    FakeUdp good(io_, "127.0.0.11", Mode::Answer);
-    Forwarder forwarder(io_.get_executor(), options());
-
-    const auto response =
-        forward(forwarder, make_query("a.example"), {bare.server(), good.server()});
-    ASSERT_TRUE(response);
-    EXPECT_EQ(read_u16(*response, 4), 1u);
-    EXPECT_EQ(good.datagrams(), 1u);
-    EXPECT_EQ(forwarder.stats().upstream_failures, 1u);
 }
 
 TEST_F(ForwarderTest, ResendsAfter333Milliseconds) {
@@ -474,19 +384,6 @@ TEST_F(ForwarderTest, IgnoresWrongIdAndWrongQuestion) {
     EXPECT_LT(elapsed_ms(), 300ms);
 }
 
-TEST_F(ForwarderTest, PortUnreachableFailsOverAtOnce) {
-    const Server closed = closed_udp_port(io_, "127.0.0.18");
-    FakeUdp good(io_, "127.0.0.11", Mode::Answer);
-    Options settings = options(4000ms);
-    settings.health_enabled = false;
-    Forwarder forwarder(io_.get_executor(), settings);
-
-    const auto response = forward(forwarder, make_query("a.example"), {closed, good.server()});
-    ASSERT_TRUE(response);
-    EXPECT_LT(elapsed_ms(), 300ms);
-    EXPECT_EQ(forwarder.stats().upstream_failures, 1u);
-}
-
 TEST_F(ForwarderTest, TcpForwarding) {
     FakeTcp tcp(io_, "127.0.0.19");
     Options no_cache = options();
@@ -507,18 +404,6 @@ TEST_F(ForwarderTest, TcpForwarding) {
     ASSERT_EQ(tcp.received.size(), 2u);
     // The wire IDs are random (both equal to the clients' only with probability 2^-32).
     EXPECT_FALSE(read_u16(tcp.received[0], 0) == 0x1111 && read_u16(tcp.received[1], 0) == 0x2222);
-}
-
-TEST_F(ForwarderTest, TcpRefusedConnectionFailsOverAtOnce) {
-    const Server closed = closed_tcp_port(io_, "127.0.0.20");
-    FakeTcp tcp(io_, "127.0.0.19");
-    Forwarder forwarder(io_.get_executor(), options(4000ms));
-
-    const auto response =
-        forward(forwarder, make_query("a.example"), {closed, tcp.server()}, Transport::Tcp);
-    ASSERT_TRUE(response);
-    EXPECT_LT(elapsed_ms(), 300ms);
-    EXPECT_EQ(tcp.received.size(), 1u);
 }
 
 TEST_F(ForwarderTest, LoopGuardSkipsLocalAddress) {
@@ -729,6 +614,154 @@ TEST_F(ForwarderTest, Ipv6Loopback) {
     ASSERT_TRUE(response);
     EXPECT_EQ(good->datagrams(), 1u);
 }
+
+// Names each case of a table after its `name` field.
+template <typename Case>
+std::string case_name(const ::testing::TestParamInfo<Case>& test) {
+    return test.param.name;
+}
+
+// A server that stays silent costs its share of the budget (1000 ms over two servers: 500 ms
+// each, re-sent once at 333 ms; 600 ms over two: 300 ms each, no room for the re-send), then
+// the next one is asked; when every server is silent the client gets no reply.
+struct BudgetCase {
+    const char* name;
+    std::chrono::milliseconds budget;
+    Mode second_mode;
+    std::chrono::milliseconds at_least;
+    std::chrono::milliseconds below;
+    std::size_t first_datagrams;
+    std::uint64_t timeouts;
+    bool answered;
+};
+
+class ForwarderBudgetTest : public ForwarderTest,
+                            public ::testing::WithParamInterface<BudgetCase> {};
+
+TEST_P(ForwarderBudgetTest, SilentServerCostsItsShareOfTheBudget) {
+    const BudgetCase& c = GetParam();
+    FakeUdp dead(io_, "127.0.0.12", Mode::Swallow);
+    FakeUdp second(io_, "127.0.0.13", c.second_mode);
+    Forwarder forwarder(io_.get_executor(), options(c.budget));
+
+    const auto response =
+        forward(forwarder, make_query("a.example"), {dead.server(), second.server()});
+    EXPECT_EQ(response.has_value(), c.answered);
+    EXPECT_GE(elapsed_ms(), c.at_least);
+    EXPECT_LT(elapsed_ms(), c.below);
+    EXPECT_EQ(dead.datagrams(), c.first_datagrams);
+    EXPECT_EQ(second.datagrams(), 1u);
+    EXPECT_EQ(forwarder.stats().upstream_timeouts, c.timeouts);
+    EXPECT_EQ(forwarder.stats().unanswered, c.answered ? 0u : 1u);
+}
+
+const BudgetCase kBudgetCases[] = {
+    {"FailsOverAfterPerServerBudget", 1000ms, Mode::Answer, 480ms, 900ms, 2, 1, true},
+    {"NoReplyWhenEveryServerFails", 600ms, Mode::Swallow, 580ms, 1000ms, 1, 2, false},
+};
+
+INSTANTIATE_TEST_SUITE_P(Cases, ForwarderBudgetTest, ::testing::ValuesIn(kBudgetCases),
+                         case_name<BudgetCase>);
+
+// Answers that are not failures are relayed from the first server as they are (the next server
+// is not asked) and never cached: REFUSED, TC, and a UDP answer too big to receive whole, which
+// becomes TC with the question only.
+struct RelayCase {
+    const char* name;
+    Mode mode;
+    unsigned header_mask; // the header bits (flags and RCODE) that must come through
+    unsigned header_bits;
+    std::size_t sent_more_than; // how big the fake's answer was
+};
+
+class ForwarderRelayTest : public ForwarderTest, public ::testing::WithParamInterface<RelayCase> {};
+
+TEST_P(ForwarderRelayTest, RelayedFromTheFirstServerAndNotCached) {
+    const RelayCase& c = GetParam();
+    FakeUdp first(io_, "127.0.0.14", c.mode);
+    FakeUdp good(io_, "127.0.0.11", Mode::Answer);
+    Forwarder forwarder(io_.get_executor(), options());
+
+    const auto response =
+        forward(forwarder, make_query("big.example"), {first.server(), good.server()});
+    ASSERT_TRUE(response);
+    EXPECT_GT(first.last_sent.size(), c.sent_more_than);
+    EXPECT_EQ(read_u16(*response, 2) & c.header_mask, c.header_bits);
+    EXPECT_EQ(read_u16(*response, 4), 1u); // the question
+    EXPECT_EQ(read_u16(*response, 6), 0u); // no (partial) answer section
+    EXPECT_EQ(good.datagrams(), 0u);
+    EXPECT_EQ(forwarder.stats().upstream_failures, 0u);
+    EXPECT_EQ(forwarder.stats().answered, 1u);
+
+    // Not cached: the next query asks again.
+    forward(forwarder, make_query("big.example"), {first.server(), good.server()});
+    EXPECT_EQ(first.datagrams(), 2u);
+}
+
+const RelayCase kRelayCases[] = {
+    {"Refused", Mode::Refuse, 0x0f, test_support::kRcodeRefused, 0},
+    {"Truncated", Mode::Truncate, kFlagTc, kFlagTc, 0},
+    {"OversizedUdpAnswer", Mode::Oversized, kFlagTc, kFlagTc, 8192},
+};
+
+INSTANTIATE_TEST_SUITE_P(Cases, ForwarderRelayTest, ::testing::ValuesIn(kRelayCases),
+                         case_name<RelayCase>);
+
+// A first server that fails outright (ICMP port unreachable, a refused TCP connection, an answer
+// that carries no question) is given up at once and the next one answers.
+enum class Failure {
+    UdpPortUnreachable,
+    TcpConnectionRefused,
+    AnswerWithoutQuestion
+};
+
+struct FailoverCase {
+    const char* name;
+    Failure failure;
+    Transport transport;
+};
+
+class ForwarderFailoverTest : public ForwarderTest,
+                              public ::testing::WithParamInterface<FailoverCase> {};
+
+TEST_P(ForwarderFailoverTest, FailsOverAtOnce) {
+    const FailoverCase& c = GetParam();
+    FakeUdp bare(io_, "127.0.0.22", Mode::NoQuestion);
+    FakeUdp good_udp(io_, "127.0.0.11", Mode::Answer);
+    FakeTcp good_tcp(io_, "127.0.0.19");
+    Server failing;
+    switch (c.failure) {
+    case Failure::UdpPortUnreachable:
+        failing = closed_udp_port(io_, "127.0.0.18");
+        break;
+    case Failure::TcpConnectionRefused:
+        failing = closed_tcp_port(io_, "127.0.0.20");
+        break;
+    case Failure::AnswerWithoutQuestion:
+        failing = bare.server();
+        break;
+    }
+    const Server good = c.transport == Transport::Tcp ? good_tcp.server() : good_udp.server();
+    Options settings = options(4000ms);
+    settings.health_enabled = false;
+    Forwarder forwarder(io_.get_executor(), settings);
+
+    const auto response = forward(forwarder, make_query("a.example"), {failing, good}, c.transport);
+    ASSERT_TRUE(response);
+    EXPECT_LT(elapsed_ms(), 300ms);
+    EXPECT_EQ(read_u16(*response, 4), 1u);
+    EXPECT_EQ(good_udp.datagrams() + good_tcp.received.size(), 1u);
+    EXPECT_EQ(forwarder.stats().upstream_failures, 1u);
+}
+
+const FailoverCase kFailoverCases[] = {
+    {"UdpPortUnreachable", Failure::UdpPortUnreachable, Transport::Udp},
+    {"TcpConnectionRefused", Failure::TcpConnectionRefused, Transport::Tcp},
+    {"AnswerWithoutQuestion", Failure::AnswerWithoutQuestion, Transport::Udp},
+};
+
+INSTANTIATE_TEST_SUITE_P(Cases, ForwarderFailoverTest, ::testing::ValuesIn(kFailoverCases),
+                         case_name<FailoverCase>);
 
 TEST(Endpoints, LinkLocalKeepsScopeId) {
     const Server link_local{*base::IpAddress::parse("fe80::1"), 3, 53};
