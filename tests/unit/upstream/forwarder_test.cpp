@@ -365,13 +365,14 @@ TEST_F(ForwarderTest, ClientEdnsSizeIsCappedToWhatWeReceiveWhole) {
 
 TEST_F(ForwarderTest, ResendsAfter333Milliseconds) {
     FakeUdp second(io_, "127.0.0.16", Mode::AnswerSecond);
-    Forwarder forwarder(io_.get_executor(), options(2000ms));
+    // A 650 ms budget leaves room for a re-send at 333 ms but not for one at 666 ms: only the
+    // first re-send can have been answered (the forwarder's own timer decides, not the test's).
+    Forwarder forwarder(io_.get_executor(), options(650ms));
 
     const auto response = forward(forwarder, make_query("a.example"), {second.server()});
     ASSERT_TRUE(response);
     EXPECT_EQ(second.datagrams(), 2u);
     EXPECT_GE(elapsed_ms(), 320ms);
-    EXPECT_LT(elapsed_ms(), 600ms);
 }
 
 TEST_F(ForwarderTest, IgnoresWrongIdAndWrongQuestion) {
@@ -381,7 +382,11 @@ TEST_F(ForwarderTest, IgnoresWrongIdAndWrongQuestion) {
     const auto response = forward(forwarder, make_query("a.example"), {spoof.server()});
     ASSERT_TRUE(response);
     EXPECT_EQ(response->back(), 1); // the real answer (192.0.2.1), not 66 or 77
-    EXPECT_LT(elapsed_ms(), 300ms);
+    // Taken from the replies to the first send: the forwarder kept reading past the forgeries
+    // instead of failing the attempt or waiting for the 333 ms re-send.
+    EXPECT_EQ(spoof.datagrams(), 1u);
+    EXPECT_EQ(forwarder.stats().upstream_failures, 0u);
+    EXPECT_EQ(forwarder.stats().upstream_timeouts, 0u);
 }
 
 TEST_F(ForwarderTest, TcpForwarding) {
@@ -511,9 +516,11 @@ TEST_F(ForwarderTest, HealthMemoryMakesNextLookupsFast) {
     EXPECT_GE(elapsed_ms(), 480ms);
     const std::size_t dead_datagrams = dead.datagrams();
 
+    // Fast because the server known dead is not asked (its share is not spent again).
     for (int i = 0; i < 5; ++i) {
         ASSERT_TRUE(forward(forwarder, make_query("next.example"), servers));
-        EXPECT_LT(elapsed_ms(), 80ms) << "lookup " << i;
+        EXPECT_EQ(dead.datagrams(), dead_datagrams) << "lookup " << i;
+        EXPECT_EQ(forwarder.stats().upstream_timeouts, 1u) << "lookup " << i;
     }
     EXPECT_EQ(dead.datagrams(), dead_datagrams);
     EXPECT_EQ(good.datagrams(), 6u);
@@ -539,7 +546,7 @@ TEST_F(ForwarderTest, BackgroundProbeBringsServerBack) {
     flaky.mode = Mode::Answer;
     fake_now_ += 2s;
     ASSERT_TRUE(forward(forwarder, make_query("c.example"), servers));
-    EXPECT_LT(elapsed_ms(), 80ms);
+    EXPECT_EQ(good.datagrams(), 3u) << "the client was answered by the healthy server";
     EXPECT_EQ(forwarder.stats().probes, 1u);
     run_for(100ms);
     EXPECT_EQ(flaky.datagrams(), before + 1);
@@ -565,7 +572,7 @@ TEST_F(ForwarderTest, ManyInFlightWithoutHeadOfLineBlocking) {
     }
     const auto fast = forward(forwarder, make_query("fast.example"), {good.server()});
     ASSERT_TRUE(fast);
-    EXPECT_LT(elapsed_ms(), 100ms);
+    // Answered while all 20 slow forwards still wait out their 1000 ms share.
     EXPECT_EQ(slow_done, 0);
     EXPECT_EQ(forwarder.in_flight(), 20u);
     run_for(1500ms);
@@ -588,11 +595,14 @@ TEST_F(ForwarderTest, InFlightBoundRejectsAtOnce) {
     run_for(20ms);
     EXPECT_EQ(forwarder.in_flight(), 2u);
     EXPECT_FALSE(forward(forwarder, make_query("third.example"), {dead.server()}));
-    EXPECT_LT(elapsed_ms(), 50ms);
     EXPECT_EQ(forwarder.stats().rejected_busy, 1u);
+    // Rejected before anything was sent: only the two slow queries were forwarded, and a 300 ms
+    // share leaves them no room for a re-send.
+    EXPECT_EQ(forwarder.stats().forwarded, 2u);
     run_for(500ms);
     EXPECT_EQ(done, 2);
     EXPECT_EQ(forwarder.in_flight(), 0u);
+    EXPECT_EQ(dead.datagrams(), 2u) << "the rejected query never reached the upstream";
 }
 
 TEST_F(ForwarderTest, RejectsRunts) {
@@ -623,13 +633,15 @@ std::string case_name(const ::testing::TestParamInfo<Case>& test) {
 
 // A server that stays silent costs its share of the budget (1000 ms over two servers: 500 ms
 // each, re-sent once at 333 ms; 600 ms over two: 300 ms each, no room for the re-send), then
-// the next one is asked; when every server is silent the client gets no reply.
+// the next one is asked; when every server is silent the client gets no reply. The elapsed time
+// is only bounded below (the shares were waited out); that a server got its share and not the
+// whole budget shows in its datagrams, which the forwarder's own timers decide: one re-send at
+// 333 ms and none at 666 ms within a 500 ms share, none within a 300 ms share.
 struct BudgetCase {
     const char* name;
     std::chrono::milliseconds budget;
     Mode second_mode;
     std::chrono::milliseconds at_least;
-    std::chrono::milliseconds below;
     std::size_t first_datagrams;
     std::uint64_t timeouts;
     bool answered;
@@ -648,7 +660,6 @@ TEST_P(ForwarderBudgetTest, SilentServerCostsItsShareOfTheBudget) {
         forward(forwarder, make_query("a.example"), {dead.server(), second.server()});
     EXPECT_EQ(response.has_value(), c.answered);
     EXPECT_GE(elapsed_ms(), c.at_least);
-    EXPECT_LT(elapsed_ms(), c.below);
     EXPECT_EQ(dead.datagrams(), c.first_datagrams);
     EXPECT_EQ(second.datagrams(), 1u);
     EXPECT_EQ(forwarder.stats().upstream_timeouts, c.timeouts);
@@ -656,8 +667,8 @@ TEST_P(ForwarderBudgetTest, SilentServerCostsItsShareOfTheBudget) {
 }
 
 const BudgetCase kBudgetCases[] = {
-    {"FailsOverAfterPerServerBudget", 1000ms, Mode::Answer, 480ms, 900ms, 2, 1, true},
-    {"NoReplyWhenEveryServerFails", 600ms, Mode::Swallow, 580ms, 1000ms, 1, 2, false},
+    {"FailsOverAfterPerServerBudget", 1000ms, Mode::Answer, 480ms, 2, 1, true},
+    {"NoReplyWhenEveryServerFails", 600ms, Mode::Swallow, 580ms, 1, 2, false},
 };
 
 INSTANTIATE_TEST_SUITE_P(Cases, ForwarderBudgetTest, ::testing::ValuesIn(kBudgetCases),
@@ -708,7 +719,9 @@ INSTANTIATE_TEST_SUITE_P(Cases, ForwarderRelayTest, ::testing::ValuesIn(kRelayCa
                          case_name<RelayCase>);
 
 // A first server that fails outright (ICMP port unreachable, a refused TCP connection, an answer
-// that carries no question) is given up at once and the next one answers.
+// that carries no question) is given up at once and the next one answers. "At once" is what
+// the stats tell: the attempt ended as a failure, not as a timeout of its 10 s share, so the
+// elapsed time only needs to stay below that share.
 enum class Failure {
     UdpPortUnreachable,
     TcpConnectionRefused,
@@ -742,16 +755,19 @@ TEST_P(ForwarderFailoverTest, FailsOverAtOnce) {
         break;
     }
     const Server good = c.transport == Transport::Tcp ? good_tcp.server() : good_udp.server();
-    Options settings = options(4000ms);
+    constexpr auto kShare = 10s;
+    Options settings = options(2 * kShare);
     settings.health_enabled = false;
     Forwarder forwarder(io_.get_executor(), settings);
 
-    const auto response = forward(forwarder, make_query("a.example"), {failing, good}, c.transport);
+    const auto response =
+        forward(forwarder, make_query("a.example"), {failing, good}, c.transport, kShare + 5s);
     ASSERT_TRUE(response);
-    EXPECT_LT(elapsed_ms(), 300ms);
+    EXPECT_LT(elapsed_ms(), kShare);
     EXPECT_EQ(read_u16(*response, 4), 1u);
     EXPECT_EQ(good_udp.datagrams() + good_tcp.received.size(), 1u);
     EXPECT_EQ(forwarder.stats().upstream_failures, 1u);
+    EXPECT_EQ(forwarder.stats().upstream_timeouts, 0u);
 }
 
 const FailoverCase kFailoverCases[] = {
