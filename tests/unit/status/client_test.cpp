@@ -13,26 +13,13 @@
 #include <gtest/gtest.h>
 
 #include "status/client.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
 using std::chrono::milliseconds;
 
-class ScratchDir {
-public:
-    ScratchDir() {
-        std::string pattern = "/tmp/ctrdns-status-XXXXXX";
-        EXPECT_NE(::mkdtemp(pattern.data()), nullptr);
-        path_ = pattern;
-    }
-
-    ~ScratchDir() { std::filesystem::remove_all(path_); }
-
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
+using test_support::TempDir;
 
 /// A one-shot server: accepts one connection, reads the request line, answers `answer`
 /// (or nothing at all when `silent`), and closes.
@@ -56,7 +43,7 @@ TEST(StatusClient, SocketPathIsBesideTheConfigDirectory) {
 }
 
 TEST(StatusClient, SaysWhenNoDaemonListens) {
-    ScratchDir dir;
+    TempDir dir;
     const auto missing =
         status::send_request(dir.path() + "/none.sock", "status", milliseconds(500));
     EXPECT_FALSE(missing.connected);
@@ -75,7 +62,7 @@ TEST(StatusClient, SaysWhenNoDaemonListens) {
 }
 
 TEST(StatusClient, SendsOneLineAndReadsTheWholeAnswer) {
-    ScratchDir dir;
+    TempDir dir;
     const std::string path = dir.path() + "/d.sock";
     const int listener = listen_at(path);
     std::string request;
@@ -98,7 +85,7 @@ TEST(StatusClient, SendsOneLineAndReadsTheWholeAnswer) {
 }
 
 TEST(StatusClient, ReportsTheDaemonsErrorAndTimesOutOnSilence) {
-    ScratchDir dir;
+    TempDir dir;
     const std::string path = dir.path() + "/d.sock";
     const int listener = listen_at(path);
     std::promise<void> gave_up;
