@@ -37,6 +37,7 @@ public:
     void write(std::string_view name, std::string_view content) const {
         std::ofstream out(file(name), std::ios::binary | std::ios::trunc);
         out << content;
+        EXPECT_TRUE(out.good()) << "writing " << file(name);
     }
 
     std::string read(std::string_view name) const {

@@ -13,6 +13,7 @@
 
 #include "check/check.hpp"
 #include "check/evidence.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -29,15 +30,10 @@ std::string slurp(const std::filesystem::path& path) {
 class CheckCommand : public testing::Test {
 protected:
     void SetUp() override {
-        root_ = std::filesystem::temp_directory_path() /
-                ("ctrdns-check-" + std::to_string(::getpid()) + "-" +
-                 testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(root_);
+        root_ = scratch_.path();
         dir_ = root_ / "aardvark-dns";
         std::filesystem::create_directories(dir_);
     }
-
-    void TearDown() override { std::filesystem::remove_all(root_); }
 
     void write(const std::string& name, const std::string& text) {
         std::ofstream(dir_ / name, std::ios::binary) << text;
@@ -54,6 +50,7 @@ protected:
         return status;
     }
 
+    test_support::TempDir scratch_;
     std::filesystem::path root_;
     std::filesystem::path dir_;
     std::string output_;

@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "check/file_repair.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -24,15 +25,11 @@ std::string slurp(const std::filesystem::path& path) {
 class TempDir : public testing::Test {
 protected:
     void SetUp() override {
-        root_ = std::filesystem::temp_directory_path() /
-                ("ctrdns-repair-" + std::to_string(::getpid()) + "-" +
-                 testing::UnitTest::GetInstance()->current_test_info()->name());
-        std::filesystem::remove_all(root_);
+        root_ = scratch_.path();
         std::filesystem::create_directories(root_ / "aardvark-dns");
     }
 
-    void TearDown() override { std::filesystem::remove_all(root_); }
-
+    test_support::TempDir scratch_;
     std::filesystem::path root_;
 };
 

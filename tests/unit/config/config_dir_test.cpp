@@ -22,6 +22,7 @@
 #include <gtest/gtest.h>
 
 #include "config/config_dir.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -53,37 +54,7 @@ std::vector<std::string> problem_texts(const LoadResult& result) {
     return texts;
 }
 
-// A fresh directory under $TMPDIR, removed with everything in it at the end of the test.
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "ctrdns-config-XXXXXX").string();
-        const char* made = ::mkdtemp(pattern.data());
-        EXPECT_NE(made, nullptr);
-        path_ = pattern;
-    }
-
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-
-    const std::string& path() const { return path_; }
-
-    std::string file(const std::string& name) const { return path_ + "/" + name; }
-
-    void write(const std::string& name, const std::string& contents) const {
-        std::ofstream out(file(name), std::ios::binary);
-        out << contents;
-        ASSERT_TRUE(out.good()) << name;
-    }
-
-private:
-    std::string path_;
-};
+using test_support::TempDir;
 
 // Runs `body` in a child process and returns its exit code, or -1 if it did not finish within
 // the time limit (it is then killed): proves that the body cannot block.

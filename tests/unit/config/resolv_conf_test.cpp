@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "config/resolv_conf.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -234,26 +235,12 @@ TEST(ResolvConf, SystemLookupFindsLoopback) {
 
 class ResolvConfFile : public ::testing::Test {
 protected:
-    void SetUp() override {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "ctrdns-resolv-XXXXXX").string();
-        ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-        dir_ = pattern;
-    }
-
-    void TearDown() override {
-        std::error_code ignored;
-        std::filesystem::remove_all(dir_, ignored);
-    }
-
     std::string write(const std::string& name, const std::string& contents) {
-        const std::string path = dir_ + "/" + name;
-        std::ofstream out(path, std::ios::binary);
-        out << contents;
-        return path;
+        dir_.write(name, contents);
+        return dir_.file(name);
     }
 
-    std::string dir_;
+    test_support::TempDir dir_;
 };
 
 TEST_F(ResolvConfFile, ReadsAndParses) {
@@ -264,19 +251,19 @@ TEST_F(ResolvConfFile, ReadsAndParses) {
 }
 
 TEST_F(ResolvConfFile, MissingFileIsAnError) {
-    const ResolvConfResult result = read_resolv_conf(dir_ + "/absent", fake_interfaces);
+    const ResolvConfResult result = read_resolv_conf(dir_.file("absent"), fake_interfaces);
     ASSERT_TRUE(result.error.has_value());
     EXPECT_THAT(*result.error, HasSubstr("No such file or directory"));
-    EXPECT_THAT(*result.error, HasSubstr(dir_ + "/absent"));
+    EXPECT_THAT(*result.error, HasSubstr(dir_.file("absent")));
 }
 
 TEST_F(ResolvConfFile, DirectoryIsAnError) {
-    const ResolvConfResult result = read_resolv_conf(dir_, fake_interfaces);
+    const ResolvConfResult result = read_resolv_conf(dir_.path(), fake_interfaces);
     EXPECT_TRUE(result.error.has_value());
 }
 
 TEST_F(ResolvConfFile, FifoIsAnErrorNotAHang) {
-    const std::string path = dir_ + "/fifo";
+    const std::string path = dir_.file("fifo");
     ASSERT_EQ(::mkfifo(path.c_str(), 0644), 0);
     const ResolvConfResult result = read_resolv_conf(path, fake_interfaces);
     ASSERT_TRUE(result.error.has_value());

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include "config/settings_file.hpp"
+#include "support/temp_dir.hpp"
 
 namespace {
 
@@ -312,29 +313,16 @@ TEST(SettingsFilePaths, CtrdnsConfReplacesTheList) {
 
 class SettingsFileRead : public ::testing::Test {
 protected:
-    void SetUp() override {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "ctrdns-settings-XXXXXX").string();
-        ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-        dir_ = pattern;
-    }
-
-    void TearDown() override {
-        std::error_code ignored;
-        std::filesystem::remove_all(dir_, ignored);
-    }
-
     std::string write(std::string_view name, std::string_view text) {
-        const std::string path = (dir_ / name).string();
-        std::ofstream(path, std::ios::binary) << text;
-        return path;
+        dir_.write(name, text);
+        return dir_.file(name);
     }
 
-    std::filesystem::path dir_;
+    test_support::TempDir dir_;
 };
 
 TEST_F(SettingsFileRead, MissingFileIsNotAProblem) {
-    const auto read = config::read_settings_file((dir_ / "absent.conf").string());
+    const auto read = config::read_settings_file(dir_.file("absent.conf"));
     EXPECT_FALSE(read.found);
     EXPECT_THAT(read.result.problems, IsEmpty());
 }
@@ -348,7 +336,7 @@ TEST_F(SettingsFileRead, ReadsAndParses) {
 }
 
 TEST_F(SettingsFileRead, DirectoryIsAProblemOnLineZero) {
-    const auto read = config::read_settings_file(dir_.string());
+    const auto read = config::read_settings_file(dir_.path());
     EXPECT_TRUE(read.found);
     ASSERT_EQ(read.result.problems.size(), 1U);
     EXPECT_EQ(read.result.problems[0].line, 0);
@@ -377,7 +365,7 @@ TEST_F(SettingsFileRead, DevNullIsAnEmptyFile) {
 }
 
 TEST_F(SettingsFileRead, FifoDoesNotBlock) {
-    const std::string path = (dir_ / "fifo.conf").string();
+    const std::string path = dir_.file("fifo.conf");
     ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
     const auto read = config::read_settings_file(path);
     ASSERT_EQ(read.result.problems.size(), 1U);

@@ -87,17 +87,28 @@ TEST(RecordStore, NetworksAreSortedByNameWithTheirHeaders) {
 
 TEST(RecordStore, LooksUpNamesOfBothFamiliesInOneNetwork) {
     const auto store = sample_store();
-    const NetworkId podman1 = id_of(*store, "podman1");
-    const std::array nets{podman1};
-    EXPECT_THAT(lookup(*store, nets, "aone"), ElementsAre(ip("10.88.0.2"), ip("fd00:88::2")));
-    EXPECT_THAT(lookup(*store, nets, "a1alias"), ElementsAre(ip("10.88.0.2"), ip("fd00:88::2")));
-    EXPECT_THAT(lookup(*store, nets, "athree"), ElementsAre(ip("10.88.0.4")));
-    // Not in this network, not a name (the ID), and lookups take the key as given.
-    EXPECT_THAT(lookup(*store, nets, "bone"), IsEmpty());
-    EXPECT_THAT(lookup(*store, nets, "a1"), IsEmpty());
-    EXPECT_THAT(lookup(*store, nets, "AONE"), IsEmpty());
-    EXPECT_THAT(lookup(*store, nets, "aone."), IsEmpty());
-    EXPECT_THAT(lookup(*store, nets, ""), IsEmpty());
+    const std::array nets{id_of(*store, "podman1")};
+
+    struct Case {
+        std::string_view name;
+        std::vector<base::IpAddress> addresses;
+    };
+
+    const Case cases[] = {
+        {"aone", ips({"10.88.0.2", "fd00:88::2"})},
+        {"a1alias", ips({"10.88.0.2", "fd00:88::2"})},
+        {"athree", ips({"10.88.0.4"})},
+        // Not in this network, not a name (the ID), and lookups take the key as given.
+        {"bone", {}},
+        {"a1", {}},
+        {"AONE", {}},
+        {"aone.", {}},
+        {"", {}},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(testing::Message() << "name '" << c.name << "'");
+        EXPECT_EQ(lookup(*store, nets, c.name), c.addresses);
+    }
 }
 
 TEST(RecordStore, SharedAliasAnswersNewestEntryFirst) {
@@ -118,15 +129,24 @@ TEST(RecordStore, MultiNetworkLookupFollowsTheGivenNetworkOrderWithoutDuplicates
     EXPECT_THAT(store->findings(), IsEmpty());
     const NetworkId n1 = id_of(*store, "n1");
     const NetworkId n2 = id_of(*store, "n2");
-    EXPECT_THAT(lookup(*store, std::array{n1}, "web"), ElementsAre(ip("10.1.0.3"), ip("10.1.0.2")));
-    EXPECT_THAT(lookup(*store, std::array{n1, n2}, "web"),
-                ElementsAre(ip("10.1.0.3"), ip("10.1.0.2"), ip("10.2.0.2")));
-    EXPECT_THAT(lookup(*store, std::array{n2, n1}, "web"),
-                ElementsAre(ip("10.1.0.2"), ip("10.2.0.2"), ip("10.1.0.3")));
-    // Unknown ids are skipped, as aardvark skips a network missing from its tables.
-    EXPECT_THAT(lookup(*store, std::array{NetworkId{7}, n2}, "web"),
-                ElementsAre(ip("10.1.0.2"), ip("10.2.0.2")));
-    EXPECT_THAT(lookup(*store, std::span<const NetworkId>{}, "web"), IsEmpty());
+
+    struct Case {
+        std::vector<NetworkId> networks;
+        std::vector<base::IpAddress> addresses;
+    };
+
+    const Case cases[] = {
+        {{n1}, ips({"10.1.0.3", "10.1.0.2"})},
+        {{n1, n2}, ips({"10.1.0.3", "10.1.0.2", "10.2.0.2"})},
+        {{n2, n1}, ips({"10.1.0.2", "10.2.0.2", "10.1.0.3"})},
+        // Unknown ids are skipped, as aardvark skips a network missing from its tables.
+        {{NetworkId{7}, n2}, ips({"10.1.0.2", "10.2.0.2"})},
+        {{}, {}},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(testing::Message() << "networks " << testing::PrintToString(c.networks));
+        EXPECT_EQ(lookup(*store, c.networks, "web"), c.addresses);
+    }
 }
 
 TEST(RecordStore, RepeatedAddressesInOneLineAreAnsweredOnce) {
@@ -146,15 +166,28 @@ TEST(RecordStore, RequesterTableMapsEveryAddressToAllNetworksOfItsContainer) {
     const NetworkId podman1 = id_of(*store, "podman1");
     const NetworkId podman2 = id_of(*store, "podman2");
     const NetworkId secret = id_of(*store, "secret");
-    // a1 is on podman1 and podman2: each of its addresses sees both.
-    EXPECT_THAT(store->networks_of(ip("10.88.0.2")), ElementsAre(podman1, podman2));
-    EXPECT_THAT(store->networks_of(ip("fd00:88::2")), ElementsAre(podman1, podman2));
-    EXPECT_THAT(store->networks_of(ip("10.89.0.3")), ElementsAre(podman1, podman2));
-    EXPECT_THAT(store->networks_of(ip("10.89.0.2")), ElementsAre(podman2));
-    EXPECT_THAT(store->networks_of(ip("10.88.0.3")), ElementsAre(podman1, secret));
-    EXPECT_THAT(store->networks_of(ip("10.90.0.2")), ElementsAre(secret));
-    EXPECT_THAT(store->networks_of(ip("10.88.0.1")), IsEmpty()); // a gateway is not a container
-    EXPECT_THAT(store->networks_of(ip("192.0.2.1")), IsEmpty());
+
+    struct Case {
+        std::string_view address;
+        std::vector<NetworkId> networks;
+    };
+
+    const Case cases[] = {
+        // a1 is on podman1 and podman2: each of its addresses sees both.
+        {"10.88.0.2", {podman1, podman2}},
+        {"fd00:88::2", {podman1, podman2}},
+        {"10.89.0.3", {podman1, podman2}},
+        {"10.89.0.2", {podman2}},
+        {"10.88.0.3", {podman1, secret}},
+        {"10.90.0.2", {secret}},
+        {"10.88.0.1", {}}, // a gateway is not a container
+        {"192.0.2.1", {}},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.address);
+        const auto networks = store->networks_of(ip(c.address));
+        EXPECT_EQ(std::vector<NetworkId>(networks.begin(), networks.end()), c.networks);
+    }
 
     // A container on two networks resolves names of both; its neighbours only their own.
     EXPECT_THAT(lookup(*store, store->networks_of(ip("10.88.0.2")), "bone"),
@@ -197,22 +230,46 @@ TEST(RecordStore, ReverseNamesComeFromTheFirstNetworkThatKnowsTheAddress) {
 
 TEST(RecordStore, InternalOnlyIsTrueOnlyForContainersWhoseNetworksAreAllInternal) {
     const auto store = sample_store();
-    EXPECT_TRUE(store->is_internal_only(ip("10.90.0.2")));  // c1: secret only
-    EXPECT_FALSE(store->is_internal_only(ip("10.90.0.3"))); // a2: secret and podman1
-    EXPECT_FALSE(store->is_internal_only(ip("10.88.0.4"))); // a3: podman1
-    EXPECT_FALSE(store->is_internal_only(ip("10.90.0.1"))); // gateway: unknown source
-    EXPECT_FALSE(store->is_internal_only(ip("192.0.2.1")));
+
+    struct Case {
+        std::string_view address;
+        bool internal_only;
+    };
+
+    const Case cases[] = {
+        {"10.90.0.2", true},  // c1: secret only
+        {"10.90.0.3", false}, // a2: secret and podman1
+        {"10.88.0.4", false}, // a3: podman1
+        {"10.90.0.1", false}, // gateway: unknown source
+        {"192.0.2.1", false},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.address);
+        EXPECT_EQ(store->is_internal_only(ip(c.address)), c.internal_only);
+    }
 }
 
 TEST(RecordStore, ContainerDnsServersComeFromNonInternalLinesOnly) {
     const auto store = sample_store();
-    EXPECT_THAT(dns_servers(*store, "10.88.0.3"), ElementsAre(ip("127.0.0.55")));
-    // c1's servers are on an internal line: not recorded (contract §3.3).
-    EXPECT_THAT(dns_servers(*store, "10.90.0.2"), IsEmpty());
-    // a2's address in the internal network has no servers of its own either.
-    EXPECT_THAT(dns_servers(*store, "10.90.0.3"), IsEmpty());
-    EXPECT_THAT(dns_servers(*store, "10.88.0.4"), IsEmpty());
-    EXPECT_THAT(dns_servers(*store, "192.0.2.1"), IsEmpty());
+
+    struct Case {
+        std::string_view address;
+        std::vector<base::IpAddress> servers;
+    };
+
+    const Case cases[] = {
+        {"10.88.0.3", ips({"127.0.0.55"})},
+        // c1's servers are on an internal line: not recorded (contract §3.3).
+        {"10.90.0.2", {}},
+        // a2's address in the internal network has no servers of its own either.
+        {"10.90.0.3", {}},
+        {"10.88.0.4", {}},
+        {"192.0.2.1", {}},
+    };
+    for (const Case& c : cases) {
+        SCOPED_TRACE(c.address);
+        EXPECT_EQ(dns_servers(*store, c.address), c.servers);
+    }
 }
 
 TEST(RecordStore, ContainerDnsServersLastWriterWinsEvenWithoutServers) {

@@ -63,17 +63,18 @@ TEST_F(ListenerTest, UdpUnknownNameUnderSearchDomainIsNxDomain) {
 }
 
 TEST_F(ListenerTest, UdpForwardDoesNotBlockLocalAnswers) {
-    forwarder.delay = 600ms;
+    forwarder.hold_if_contains = "example";
     start_serving();
     UdpClient client;
-    const auto started = std::chrono::steady_clock::now();
     client.send(kIp, port, make_query("example.com", kTypeA, 1));
     client.send(kIp, port, make_query("web.dns.podman", kTypeA, 2));
 
+    // The forward is held until released below, so an answer now cannot have waited for it.
     const auto first = client.receive();
     ASSERT_TRUE(first.has_value());
     EXPECT_EQ(test_support::id_of(*first), 2) << "the local answer must not wait for upstream";
-    EXPECT_LT(std::chrono::steady_clock::now() - started, 500ms);
+    EXPECT_EQ(on_io([this] { return forwarder.calls - forwarder.finished; }), 1);
+    on_io([this] { forwarder.release(); });
 
     const auto second = client.receive();
     ASSERT_TRUE(second.has_value());
@@ -165,7 +166,9 @@ TEST_F(ListenerTest, TcpIdleConnectionIsClosed) {
     EXPECT_TRUE(client.closed_by_peer(3s));
     const auto waited = std::chrono::steady_clock::now() - idle_since;
     EXPECT_GE(waited, 250ms);
-    EXPECT_LT(waited, 2s);
+    // Closed by the configured 300 ms, not by the default idle timeout: the bound is that
+    // default, far above the configured value.
+    EXPECT_LT(waited, server::Limits{}.tcp_idle_timeout);
 }
 
 TEST_F(ListenerTest, TcpIncompleteFrameThenEofClosesConnection) {

@@ -16,6 +16,7 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <asio/redirect_error.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -52,9 +53,14 @@ make_snapshot(std::shared_ptr<const records::RecordStore> store, bool forwarding
 
 /// Stands in for upstream::Forwarder: waits `delay`, then answers with the query itself turned
 /// into a response (QR set, RCODE 0), or with nothing when the query bytes contain "fail".
+/// Forwards whose query bytes contain `hold_if_contains` (when set) then wait until release(),
+/// so a test sees what happens while they are in progress without racing a timer. Everything
+/// here is touched on the io thread only.
 struct FakeForwarder {
     std::chrono::milliseconds delay{0};
+    std::string hold_if_contains;
     int calls = 0;
+    int finished = 0; // forwards that have returned
     std::vector<base::Nameserver> last_servers;
     dns::Transport last_transport = dns::Transport::Udp;
 
@@ -76,12 +82,32 @@ struct FakeForwarder {
             co_await timer.async_wait(asio::use_awaitable);
         }
         const std::string_view text(reinterpret_cast<const char*>(query.data()), query.size());
+        if (!hold_if_contains.empty() && text.find(hold_if_contains) != std::string_view::npos) {
+            if (!gate_) {
+                gate_.emplace(co_await asio::this_coro::executor,
+                              asio::steady_timer::time_point::max());
+            }
+            std::error_code released; // cancelling the gate is how release() wakes its waiters
+            co_await gate_->async_wait(asio::redirect_error(asio::use_awaitable, released));
+        }
+        ++finished;
         if (text.find("fail") != std::string_view::npos) {
             co_return std::nullopt;
         }
         query[2] = static_cast<std::uint8_t>(query[2] | 0x80U);
         co_return query;
     }
+
+    /// Lets every held forward (and every later one) go on.
+    void release() {
+        hold_if_contains.clear();
+        if (gate_) {
+            gate_->cancel();
+        }
+    }
+
+private:
+    std::optional<asio::steady_timer> gate_;
 };
 
 /// The io_context runs on a background thread for the fixture's lifetime; everything that

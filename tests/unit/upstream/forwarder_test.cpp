@@ -351,83 +351,6 @@ TEST_F(ForwarderTest, RecursionAvailableForcedWhenRdSet) {
     EXPECT_EQ(read_u16(*without_rd, 2) & kFlagRa, 0u);
 }
 
-TEST_F(ForwarderTest, FailsOverAfterPerServerBudget) {
-    FakeUdp dead(io_, "127.0.0.12", Mode::Swallow);
-    FakeUdp good(io_, "127.0.0.11", Mode::Answer);
-    Forwarder forwarder(io_.get_executor(), options(1000ms));
-
-    const auto response =
-        forward(forwarder, make_query("a.example"), {dead.server(), good.server()});
-    ASSERT_TRUE(response);
-    // 1000 ms split over two servers: the dead one costs 500 ms, re-sent once at 333 ms.
-    EXPECT_GE(elapsed_ms(), 480ms);
-    EXPECT_LT(elapsed_ms(), 900ms);
-    EXPECT_EQ(dead.datagrams(), 2u);
-    EXPECT_EQ(good.datagrams(), 1u);
-    EXPECT_EQ(forwarder.stats().upstream_timeouts, 1u);
-}
-
-TEST_F(ForwarderTest, NoReplyWhenEveryServerFails) {
-    FakeUdp dead(io_, "127.0.0.12", Mode::Swallow);
-    FakeUdp dead_too(io_, "127.0.0.13", Mode::Swallow);
-    Forwarder forwarder(io_.get_executor(), options(600ms));
-
-    const auto response =
-        forward(forwarder, make_query("a.example"), {dead.server(), dead_too.server()});
-    EXPECT_FALSE(response);
-    EXPECT_GE(elapsed_ms(), 580ms);
-    EXPECT_LT(elapsed_ms(), 1000ms);
-    EXPECT_EQ(dead.datagrams(), 1u); // 300 ms budget: one send, no room for the 333 ms re-send
-    EXPECT_EQ(dead_too.datagrams(), 1u);
-    EXPECT_EQ(forwarder.stats().unanswered, 1u);
-}
-
-TEST_F(ForwarderTest, RefusedIsRelayedNotFailedOver) {
-    FakeUdp refuse(io_, "127.0.0.14", Mode::Refuse);
-    FakeUdp good(io_, "127.0.0.11", Mode::Answer);
-    Forwarder forwarder(io_.get_executor(), options());
-
-    const auto response =
-        forward(forwarder, make_query("a.example"), {refuse.server(), good.server()});
-    ASSERT_TRUE(response);
-    EXPECT_EQ(read_u16(*response, 2) & 0x0f, test_support::kRcodeRefused);
-    EXPECT_EQ(good.datagrams(), 0u);
-    // Not cached: the next query asks again.
-    forward(forwarder, make_query("a.example"), {refuse.server(), good.server()});
-    EXPECT_EQ(refuse.datagrams(), 2u);
-}
-
-TEST_F(ForwarderTest, TruncatedIsRelayedWithTc) {
-    FakeUdp truncate(io_, "127.0.0.15", Mode::Truncate);
-    FakeUdp good(io_, "127.0.0.11", Mode::Answer);
-    Forwarder forwarder(io_.get_executor(), options());
-
-    const auto response =
-        forward(forwarder, make_query("big.example"), {truncate.server(), good.server()});
-    ASSERT_TRUE(response);
-    EXPECT_EQ(read_u16(*response, 2) & kFlagTc, kFlagTc);
-    EXPECT_EQ(good.datagrams(), 0u);
-    forward(forwarder, make_query("big.example"), {truncate.server(), good.server()});
-    EXPECT_EQ(truncate.datagrams(), 2u); // TC answers are never cached
-}
-
-TEST_F(ForwarderTest, OversizedUdpAnswerIsRelayedAsTcNotAFailure) {
-    FakeUdp big(io_, "127.0.0.21", Mode::Oversized);
-    FakeUdp good(io_, "127.0.0.11", Mode::Answer);
-    Forwarder forwarder(io_.get_executor(), options());
-
-    const auto response =
-        forward(forwarder, make_query("big.example"), {big.server(), good.server()});
-    ASSERT_TRUE(response);
-    EXPECT_GT(big.last_sent.size(), 8192u);
-    EXPECT_EQ(read_u16(*response, 2) & kFlagTc, kFlagTc);
-    EXPECT_EQ(read_u16(*response, 4), 1u); // the question
-    EXPECT_EQ(read_u16(*response, 6), 0u); // no partial answer section
-    EXPECT_EQ(good.datagrams(), 0u);
-    EXPECT_EQ(forwarder.stats().upstream_failures, 0u);
-    EXPECT_EQ(forwarder.stats().answered, 1u);
-}
-
 TEST_F(ForwarderTest, ClientEdnsSizeIsCappedToWhatWeReceiveWhole) {
     FakeUdp good(io_, "127.0.0.11", Mode::Answer);
     Forwarder forwarder(io_.get_executor(), options());
@@ -441,28 +364,16 @@ TEST_F(ForwarderTest, ClientEdnsSizeIsCappedToWhatWeReceiveWhole) {
     EXPECT_EQ(read_u16(sent, sent.size() - 8), 4096u); // OPT: root, TYPE, CLASS, TTL, RDLENGTH
 }
 
-TEST_F(ForwarderTest, AnswerWithoutQuestionIsRejected) {
-    FakeUdp bare(io_, "127.0.0.22", Mode::NoQuestion);
-    FakeUdp good(io_, "127.0.0.11", Mode::Answer);
-    Forwarder forwarder(io_.get_executor(), options());
-
-    const auto response =
-        forward(forwarder, make_query("a.example"), {bare.server(), good.server()});
-    ASSERT_TRUE(response);
-    EXPECT_EQ(read_u16(*response, 4), 1u);
-    EXPECT_EQ(good.datagrams(), 1u);
-    EXPECT_EQ(forwarder.stats().upstream_failures, 1u);
-}
-
 TEST_F(ForwarderTest, ResendsAfter333Milliseconds) {
     FakeUdp second(io_, "127.0.0.16", Mode::AnswerSecond);
-    Forwarder forwarder(io_.get_executor(), options(2000ms));
+    // A 650 ms budget leaves room for a re-send at 333 ms but not for one at 666 ms: only the
+    // first re-send can have been answered (the forwarder's own timer decides, not the test's).
+    Forwarder forwarder(io_.get_executor(), options(650ms));
 
     const auto response = forward(forwarder, make_query("a.example"), {second.server()});
     ASSERT_TRUE(response);
     EXPECT_EQ(second.datagrams(), 2u);
     EXPECT_GE(elapsed_ms(), 320ms);
-    EXPECT_LT(elapsed_ms(), 600ms);
 }
 
 TEST_F(ForwarderTest, IgnoresWrongIdAndWrongQuestion) {
@@ -472,20 +383,11 @@ TEST_F(ForwarderTest, IgnoresWrongIdAndWrongQuestion) {
     const auto response = forward(forwarder, make_query("a.example"), {spoof.server()});
     ASSERT_TRUE(response);
     EXPECT_EQ(response->back(), 1); // the real answer (192.0.2.1), not 66 or 77
-    EXPECT_LT(elapsed_ms(), 300ms);
-}
-
-TEST_F(ForwarderTest, PortUnreachableFailsOverAtOnce) {
-    const base::Nameserver closed = closed_udp_port(io_, "127.0.0.18");
-    FakeUdp good(io_, "127.0.0.11", Mode::Answer);
-    Options settings = options(4000ms);
-    settings.health_enabled = false;
-    Forwarder forwarder(io_.get_executor(), settings);
-
-    const auto response = forward(forwarder, make_query("a.example"), {closed, good.server()});
-    ASSERT_TRUE(response);
-    EXPECT_LT(elapsed_ms(), 300ms);
-    EXPECT_EQ(forwarder.stats().upstream_failures, 1u);
+    // Taken from the replies to the first send: the forwarder kept reading past the forgeries
+    // instead of failing the attempt or waiting for the 333 ms re-send.
+    EXPECT_EQ(spoof.datagrams(), 1u);
+    EXPECT_EQ(forwarder.stats().upstream_failures, 0u);
+    EXPECT_EQ(forwarder.stats().upstream_timeouts, 0u);
 }
 
 TEST_F(ForwarderTest, TcpForwarding) {
@@ -508,18 +410,6 @@ TEST_F(ForwarderTest, TcpForwarding) {
     ASSERT_EQ(tcp.received.size(), 2u);
     // The wire IDs are random (both equal to the clients' only with probability 2^-32).
     EXPECT_FALSE(read_u16(tcp.received[0], 0) == 0x1111 && read_u16(tcp.received[1], 0) == 0x2222);
-}
-
-TEST_F(ForwarderTest, TcpRefusedConnectionFailsOverAtOnce) {
-    const base::Nameserver closed = closed_tcp_port(io_, "127.0.0.20");
-    FakeTcp tcp(io_, "127.0.0.19");
-    Forwarder forwarder(io_.get_executor(), options(4000ms));
-
-    const auto response =
-        forward(forwarder, make_query("a.example"), {closed, tcp.server()}, dns::Transport::Tcp);
-    ASSERT_TRUE(response);
-    EXPECT_LT(elapsed_ms(), 300ms);
-    EXPECT_EQ(tcp.received.size(), 1u);
 }
 
 TEST_F(ForwarderTest, LoopGuardSkipsLocalAddress) {
@@ -627,9 +517,11 @@ TEST_F(ForwarderTest, HealthMemoryMakesNextLookupsFast) {
     EXPECT_GE(elapsed_ms(), 480ms);
     const std::size_t dead_datagrams = dead.datagrams();
 
+    // Fast because the server known dead is not asked (its share is not spent again).
     for (int i = 0; i < 5; ++i) {
         ASSERT_TRUE(forward(forwarder, make_query("next.example"), servers));
-        EXPECT_LT(elapsed_ms(), 80ms) << "lookup " << i;
+        EXPECT_EQ(dead.datagrams(), dead_datagrams) << "lookup " << i;
+        EXPECT_EQ(forwarder.stats().upstream_timeouts, 1u) << "lookup " << i;
     }
     EXPECT_EQ(dead.datagrams(), dead_datagrams);
     EXPECT_EQ(good.datagrams(), 6u);
@@ -655,7 +547,7 @@ TEST_F(ForwarderTest, BackgroundProbeBringsServerBack) {
     flaky.mode = Mode::Answer;
     fake_now_ += 2s;
     ASSERT_TRUE(forward(forwarder, make_query("c.example"), servers));
-    EXPECT_LT(elapsed_ms(), 80ms);
+    EXPECT_EQ(good.datagrams(), 3u) << "the client was answered by the healthy server";
     EXPECT_EQ(forwarder.stats().probes, 1u);
     run_for(100ms);
     EXPECT_EQ(flaky.datagrams(), before + 1);
@@ -682,7 +574,7 @@ TEST_F(ForwarderTest, ManyInFlightWithoutHeadOfLineBlocking) {
     }
     const auto fast = forward(forwarder, make_query("fast.example"), {good.server()});
     ASSERT_TRUE(fast);
-    EXPECT_LT(elapsed_ms(), 100ms);
+    // Answered while all 20 slow forwards still wait out their 1000 ms share.
     EXPECT_EQ(slow_done, 0);
     EXPECT_EQ(forwarder.in_flight(), 20u);
     run_for(1500ms);
@@ -706,11 +598,14 @@ TEST_F(ForwarderTest, InFlightBoundRejectsAtOnce) {
     run_for(20ms);
     EXPECT_EQ(forwarder.in_flight(), 2u);
     EXPECT_FALSE(forward(forwarder, make_query("third.example"), {dead.server()}));
-    EXPECT_LT(elapsed_ms(), 50ms);
     EXPECT_EQ(forwarder.stats().rejected_busy, 1u);
+    // Rejected before anything was sent: only the two slow queries were forwarded, and a 300 ms
+    // share leaves them no room for a re-send.
+    EXPECT_EQ(forwarder.stats().forwarded, 2u);
     run_for(500ms);
     EXPECT_EQ(done, 2);
     EXPECT_EQ(forwarder.in_flight(), 0u);
+    EXPECT_EQ(dead.datagrams(), 2u) << "the rejected query never reached the upstream";
 }
 
 TEST_F(ForwarderTest, RejectsRunts) {
@@ -732,6 +627,161 @@ TEST_F(ForwarderTest, Ipv6Loopback) {
     ASSERT_TRUE(response);
     EXPECT_EQ(good->datagrams(), 1u);
 }
+
+// Names each case of a table after its `name` field.
+template <typename Case>
+std::string case_name(const ::testing::TestParamInfo<Case>& test) {
+    return test.param.name;
+}
+
+// A server that stays silent costs its share of the budget (1000 ms over two servers: 500 ms
+// each, re-sent once at 333 ms; 600 ms over two: 300 ms each, no room for the re-send), then
+// the next one is asked; when every server is silent the client gets no reply. The elapsed time
+// is only bounded below (the shares were waited out); that a server got its share and not the
+// whole budget shows in its datagrams, which the forwarder's own timers decide: one re-send at
+// 333 ms and none at 666 ms within a 500 ms share, none within a 300 ms share.
+struct BudgetCase {
+    const char* name;
+    std::chrono::milliseconds budget;
+    Mode second_mode;
+    std::chrono::milliseconds at_least;
+    std::size_t first_datagrams;
+    std::uint64_t timeouts;
+    bool answered;
+};
+
+class ForwarderBudgetTest : public ForwarderTest,
+                            public ::testing::WithParamInterface<BudgetCase> {};
+
+TEST_P(ForwarderBudgetTest, SilentServerCostsItsShareOfTheBudget) {
+    const BudgetCase& c = GetParam();
+    FakeUdp dead(io_, "127.0.0.12", Mode::Swallow);
+    FakeUdp second(io_, "127.0.0.13", c.second_mode);
+    Forwarder forwarder(io_.get_executor(), options(c.budget));
+
+    const auto response =
+        forward(forwarder, make_query("a.example"), {dead.server(), second.server()});
+    EXPECT_EQ(response.has_value(), c.answered);
+    EXPECT_GE(elapsed_ms(), c.at_least);
+    EXPECT_EQ(dead.datagrams(), c.first_datagrams);
+    EXPECT_EQ(second.datagrams(), 1u);
+    EXPECT_EQ(forwarder.stats().upstream_timeouts, c.timeouts);
+    EXPECT_EQ(forwarder.stats().unanswered, c.answered ? 0u : 1u);
+}
+
+const BudgetCase kBudgetCases[] = {
+    {"FailsOverAfterPerServerBudget", 1000ms, Mode::Answer, 480ms, 2, 1, true},
+    {"NoReplyWhenEveryServerFails", 600ms, Mode::Swallow, 580ms, 1, 2, false},
+};
+
+INSTANTIATE_TEST_SUITE_P(Cases, ForwarderBudgetTest, ::testing::ValuesIn(kBudgetCases),
+                         case_name<BudgetCase>);
+
+// Answers that are not failures are relayed from the first server as they are (the next server
+// is not asked) and never cached: REFUSED, TC, and a UDP answer too big to receive whole, which
+// becomes TC with the question only.
+struct RelayCase {
+    const char* name;
+    Mode mode;
+    unsigned header_mask; // the header bits (flags and RCODE) that must come through
+    unsigned header_bits;
+    std::size_t sent_more_than; // how big the fake's answer was
+};
+
+class ForwarderRelayTest : public ForwarderTest, public ::testing::WithParamInterface<RelayCase> {};
+
+TEST_P(ForwarderRelayTest, RelayedFromTheFirstServerAndNotCached) {
+    const RelayCase& c = GetParam();
+    FakeUdp first(io_, "127.0.0.14", c.mode);
+    FakeUdp good(io_, "127.0.0.11", Mode::Answer);
+    Forwarder forwarder(io_.get_executor(), options());
+
+    const auto response =
+        forward(forwarder, make_query("big.example"), {first.server(), good.server()});
+    ASSERT_TRUE(response);
+    EXPECT_GT(first.last_sent.size(), c.sent_more_than);
+    EXPECT_EQ(read_u16(*response, 2) & c.header_mask, c.header_bits);
+    EXPECT_EQ(read_u16(*response, 4), 1u); // the question
+    EXPECT_EQ(read_u16(*response, 6), 0u); // no (partial) answer section
+    EXPECT_EQ(good.datagrams(), 0u);
+    EXPECT_EQ(forwarder.stats().upstream_failures, 0u);
+    EXPECT_EQ(forwarder.stats().answered, 1u);
+
+    // Not cached: the next query asks again.
+    forward(forwarder, make_query("big.example"), {first.server(), good.server()});
+    EXPECT_EQ(first.datagrams(), 2u);
+}
+
+const RelayCase kRelayCases[] = {
+    {"Refused", Mode::Refuse, 0x0f, test_support::kRcodeRefused, 0},
+    {"Truncated", Mode::Truncate, kFlagTc, kFlagTc, 0},
+    {"OversizedUdpAnswer", Mode::Oversized, kFlagTc, kFlagTc, 8192},
+};
+
+INSTANTIATE_TEST_SUITE_P(Cases, ForwarderRelayTest, ::testing::ValuesIn(kRelayCases),
+                         case_name<RelayCase>);
+
+// A first server that fails outright (ICMP port unreachable, a refused TCP connection, an answer
+// that carries no question) is given up at once and the next one answers. "At once" is what
+// the stats tell: the attempt ended as a failure, not as a timeout of its 10 s share, so the
+// elapsed time only needs to stay below that share.
+enum class Failure {
+    UdpPortUnreachable,
+    TcpConnectionRefused,
+    AnswerWithoutQuestion
+};
+
+struct FailoverCase {
+    const char* name;
+    Failure failure;
+    dns::Transport transport;
+};
+
+class ForwarderFailoverTest : public ForwarderTest,
+                              public ::testing::WithParamInterface<FailoverCase> {};
+
+TEST_P(ForwarderFailoverTest, FailsOverAtOnce) {
+    const FailoverCase& c = GetParam();
+    FakeUdp bare(io_, "127.0.0.22", Mode::NoQuestion);
+    FakeUdp good_udp(io_, "127.0.0.11", Mode::Answer);
+    FakeTcp good_tcp(io_, "127.0.0.19");
+    base::Nameserver failing;
+    switch (c.failure) {
+    case Failure::UdpPortUnreachable:
+        failing = closed_udp_port(io_, "127.0.0.18");
+        break;
+    case Failure::TcpConnectionRefused:
+        failing = closed_tcp_port(io_, "127.0.0.20");
+        break;
+    case Failure::AnswerWithoutQuestion:
+        failing = bare.server();
+        break;
+    }
+    const base::Nameserver good =
+        c.transport == dns::Transport::Tcp ? good_tcp.server() : good_udp.server();
+    constexpr auto kShare = 10s;
+    Options settings = options(2 * kShare);
+    settings.health_enabled = false;
+    Forwarder forwarder(io_.get_executor(), settings);
+
+    const auto response =
+        forward(forwarder, make_query("a.example"), {failing, good}, c.transport, kShare + 5s);
+    ASSERT_TRUE(response);
+    EXPECT_LT(elapsed_ms(), kShare);
+    EXPECT_EQ(read_u16(*response, 4), 1u);
+    EXPECT_EQ(good_udp.datagrams() + good_tcp.received.size(), 1u);
+    EXPECT_EQ(forwarder.stats().upstream_failures, 1u);
+    EXPECT_EQ(forwarder.stats().upstream_timeouts, 0u);
+}
+
+const FailoverCase kFailoverCases[] = {
+    {"UdpPortUnreachable", Failure::UdpPortUnreachable, dns::Transport::Udp},
+    {"TcpConnectionRefused", Failure::TcpConnectionRefused, dns::Transport::Tcp},
+    {"AnswerWithoutQuestion", Failure::AnswerWithoutQuestion, dns::Transport::Udp},
+};
+
+INSTANTIATE_TEST_SUITE_P(Cases, ForwarderFailoverTest, ::testing::ValuesIn(kFailoverCases),
+                         case_name<FailoverCase>);
 
 TEST(Endpoints, LinkLocalKeepsScopeId) {
     const base::Nameserver link_local{*base::IpAddress::parse("fe80::1"), 3, 53};
