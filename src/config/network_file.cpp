@@ -64,14 +64,6 @@ bool for_each_element(std::string_view list, Visit&& visit) {
     }
 }
 
-std::string lowercase(std::string_view text) {
-    std::string out(text);
-    for (char& c : out) {
-        c = base::ascii_lower(c);
-    }
-    return out;
-}
-
 // Control characters are escaped so a stray '\r' or binary garbage cannot garble a log line.
 std::string quoted(std::string_view text) {
     std::string out = "'";
@@ -134,6 +126,56 @@ std::optional<std::string_view> parse_address_list(std::string_view list, Family
     return bad;
 }
 
+void assign_lowercase(std::string& out, std::string_view text) {
+    out.assign(text);
+    for (char& c : out) {
+        c = base::ascii_lower(c);
+    }
+}
+
+// One entry line into `out`, reusing its storage (the daemon parses a 100,000-line file one
+// line at a time into the same object). Returns the problem when the line is bad.
+std::optional<std::string> parse_entry_into(std::string_view line, std::size_t number,
+                                            ContainerEntry& out) {
+    const Fields fields = split_fields(line);
+    if (fields.count < 4) {
+        return fmt::format("too few fields ({}, need 4)", fields.count);
+    }
+    out.line = clamp_line(number);
+    out.ipv4.clear();
+    out.ipv6.clear();
+    out.dns_servers.reset();
+    if (!fields.values[1].empty()) {
+        if (const auto bad = parse_address_list(fields.values[1], FamilyRule::V4Only, out.ipv4)) {
+            return fmt::format("bad IPv4 address {}", quoted(*bad));
+        }
+    }
+    if (!fields.values[2].empty()) {
+        if (const auto bad = parse_address_list(fields.values[2], FamilyRule::V6Only, out.ipv6)) {
+            return fmt::format("bad IPv6 address {}", quoted(*bad));
+        }
+    }
+    // Exactly 5 fields: with a 6th (a trailing space after the servers) aardvark ignores them.
+    if (fields.count == 5 && !fields.values[4].empty()) {
+        std::vector<base::IpAddress> servers;
+        if (const auto bad = parse_address_list(fields.values[4], FamilyRule::Any, servers)) {
+            return fmt::format("bad DNS server address {}", quoted(*bad));
+        }
+        out.dns_servers = std::move(servers);
+    }
+    assign_lowercase(out.id, fields.values[0]);
+    std::size_t count = 0;
+    for_each_element(fields.values[3], [&](std::string_view name) {
+        if (count == out.names.size()) {
+            out.names.emplace_back();
+        }
+        assign_lowercase(out.names[count++], name);
+        return true;
+    });
+    out.names.resize(count);
+    return std::nullopt;
+}
+
 class Parser {
 public:
     Parser(std::string_view path, NetworkFileResult& result)
@@ -169,49 +211,67 @@ public:
         return true;
     }
 
-    std::optional<ContainerEntry> parse_entry(std::string_view line, std::size_t number) {
-        const Fields fields = split_fields(line);
-        if (fields.count < 4) {
-            add_problem(number, fmt::format("too few fields ({}, need 4)", fields.count));
-            return std::nullopt;
+    // A bad line is reported and skipped on its own (false).
+    bool parse_entry(std::string_view line, std::size_t number, ContainerEntry& out) {
+        if (auto problem = parse_entry_into(line, number, out)) {
+            add_problem(number, std::move(*problem));
+            return false;
         }
-        ContainerEntry entry;
-        entry.line = clamp_line(number);
-        if (!fields.values[1].empty()) {
-            if (const auto bad =
-                    parse_address_list(fields.values[1], FamilyRule::V4Only, entry.ipv4)) {
-                add_problem(number, fmt::format("bad IPv4 address {}", quoted(*bad)));
-                return std::nullopt;
-            }
-        }
-        if (!fields.values[2].empty()) {
-            if (const auto bad =
-                    parse_address_list(fields.values[2], FamilyRule::V6Only, entry.ipv6)) {
-                add_problem(number, fmt::format("bad IPv6 address {}", quoted(*bad)));
-                return std::nullopt;
-            }
-        }
-        // Exactly 5 fields: with a 6th (a trailing space after the servers) aardvark ignores them.
-        if (fields.count == 5 && !fields.values[4].empty()) {
-            std::vector<base::IpAddress> servers;
-            if (const auto bad = parse_address_list(fields.values[4], FamilyRule::Any, servers)) {
-                add_problem(number, fmt::format("bad DNS server address {}", quoted(*bad)));
-                return std::nullopt;
-            }
-            entry.dns_servers = std::move(servers);
-        }
-        entry.id = lowercase(fields.values[0]);
-        for_each_element(fields.values[3], [&](std::string_view name) {
-            entry.names.push_back(lowercase(name));
-            return true;
-        });
-        return entry;
+        return true;
     }
 
 private:
     std::string path_;
     NetworkFileResult& result_;
 };
+
+// Walks the lines of `text`: the header into `file`, then every entry line through
+// `on_entry(line, number)`. Returns false when the file as a whole is rejected (problems say why).
+template <typename OnEntry>
+bool walk_network_file(std::string_view text, Parser& parser, NetworkFile& file,
+                       OnEntry&& on_entry) {
+    bool have_header = false;
+    std::size_t number = 0;
+    std::size_t start = 0;
+    while (start <= text.size()) {
+        const std::size_t newline = text.find('\n', start);
+        const std::size_t end = newline == std::string_view::npos ? text.size() : newline;
+        const std::string_view line = text.substr(start, end - start);
+        ++number;
+        const std::size_t line_start = start;
+        start = end + 1;
+        if (line.empty()) {
+            continue;
+        }
+        if (!have_header) {
+            if (!parser.parse_header(line, number, file)) {
+                return false;
+            }
+            have_header = true;
+            continue;
+        }
+        on_entry(line, line_start, number);
+    }
+    if (!have_header) {
+        parser.add_problem(0, "no bind addresses (the file has no non-empty line); file skipped");
+        return false;
+    }
+    // aardvark validates these fields for internal networks too (a bad one still rejects the
+    // line), and only then disregards them: internal networks never forward.
+    if (file.internal) {
+        file.dns_servers.clear();
+    }
+    return true;
+}
+
+NetworkFile file_named(std::string_view file_name, std::string_view path) {
+    NetworkFile file;
+    file.path = std::string(path);
+    file.internal = file_name.ends_with(kInternalSuffix);
+    file.name = std::string(
+        file.internal ? file_name.substr(0, file_name.size() - kInternalSuffix.size()) : file_name);
+    return file;
+}
 
 } // namespace
 
@@ -226,53 +286,68 @@ NetworkFileResult parse_network_file(std::string_view file_name, std::string_vie
                                      std::string_view text) {
     NetworkFileResult result;
     Parser parser(path, result);
-
-    NetworkFile file;
-    file.path = std::string(path);
-    file.internal = file_name.ends_with(kInternalSuffix);
-    file.name = std::string(
-        file.internal ? file_name.substr(0, file_name.size() - kInternalSuffix.size()) : file_name);
-
+    NetworkFile file = file_named(file_name, path);
     // One allocation for the entry list instead of a doubling series at 100,000 lines.
     file.entries.reserve(static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')));
-    bool have_header = false;
-    std::size_t number = 0;
-    std::size_t start = 0;
-    while (start <= text.size()) {
-        const std::size_t newline = text.find('\n', start);
-        const std::size_t end = newline == std::string_view::npos ? text.size() : newline;
-        const std::string_view line = text.substr(start, end - start);
-        ++number;
-        start = end + 1;
-        if (line.empty()) {
-            continue;
-        }
-        if (!have_header) {
-            if (!parser.parse_header(line, number, file)) {
-                return result;
-            }
-            have_header = true;
-            continue;
-        }
-        if (auto entry = parser.parse_entry(line, number)) {
-            file.entries.push_back(std::move(*entry));
-        }
-    }
-    if (!have_header) {
-        parser.add_problem(0, "no bind addresses (the file has no non-empty line); file skipped");
+    ContainerEntry entry;
+    const bool ok = walk_network_file(text, parser, file,
+                                      [&](std::string_view line, std::size_t, std::size_t number) {
+                                          if (parser.parse_entry(line, number, entry)) {
+                                              file.entries.push_back(std::move(entry));
+                                              entry = ContainerEntry();
+                                          }
+                                      });
+    if (!ok) {
         return result;
     }
-
-    // aardvark validates these fields for internal networks too (a bad one still rejects the
-    // line), and only then disregards them: internal networks never forward.
     if (file.internal) {
-        file.dns_servers.clear();
-        for (ContainerEntry& entry : file.entries) {
-            entry.dns_servers.reset();
+        for (ContainerEntry& parsed : file.entries) {
+            parsed.dns_servers.reset();
         }
     }
     result.file = std::move(file);
     return result;
+}
+
+NetworkFileLinesResult index_network_file(std::string_view file_name, std::string_view path,
+                                          std::string text) {
+    NetworkFileLinesResult result;
+    NetworkFileResult parse_problems;
+    Parser parser(path, parse_problems);
+    NetworkFileLines lines;
+    lines.header_ = file_named(file_name, path);
+    ContainerEntry scratch;
+    const bool ok =
+        walk_network_file(text, parser, lines.header_,
+                          [&](std::string_view line, std::size_t begin, std::size_t number) {
+                              if (parser.parse_entry(line, number, scratch)) {
+                                  lines.line_begin_.push_back(static_cast<std::uint32_t>(begin));
+                                  lines.line_number_.push_back(static_cast<std::uint32_t>(number));
+                                  lines.address_count_ += scratch.ipv4.size() + scratch.ipv6.size();
+                              }
+                          });
+    result.problems = std::move(parse_problems.problems);
+    if (!ok) {
+        return result;
+    }
+    lines.line_begin_.shrink_to_fit();
+    lines.line_number_.shrink_to_fit();
+    lines.text_ = std::move(text);
+    result.file = std::move(lines);
+    return result;
+}
+
+void NetworkFileLines::parse(std::uint32_t index, ContainerEntry& out) const {
+    const std::string_view text = text_;
+    const std::size_t begin = line_begin_[index];
+    const std::size_t newline = text.find('\n', begin);
+    const std::string_view line = text.substr(
+        begin, newline == std::string_view::npos ? std::string_view::npos : newline - begin);
+    // Indexed lines parsed once already: no problem can come back.
+    parse_entry_into(line, line_number_[index], out);
+    if (header_.internal) {
+        out.dns_servers.reset();
+    }
 }
 
 } // namespace config

@@ -1,6 +1,7 @@
 // config/: one aardvark network file, text -> values. Knows nothing of DNS packets or sockets.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,5 +51,47 @@ struct NetworkFileResult {
 /// aardvark-dns here, which drops the whole file). `file_name` may end in `%int`.
 NetworkFileResult parse_network_file(std::string_view file_name, std::string_view path,
                                      std::string_view text);
+
+/// A network file kept as its text plus the place of each good entry line. Entries are parsed
+/// one at a time on request, so a 100,000-line file never exists as 100,000 parsed entries at
+/// once (the daemon's full reload walks it twice: stale rules, then the table).
+class NetworkFileLines {
+public:
+    /// Name, path, internal flag, bind addresses and network DNS servers; no entries.
+    const NetworkFile& header() const noexcept { return header_; }
+
+    /// Good entry lines (bad ones were reported by index_network_file and are left out).
+    std::uint32_t size() const noexcept { return static_cast<std::uint32_t>(line_begin_.size()); }
+
+    /// Addresses on the good lines (IPv4 and IPv6 lists together).
+    std::size_t address_count() const noexcept { return address_count_; }
+
+    /// Parses entry line `index` (file order) into `out`, reusing its storage.
+    void parse(std::uint32_t index, ContainerEntry& out) const;
+
+    /// The text and the index.
+    std::size_t memory_bytes() const noexcept {
+        return text_.capacity() + (line_begin_.capacity() + line_number_.capacity()) * 4;
+    }
+
+private:
+    friend struct NetworkFileLinesResult
+    index_network_file(std::string_view file_name, std::string_view path, std::string text);
+
+    NetworkFile header_;
+    std::string text_;
+    std::vector<std::uint32_t> line_begin_;
+    std::vector<std::uint32_t> line_number_;
+    std::size_t address_count_ = 0;
+};
+
+struct NetworkFileLinesResult {
+    std::optional<NetworkFileLines> file;
+    std::vector<Problem> problems;
+};
+
+/// The same grammar and problems as parse_network_file, keeping `text` instead of entries.
+NetworkFileLinesResult index_network_file(std::string_view file_name, std::string_view path,
+                                          std::string text);
 
 } // namespace config

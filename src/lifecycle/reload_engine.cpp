@@ -279,7 +279,7 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
     }
 
     // Build from what was read (for a held-back new network: its complete lines only).
-    std::vector<config::NetworkFile> parsed;
+    std::vector<config::NetworkFileLines> indexed;
     std::map<std::string, AppliedFile> applied_files;
     std::size_t text_size = 0;
     std::size_t text_lines = 0;
@@ -288,22 +288,42 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
     std::uint64_t window_hash = config::kTextHashSeed;
     for (ReadFile& read : reads) {
         const std::string path = fmt::format("{}/{}", directory_, read.name);
-        std::string_view text = *read.text.text;
+        std::string& text = *read.text.text;
+        AppliedFile applied;
+        applied.identity = read.text.identity;
+        applied.size = text.size();
+        applied.text_hash = text_hash(text);
+        applied.verify = state.held_back ||
+                         wall_clock_ns() - read.text.identity.mtime_ns < kTimestampGranularityNs;
+        text_size = text.size();
+        text_lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+        // The root's text starts with its header line (netavark writes no blank line before
+        // it); otherwise appends take the full path.
+        const std::size_t header_end = text.find('\n');
+        header.clear();
+        if (header_end != 0 && header_end != std::string::npos && text.back() == '\n') {
+            header = text.substr(0, header_end + 1);
+            window_begin = window_begin_of(text, text.size(), header_end);
+            window_hash = text_hash(std::string_view(text).substr(window_begin));
+        }
         if (state.held_back) {
             // Judged against what is served: the cut-off line must not count as "lost" later.
-            text = config::complete_lines(text);
+            text.resize(config::complete_lines(text).size());
             config::judge_write(text, nullptr, read.digest);
             if (text.empty()) {
                 continue;
             }
         }
+        applied.digest = std::move(read.digest);
+        // The text is kept, not parsed into entries: the table is built from it line by line.
         try {
-            config::NetworkFileResult file = config::parse_network_file(read.name, path, text);
+            config::NetworkFileLinesResult file =
+                config::index_network_file(read.name, path, std::move(text));
             for (const config::Problem& problem : file.problems) {
                 result.log.push_back({LogLine::Level::Warn, problem.to_string()});
             }
             if (file.file) {
-                parsed.push_back(std::move(*file.file));
+                indexed.push_back(std::move(*file.file));
             }
         } catch (const std::bad_alloc&) {
             result.log.push_back(
@@ -311,46 +331,25 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
                  fmt::format("{}: out of memory while parsing; file skipped", path)});
             continue;
         }
-        AppliedFile applied;
-        applied.identity = read.text.identity;
-        applied.size = read.text.text->size();
-        applied.digest = std::move(read.digest);
-        applied.text_hash = text_hash(*read.text.text);
-        applied.verify = state.held_back ||
-                         wall_clock_ns() - read.text.identity.mtime_ns < kTimestampGranularityNs;
         applied_files.emplace(read.name, std::move(applied));
-        const std::string_view full_text = *read.text.text;
-        text_size = full_text.size();
-        text_lines = static_cast<std::size_t>(std::count(full_text.begin(), full_text.end(), '\n'));
-        // The root's text starts with its header line (netavark writes no blank line before
-        // it); otherwise appends take the full path.
-        const std::size_t header_end = full_text.find('\n');
-        header.clear();
-        if (header_end != 0 && header_end != std::string_view::npos && full_text.back() == '\n') {
-            header = full_text.substr(0, header_end + 1);
-            window_begin = window_begin_of(full_text, full_text.size(), header_end);
-            window_hash = text_hash(full_text.substr(window_begin));
-        }
-        // Parsed, hashed and digested: the text is not needed while the table is built, and at
-        // 100,000 containers it is 11 MB of the build's peak.
-        std::string().swap(*read.text.text);
     }
     // `x` before `x%int`, as config::load_directory orders them.
-    std::sort(parsed.begin(), parsed.end(),
-              [](const config::NetworkFile& a, const config::NetworkFile& b) {
-                  return !a.internal && b.internal;
+    std::sort(indexed.begin(), indexed.end(),
+              [](const config::NetworkFileLines& a, const config::NetworkFileLines& b) {
+                  return !a.header().internal && b.header().internal;
               });
     result.rebuilt_networks.push_back(network);
     state.files = std::move(applied_files);
-    if (parsed.empty()) {
+    if (indexed.empty()) {
         state.table.reset();
         return;
     }
-    std::vector<const config::NetworkFile*> pointers;
-    for (const auto& file : parsed) {
+    std::vector<const config::NetworkFileLines*> pointers;
+    for (const auto& file : indexed) {
         pointers.push_back(&file);
     }
     state.table = records::NetworkTable::build(pointers);
+    indexed.clear();
     state.root.reset();
     if (reads.size() == 1 && !state.held_back) {
         state.root = state.table;

@@ -10,24 +10,33 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <vector>
 
 namespace records {
 
 class FlatIndex {
 public:
-    /// Empties the index and sizes it for `keys` values (more may be inserted, but probes get
-    /// long past that).
+    /// Empties the index and sizes it for at most `keys` values: the callers know their key
+    /// counts (a file's lines, names, addresses) before they insert.
     void reset(std::size_t keys) {
         const std::size_t size = std::max<std::size_t>(8, keys + keys / 2 + 1);
         values_.assign(size, 0);
         tags_.assign(size, 0);
+        limit_ = keys;
+        count_ = 0;
     }
 
     std::size_t capacity() const noexcept { return values_.size(); }
 
     /// Stores `value` under `hash`; a probe for the hash meets values in insertion order.
     void insert(std::uint64_t hash, std::uint32_t value) {
+        // Past the announced count the last empty slot could fill, and every probe for an
+        // absent key would then loop: a caller's miscount must stop here, not hang the reload.
+        if (count_ >= limit_) {
+            std::abort();
+        }
+        ++count_;
         hash = mix(hash);
         std::size_t slot = home(hash);
         while (values_[slot] != 0) {
@@ -82,6 +91,8 @@ private:
 
     std::vector<std::uint32_t> values_; // value + 1; 0 = empty
     std::vector<std::uint8_t> tags_;
+    std::size_t limit_ = 0;
+    std::size_t count_ = 0;
 };
 
 } // namespace records

@@ -4,6 +4,8 @@
 #include <array>
 #include <functional>
 #include <limits>
+#include <optional>
+#include <unordered_map>
 #include <utility>
 
 #include "records/staleness.hpp"
@@ -52,6 +54,50 @@ std::uint64_t container_key(std::string_view container_id) noexcept {
     return hash;
 }
 
+// Where the builder reads a file's entry lines from: parsed entries (check, tests, appends) or
+// a file kept as text and parsed line by line (the daemon's full builds).
+class LineSource {
+public:
+    explicit LineSource(const config::NetworkFile& file)
+        : header_(file)
+        , parsed_(&file) {}
+
+    explicit LineSource(const config::NetworkFileLines& lines)
+        : header_(lines.header())
+        , text_(&lines) {}
+
+    const config::NetworkFile& header() const noexcept { return header_; }
+
+    std::uint32_t size() const noexcept {
+        return parsed_ != nullptr ? static_cast<std::uint32_t>(parsed_->entries.size())
+                                  : text_->size();
+    }
+
+    std::size_t address_count() const noexcept {
+        if (parsed_ == nullptr) {
+            return text_->address_count();
+        }
+        std::size_t count = 0;
+        for (const auto& entry : parsed_->entries) {
+            count += entry.ipv4.size() + entry.ipv6.size();
+        }
+        return count;
+    }
+
+    const config::ContainerEntry& read(std::uint32_t index, config::ContainerEntry& scratch) const {
+        if (parsed_ != nullptr) {
+            return parsed_->entries[index];
+        }
+        text_->parse(index, scratch);
+        return scratch;
+    }
+
+private:
+    const config::NetworkFile& header_;
+    const config::NetworkFile* parsed_ = nullptr;
+    const config::NetworkFileLines* text_ = nullptr;
+};
+
 // Fills a NetworkTable in two passes so every list ends up contiguous: first entries, names and
 // (name, entry) pairs, then the pairs grouped per name.
 class NetworkTableBuilder {
@@ -59,53 +105,31 @@ public:
     explicit NetworkTableBuilder(NetworkTable& table)
         : table_(table) {}
 
-    /// Sizes every list for the lines of `files` up front: no vector grows by doubling (which
-    /// holds the old and the new copy at once) and none needs a shrinking copy at the end.
-    void reserve_for(std::span<const config::NetworkFile* const> files) {
-        std::size_t entries = 0;
-        std::size_t addresses = 0;
-        std::size_t names = 0;
-        std::size_t name_bytes = 0;
-        for (const config::NetworkFile* file : files) {
-            entries += file->entries.size();
-            for (const auto& entry : file->entries) {
-                addresses += entry.ipv4.size() + entry.ipv6.size();
-                names += entry.names.size();
-                for (const auto& name : entry.names) {
-                    name_bytes += name.size();
-                }
-            }
+    void set_name(std::string name) { table_.network_.name = std::move(name); }
+
+    /// Builds from every file of the network, in order. Two walks over each file's lines,
+    /// newest first: the stale-entry rules (a few bytes per line), then the table, sized
+    /// exactly from what the first walk counted (no vector grows by doubling, which holds the
+    /// old and the new copy at once, and none needs a shrinking copy at the end).
+    void add_files(std::span<const LineSource> sources, bool merge_headers) {
+        std::vector<Classified> classified;
+        classified.reserve(sources.size());
+        Counts counts;
+        for (const LineSource& source : sources) {
+            classified.push_back(classify(source, counts));
         }
-        table_.entries_.reserve(entries);
-        table_.addresses_.reserve(addresses);
-        table_.address_owner_.reserve(addresses);
-        table_.entry_names_.reserve(names);
-        table_.names_.reserve(names);
-        table_.arena_.reserve(name_bytes);
-        pairs_.reserve(names);
-        table_.name_index_.reset(names);
-        reserved_names_ = names;
-    }
-
-    void add_file(const config::NetworkFile& file) {
-        auto& network = table_.network_;
-        network.internal = network.internal || file.internal;
-        network.bind_ips.insert(network.bind_ips.end(), file.bind_ips.begin(), file.bind_ips.end());
-        network.dns_servers.insert(network.dns_servers.end(), file.dns_servers.begin(),
-                                   file.dns_servers.end());
-        add_entries_of(file);
-    }
-
-    void add_entries_of(const config::NetworkFile& file) {
-        FileClassification classification = classify_entries(file);
-        std::move(classification.findings.begin(), classification.findings.end(),
-                  std::back_inserter(table_.findings_));
-        // Newest line first: that is the answer order (the oldest line is the likeliest dead).
-        for (std::size_t i = file.entries.size(); i-- > 0;) {
-            const auto& entry_class = classification.entries[i];
-            if (serves(entry_class.status)) {
-                add_entry(file, file.entries[i], entry_class);
+        reserve(counts);
+        for (std::size_t i = 0; i < sources.size(); ++i) {
+            const config::NetworkFile& header = sources[i].header();
+            if (merge_headers) {
+                auto& network = table_.network_;
+                network.internal = network.internal || header.internal;
+                network.bind_ips.insert(network.bind_ips.end(), header.bind_ips.begin(),
+                                        header.bind_ips.end());
+                network.dns_servers.insert(network.dns_servers.end(), header.dns_servers.begin(),
+                                           header.dns_servers.end());
             }
+            add_serving_lines(sources[i], classified[i]);
         }
     }
 
@@ -135,6 +159,84 @@ public:
     }
 
 private:
+    // What the first walk leaves for the second: one byte per line, and the withheld names of
+    // the (rare) shadowed lines.
+    struct Classified {
+        std::vector<std::uint8_t> serving;
+        std::unordered_map<std::uint32_t, std::vector<std::string>> shadowed_names;
+    };
+
+    struct Counts {
+        std::size_t entries = 0;
+        std::size_t addresses = 0;
+        std::size_t names = 0;
+        std::size_t name_bytes = 0;
+    };
+
+    Classified classify(const LineSource& source, Counts& counts) {
+        const std::uint32_t count = source.size();
+        Classified result;
+        result.serving.assign(count, 0);
+        config::ContainerEntry current;
+        config::ContainerEntry other;
+        StreamClassifier classifier(
+            source.header(), count,
+            source.address_count(), [&](std::uint32_t index) -> const auto& {
+                return source.read(index, other);
+            });
+        std::vector<Finding> findings;
+        std::optional<Finding> finding;
+        for (std::uint32_t index = count; index-- > 0;) {
+            const config::ContainerEntry& entry = source.read(index, current);
+            EntryClass entry_class = classifier.classify(index, entry, finding);
+            if (finding) {
+                findings.push_back(std::move(*finding));
+            }
+            if (!serves(entry_class.status)) {
+                continue;
+            }
+            result.serving[index] = 1;
+            if (!entry_class.shadowed_names.empty()) {
+                result.shadowed_names.emplace(index, std::move(entry_class.shadowed_names));
+            }
+            ++counts.entries;
+            counts.addresses += entry.ipv4.size() + entry.ipv6.size();
+            counts.names += entry.names.size();
+            for (const auto& name : entry.names) {
+                counts.name_bytes += name.size();
+            }
+        }
+        // In line order.
+        std::move(findings.rbegin(), findings.rend(), std::back_inserter(table_.findings_));
+        return result;
+    }
+
+    void reserve(const Counts& counts) {
+        table_.entries_.reserve(counts.entries);
+        table_.addresses_.reserve(counts.addresses);
+        table_.address_owner_.reserve(counts.addresses);
+        table_.entry_names_.reserve(counts.names);
+        table_.names_.reserve(counts.names);
+        table_.arena_.reserve(counts.name_bytes);
+        pairs_.reserve(counts.names);
+        table_.name_index_.reset(counts.names);
+        reserved_names_ = counts.names;
+    }
+
+    void add_serving_lines(const LineSource& source, const Classified& classified) {
+        static const std::vector<std::string> kNoNames;
+        config::ContainerEntry scratch;
+        // Newest line first: that is the answer order (the oldest line is the likeliest dead).
+        for (std::uint32_t index = source.size(); index-- > 0;) {
+            if (classified.serving[index] == 0) {
+                continue;
+            }
+            const auto shadowed = classified.shadowed_names.find(index);
+            add_entry(source.header(), source.read(index, scratch),
+                      shadowed == classified.shadowed_names.end() ? kNoNames : shadowed->second);
+        }
+    }
+
     template <typename List>
     static void shrink_if_slack(List& list) {
         if (list.capacity() - list.size() > list.size() / 8 + 64) {
@@ -143,7 +245,7 @@ private:
     }
 
     void add_entry(const config::NetworkFile& file, const config::ContainerEntry& source,
-                   const EntryClass& entry_class) {
+                   const std::vector<std::string>& shadowed) {
         NetworkTable::Entry entry;
         entry.key = container_key(source.id);
         entry.addr_begin = static_cast<std::uint32_t>(table_.addresses_.size());
@@ -173,7 +275,6 @@ private:
             table_.entry_names_.push_back(name_id);
             // Shadowed names still give PTR answers (a renamed live container may own them),
             // and an entry without addresses answers for nothing.
-            const auto& shadowed = entry_class.shadowed_names;
             if (entry.addr_count > 0 &&
                 std::find(shadowed.begin(), shadowed.end(), name) == shadowed.end()) {
                 pairs_.emplace_back(name_id, entry_index);
@@ -286,17 +387,34 @@ private:
     std::size_t reserved_names_ = 0;                             // what name_index_ is sized for
 };
 
+namespace {
+
+// A network from its files, whichever form they are in.
+template <typename File>
+std::shared_ptr<const NetworkTable> build_network(std::span<const File* const> files,
+                                                  NetworkTable* table) {
+    std::vector<LineSource> sources;
+    for (const File* file : files) {
+        sources.emplace_back(*file);
+    }
+    std::shared_ptr<NetworkTable> owned(table);
+    NetworkTableBuilder builder(*table);
+    builder.set_name(sources.empty() ? std::string() : sources.front().header().name);
+    builder.add_files(sources, true);
+    builder.finish();
+    return owned;
+}
+
+} // namespace
+
 std::shared_ptr<const NetworkTable>
 NetworkTable::build(std::span<const config::NetworkFile* const> files) {
-    std::shared_ptr<NetworkTable> table(new NetworkTable());
-    table->network_.name = files.empty() ? std::string() : files.front()->name;
-    NetworkTableBuilder builder(*table);
-    builder.reserve_for(files);
-    for (const config::NetworkFile* file : files) {
-        builder.add_file(*file);
-    }
-    builder.finish();
-    return table;
+    return build_network(files, new NetworkTable());
+}
+
+std::shared_ptr<const NetworkTable>
+NetworkTable::build(std::span<const config::NetworkFileLines* const> files) {
+    return build_network(files, new NetworkTable());
 }
 
 std::shared_ptr<const NetworkTable>
@@ -326,9 +444,8 @@ NetworkTable::build_appended(std::shared_ptr<const NetworkTable> base,
     std::shared_ptr<NetworkTable> table(new NetworkTable());
     table->network_ = base->network_;
     NetworkTableBuilder builder(*table);
-    const std::array<const config::NetworkFile*, 1> files{&appended};
-    builder.reserve_for(files);
-    builder.add_entries_of(appended);
+    const std::array sources{LineSource(appended)};
+    builder.add_files(sources, false);
     builder.finish();
     table->base_ = std::move(base);
     return table;

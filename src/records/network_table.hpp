@@ -75,6 +75,11 @@ public:
     static std::shared_ptr<const NetworkTable>
     build(std::span<const config::NetworkFile* const> files);
 
+    /// The same from files kept as text (the daemon's full builds): never holds more than two
+    /// parsed lines at once, so the peak is the text, a few bytes per line and the table.
+    static std::shared_ptr<const NetworkTable>
+    build(std::span<const config::NetworkFileLines* const> files);
+
     /// An append: `base` (a table with no findings, i.e. every line serving and unshadowed) plus
     /// the lines appended to its file since, parsed on their own (`appended` has the same header;
     /// entries carry their real line numbers). Returns null when the appended lines touch a line

@@ -26,6 +26,11 @@ bool contains(const std::vector<std::string>& names, std::string_view name) {
     return std::find(names.begin(), names.end(), name) != names.end();
 }
 
+bool holds(const config::ContainerEntry& entry, const base::IpAddress& address) {
+    return std::find(entry.ipv4.begin(), entry.ipv4.end(), address) != entry.ipv4.end() ||
+           std::find(entry.ipv6.begin(), entry.ipv6.end(), address) != entry.ipv6.end();
+}
+
 Finding make_finding(const config::NetworkFile& file, const config::ContainerEntry& entry,
                      EntryStatus status) {
     Finding finding;
@@ -37,146 +42,11 @@ Finding make_finding(const config::NetworkFile& file, const config::ContainerEnt
     return finding;
 }
 
-// (entry index, finding): sorted into line order at the end. Only non-current lines get one, so
-// a file of 100,000 current lines allocates nothing here.
-using FindingsByLine = std::vector<std::pair<std::size_t, Finding>>;
-
-// Rule 1. Walking newest to oldest, the first line seen for an ID is the one that serves.
-void mark_duplicate_ids(const config::NetworkFile& file, std::vector<EntryClass>& classes,
-                        FindingsByLine& findings) {
-    const auto& entries = file.entries;
-    std::unordered_map<std::string_view, std::size_t> newest_line_of;
-    newest_line_of.reserve(entries.size());
-    for (std::size_t i = entries.size(); i-- > 0;) {
-        const auto& entry = entries[i];
-        if (entry.id.empty()) {
-            continue;
-        }
-        const auto [it, inserted] = newest_line_of.emplace(entry.id, i);
-        if (inserted) {
-            continue;
-        }
-        classes[i].status = EntryStatus::DuplicateId;
-        Finding finding = make_finding(file, entry, EntryStatus::DuplicateId);
-        finding.newer_id = entry.id;
-        finding.reason = fmt::format("container {} has a newer line {} in this network",
-                                     short_id(entry.id), entries[it->second].line);
-        finding.removable = true;
-        findings.emplace_back(i, std::move(finding));
-    }
+std::uint64_t name_hash(std::string_view name) noexcept {
+    return std::hash<std::string_view>{}(name);
 }
 
-// Rule 2. Every line, stale or not, records the addresses it held: if B took A's address and C
-// later took B's, A is still older than the line that reused its address.
-void mark_reused_addresses(const config::NetworkFile& file, std::vector<EntryClass>& classes,
-                           FindingsByLine& findings) {
-    const auto& entries = file.entries;
-    std::unordered_map<base::IpAddress, std::size_t, base::IpAddressHash> owner_of;
-    owner_of.reserve(entries.size() * 2);
-    for (std::size_t i = entries.size(); i-- > 0;) {
-        if (classes[i].status != EntryStatus::Current) {
-            continue;
-        }
-        const auto& entry = entries[i];
-        const base::IpAddress* reused = nullptr;
-        std::size_t newer = 0;
-        for (const auto* list : {&entry.ipv4, &entry.ipv6}) {
-            for (const auto& address : *list) {
-                const auto it = owner_of.find(address);
-                if (reused == nullptr && it != owner_of.end() &&
-                    entries[it->second].id != entry.id) {
-                    reused = &address;
-                    newer = it->second;
-                }
-                owner_of.emplace(address, i);
-            }
-        }
-        if (reused == nullptr) {
-            continue;
-        }
-        classes[i].status = EntryStatus::IpReused;
-        Finding finding = make_finding(file, entry, EntryStatus::IpReused);
-        finding.newer_id = entries[newer].id;
-        finding.reason = fmt::format("ip {} reused by {} (line {})", reused->to_string(),
-                                     short_id(entries[newer].id), entries[newer].line);
-        finding.removable = true;
-        findings.emplace_back(i, std::move(finding));
-    }
-}
-
-// Rule 3. Only names shared with a newer line of the same first name are withheld, so a live
-// container renamed under a newcomer keeps its short-ID alias and its other names.
-void mark_shadowed_names(const config::NetworkFile& file, std::vector<EntryClass>& classes,
-                         FindingsByLine& findings) {
-    const auto& entries = file.entries;
-
-    // first name -> the serving lines that carry it, newest first, as a list threaded through
-    // `next_older` (one allocation for the file instead of one per container name)
-    struct Chain {
-        std::size_t newest = 0;
-        std::size_t oldest = 0;
-    };
-
-    constexpr auto kEnd = static_cast<std::size_t>(-1);
-    std::unordered_map<std::string_view, Chain> lines_named;
-    lines_named.reserve(entries.size());
-    std::vector<std::size_t> next_older(entries.size(), kEnd);
-    for (std::size_t i = entries.size(); i-- > 0;) {
-        if (classes[i].status != EntryStatus::Current) {
-            continue;
-        }
-        const auto& entry = entries[i];
-        if (entry.names.empty() || entry.names.front().empty()) {
-            continue;
-        }
-        const auto [chain, first_of_name] =
-            lines_named.try_emplace(entry.names.front(), Chain{i, i});
-        std::vector<std::string> shadowed;
-        const config::ContainerEntry* shadowing = nullptr;
-        for (std::size_t newer = first_of_name ? kEnd : chain->second.newest; newer != kEnd;
-             newer = next_older[newer]) {
-            const auto& other = entries[newer];
-            if (other.id == entry.id) {
-                continue;
-            }
-            if (shadowing == nullptr) {
-                shadowing = &other;
-            }
-            for (const auto& name : entry.names) {
-                if (contains(other.names, name) && !contains(shadowed, name)) {
-                    shadowed.push_back(name);
-                }
-            }
-        }
-        if (!first_of_name) {
-            next_older[chain->second.oldest] = i;
-            chain->second.oldest = i;
-        }
-        if (shadowing == nullptr) {
-            continue;
-        }
-        // Names the line would still answer for once shadowed. Podman's automatic short-ID
-        // alias does not count: it is the entry's own ID, not a name anyone gave it, and on a
-        // real file every line has one, so counting it would keep every dead line forever.
-        bool has_own_name = false;
-        for (const auto& name : entry.names) {
-            if (!contains(shadowed, name) && !is_short_id_alias(entry.id, name)) {
-                has_own_name = true;
-                break;
-            }
-        }
-        classes[i].status = EntryStatus::Shadowed;
-        Finding finding = make_finding(file, entry, EntryStatus::Shadowed);
-        finding.newer_id = shadowing->id;
-        finding.reason = fmt::format("name {} taken over by {} (line {}); no longer answers for {}",
-                                     entry.names.front(), short_id(shadowing->id), shadowing->line,
-                                     fmt::join(shadowed, ","));
-        finding.removable = !has_own_name;
-        finding.shadowed_names = shadowed;
-        classes[i].shadowed_names = std::move(shadowed);
-        findings.emplace_back(i, std::move(finding));
-    }
-}
+constexpr std::uint32_t kNone = static_cast<std::uint32_t>(-1);
 
 } // namespace
 
@@ -184,18 +54,189 @@ bool is_short_id_alias(std::string_view id, std::string_view name) noexcept {
     return id.size() >= kShortIdLength && name == id.substr(0, kShortIdLength);
 }
 
+StreamClassifier::StreamClassifier(const config::NetworkFile& file, std::uint32_t line_count,
+                                   std::size_t address_count, ReadLine read_line)
+    : file_(file)
+    , read_line_(std::move(read_line))
+    , keys_(line_count, 0)
+    , next_older_(line_count, kNone)
+    , oldest_of_(line_count, kNone) {
+    newest_id_.reset(line_count);
+    address_owner_.reset(address_count);
+    first_name_.reset(line_count);
+}
+
+// Rule 1. Walking newest to oldest, the first line seen for an ID is the one that serves.
+std::optional<StreamClassifier::Newer> StreamClassifier::newest_with_id(std::uint32_t index,
+                                                                        std::uint64_t key) {
+    std::uint32_t newer = kNone;
+    newest_id_.for_each(key, [&](std::uint32_t other) {
+        if (keys_[other] == key) {
+            newer = other;
+            return false;
+        }
+        return true;
+    });
+    if (newer == kNone) {
+        newest_id_.insert(key, index);
+        return std::nullopt;
+    }
+    const config::ContainerEntry& other = read_line_(newer);
+    return Newer{newer, other.id, other.line};
+}
+
+// Rule 2. Every line past rule 1, stale or not, records the addresses it held: if B took A's
+// address and C later took B's, A is still older than the line that reused its address.
+std::optional<StreamClassifier::Newer>
+StreamClassifier::reused_address(std::uint32_t index, const config::ContainerEntry& entry,
+                                 std::uint64_t key, std::string& address_text) {
+    std::optional<Newer> reused;
+    for (const auto* list : {&entry.ipv4, &entry.ipv6}) {
+        for (const auto& address : *list) {
+            std::uint32_t owner = kNone;
+            address_owner_.for_each(address.hash(), [&](std::uint32_t other) {
+                if (holds(other == index ? entry : read_line_(other), address)) {
+                    owner = other;
+                    return false;
+                }
+                return true;
+            });
+            if (owner == kNone) {
+                address_owner_.insert(address.hash(), index);
+                continue;
+            }
+            if (!reused && keys_[owner] != key) {
+                const config::ContainerEntry& other = read_line_(owner);
+                reused = Newer{owner, other.id, other.line};
+                address_text = address.to_string();
+            }
+        }
+    }
+    return reused;
+}
+
+// Rule 3. Only names shared with a newer line of the same first name are withheld, so a live
+// container renamed under a newcomer keeps its short-ID alias and its other names.
+EntryClass StreamClassifier::shadowed_names(std::uint32_t index,
+                                            const config::ContainerEntry& entry, std::uint64_t key,
+                                            std::optional<Finding>& finding) {
+    EntryClass result;
+    if (entry.names.empty() || entry.names.front().empty()) {
+        return result;
+    }
+    const std::string_view first = entry.names.front();
+    std::uint32_t newest = kNone;
+    first_name_.for_each(name_hash(first), [&](std::uint32_t other) {
+        const config::ContainerEntry& line = read_line_(other);
+        if (!line.names.empty() && line.names.front() == first) {
+            newest = other;
+            return false;
+        }
+        return true;
+    });
+    if (newest == kNone) {
+        first_name_.insert(name_hash(first), index);
+        oldest_of_[index] = index;
+        return result;
+    }
+    std::vector<std::string> shadowed;
+    std::optional<Newer> shadowing;
+    for (std::uint32_t newer = newest; newer != kNone; newer = next_older_[newer]) {
+        if (keys_[newer] == key) {
+            continue;
+        }
+        const config::ContainerEntry& other = read_line_(newer);
+        if (!shadowing) {
+            shadowing = Newer{newer, other.id, other.line};
+        }
+        for (const auto& name : entry.names) {
+            if (contains(other.names, name) && !contains(shadowed, name)) {
+                shadowed.push_back(name);
+            }
+        }
+    }
+    next_older_[oldest_of_[newest]] = index;
+    oldest_of_[newest] = index;
+    if (!shadowing) {
+        return result;
+    }
+    // Names the line would still answer for once shadowed. Podman's automatic short-ID alias
+    // does not count: it is the entry's own ID, not a name anyone gave it, and on a real file
+    // every line has one, so counting it would keep every dead line forever.
+    bool has_own_name = false;
+    for (const auto& name : entry.names) {
+        if (!contains(shadowed, name) && !is_short_id_alias(entry.id, name)) {
+            has_own_name = true;
+            break;
+        }
+    }
+    result.status = EntryStatus::Shadowed;
+    finding = make_finding(file_, entry, EntryStatus::Shadowed);
+    finding->newer_id = shadowing->id;
+    finding->reason =
+        fmt::format("name {} taken over by {} (line {}); no longer answers for {}", first,
+                    short_id(shadowing->id), shadowing->line, fmt::join(shadowed, ","));
+    finding->removable = !has_own_name;
+    finding->shadowed_names = shadowed;
+    result.shadowed_names = std::move(shadowed);
+    return result;
+}
+
+EntryClass StreamClassifier::classify(std::uint32_t index, const config::ContainerEntry& entry,
+                                      std::optional<Finding>& finding) {
+    finding.reset();
+    const std::uint64_t key = container_key(entry.id);
+    keys_[index] = key;
+    EntryClass result;
+    // Lines without an ID are exempt from rule 1: an empty ID is not an identity.
+    if (!entry.id.empty()) {
+        if (const auto newer = newest_with_id(index, key)) {
+            result.status = EntryStatus::DuplicateId;
+            finding = make_finding(file_, entry, EntryStatus::DuplicateId);
+            finding->newer_id = entry.id;
+            finding->reason = fmt::format("container {} has a newer line {} in this network",
+                                          short_id(entry.id), newer->line);
+            finding->removable = true;
+            return result;
+        }
+    }
+    std::string address_text;
+    if (const auto newer = reused_address(index, entry, key, address_text)) {
+        result.status = EntryStatus::IpReused;
+        finding = make_finding(file_, entry, EntryStatus::IpReused);
+        finding->newer_id = newer->id;
+        finding->reason = fmt::format("ip {} reused by {} (line {})", address_text,
+                                      short_id(newer->id), newer->line);
+        finding->removable = true;
+        return result;
+    }
+    return shadowed_names(index, entry, key, finding);
+}
+
 FileClassification classify_entries(const config::NetworkFile& file) {
     FileClassification result;
-    result.entries.resize(file.entries.size());
-    FindingsByLine findings;
-    mark_duplicate_ids(file, result.entries, findings);
-    mark_reused_addresses(file, result.entries, findings);
-    mark_shadowed_names(file, result.entries, findings);
-    std::sort(findings.begin(), findings.end(),
-              [](const auto& a, const auto& b) { return a.first < b.first; });
+    const auto count = static_cast<std::uint32_t>(file.entries.size());
+    result.entries.resize(count);
+    std::size_t addresses = 0;
+    for (const auto& entry : file.entries) {
+        addresses += entry.ipv4.size() + entry.ipv6.size();
+    }
+    StreamClassifier classifier(
+        file, count,
+        addresses, [&](std::uint32_t index) -> const auto& { return file.entries[index]; });
+    std::vector<std::pair<std::uint32_t, Finding>> findings;
+    std::optional<Finding> finding;
+    for (std::uint32_t index = count; index-- > 0;) {
+        result.entries[index] = classifier.classify(index, file.entries[index], finding);
+        if (finding) {
+            findings.emplace_back(index, std::move(*finding));
+        }
+    }
+    // Into line order.
+    std::reverse(findings.begin(), findings.end());
     result.findings.reserve(findings.size());
-    for (auto& [index, finding] : findings) {
-        result.findings.push_back(std::move(finding));
+    for (auto& [index, entry_finding] : findings) {
+        result.findings.push_back(std::move(entry_finding));
     }
     return result;
 }

@@ -44,7 +44,7 @@ TEST(FlatIndex, SameHashKeepsInsertionOrder) {
 
 TEST(FlatIndex, AFullRunOfKeysWrapsAroundAndStopsEarlyWhenAsked) {
     FlatIndex index;
-    index.reset(1000);
+    index.reset(1002);
     for (std::uint32_t value = 0; value < 1000; ++value) {
         index.insert(value * 0x9e3779b97f4a7c15ULL, value);
     }
@@ -58,7 +58,7 @@ TEST(FlatIndex, AFullRunOfKeysWrapsAroundAndStopsEarlyWhenAsked) {
     index.insert(5, 78);
     EXPECT_FALSE(index.for_each(5, [&](std::uint32_t) { return ++visits < 1; }));
     EXPECT_EQ(visits, 1);
-    EXPECT_LE(index.memory_bytes(), 1501U * 5 + 16);
+    EXPECT_LE(index.memory_bytes(), 1504U * 5 + 16);
 }
 
 } // namespace
