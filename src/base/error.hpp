@@ -38,7 +38,7 @@ public:
 
     /// "<strerror> (os error N)", ready to be wrapped.
     static Error from_errno(int error_number) {
-        return Error(os_error_text(error_number), error_number);
+        return {os_error_text(error_number), error_number};
     }
 
     /// "<context>: <strerror> (os error N)".

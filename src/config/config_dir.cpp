@@ -143,7 +143,7 @@ base::UniqueFd open_regular(int dir_fd, const std::string& path, const std::stri
     if (::fstat(fd.get(), &info) != 0 || !S_ISREG(info.st_mode)) {
         problem =
             whole_file_problem(path, "changed into something other than a regular file; skipped");
-        return base::UniqueFd();
+        return {};
     }
     identity = identity_of(info);
     return fd;
@@ -152,21 +152,19 @@ base::UniqueFd open_regular(int dir_fd, const std::string& path, const std::stri
 // The rest of `fd` from its current position, at most `max_size` bytes, as UTF-8 text.
 std::optional<std::string> read_rest(int fd, const std::string& path, std::size_t max_size,
                                      std::size_t expected_size, std::optional<Problem>& problem) {
-    ReadOutcome read = read_capped(fd, max_size, expected_size);
-    if (read.too_large) {
-        problem = whole_file_problem(path, too_large_message());
+    base::Result<std::string> read = read_capped(fd, max_size, expected_size);
+    if (!read) {
+        problem = whole_file_problem(
+            path, read.error().os_error() == kTooLarge
+                      ? too_large_message()
+                      : fmt::format("cannot read: {}; file skipped", read.error()));
         return std::nullopt;
     }
-    if (!read.ok) {
-        problem =
-            whole_file_problem(path, fmt::format("cannot read: {}; file skipped", read.error));
-        return std::nullopt;
-    }
-    if (!is_valid_utf8(read.text)) {
+    if (!is_valid_utf8(*read)) {
         problem = whole_file_problem(path, "contents are not valid UTF-8; file skipped");
         return std::nullopt;
     }
-    return std::move(read.text);
+    return std::move(*read);
 }
 
 FileText read_text(int dir_fd, const std::string& path, const std::string& name) {
@@ -200,8 +198,8 @@ FilePieces read_pieces(int dir_fd, const std::string& path, const std::string& n
         result.head.resize(head_size);
         std::size_t done = 0;
         while (done < head_size) {
-            const ssize_t got = ::pread(fd.get(), result.head.data() + done, head_size - done,
-                                        static_cast<off_t>(done));
+            const ssize_t got =
+                ::pread(fd.get(), &result.head[done], head_size - done, static_cast<off_t>(done));
             if (got < 0 && errno == EINTR) {
                 continue;
             }

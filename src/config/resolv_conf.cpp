@@ -203,15 +203,15 @@ ResolvConfResult read_resolv_conf(const std::string& path, const InterfaceIndexL
     if (S_ISDIR(info.st_mode) || S_ISFIFO(info.st_mode) || S_ISSOCK(info.st_mode)) {
         return failure(fmt::format("read {}: not a regular file", path));
     }
-    const ReadOutcome read = read_capped(fd.get(), kMaxTextFileSize);
-    if (read.too_large) {
+    const base::Result<std::string> text = read_capped(fd.get(), kMaxTextFileSize);
+    if (!text && text.error().os_error() == kTooLarge) {
         return failure(
             fmt::format("read {}: larger than {} MiB", path, kMaxTextFileSize / kMebibyte));
     }
-    if (!read.ok) {
-        return failure(fmt::format("read {}: {}", path, read.error));
+    if (!text) {
+        return failure(fmt::format("read {}: {}", path, text.error()));
     }
-    return parse_resolv_conf(read.text, lookup);
+    return parse_resolv_conf(*text, lookup);
 }
 
 } // namespace config

@@ -425,18 +425,18 @@ SettingsFileRead read_settings_file(const std::string& path) {
     if (!S_ISREG(info.st_mode) && !S_ISCHR(info.st_mode)) {
         return fail("not a regular file");
     }
-    const ReadOutcome outcome =
+    const base::Result<std::string> text =
         read_capped(fd.get(), kMaxSettingsFileSize, static_cast<std::size_t>(info.st_size));
-    if (outcome.too_large) {
+    if (!text && text.error().os_error() == kTooLarge) {
         return fail(fmt::format("larger than {} KiB", kMaxSettingsFileSize / 1024));
     }
-    if (!outcome.ok) {
-        return fail(fmt::format("cannot read: {}", outcome.error));
+    if (!text) {
+        return fail(fmt::format("cannot read: {}", text.error()));
     }
-    if (!is_valid_utf8(outcome.text)) {
+    if (!is_valid_utf8(*text)) {
         return fail("not valid UTF-8");
     }
-    read.result = parse_settings_file(path, outcome.text);
+    read.result = parse_settings_file(path, *text);
     return read;
 }
 

@@ -73,24 +73,22 @@ bool is_valid_utf8(std::string_view text) noexcept {
     return true;
 }
 
-ReadOutcome read_capped(int fd, std::size_t max_size, std::size_t expected_size) {
-    ReadOutcome outcome;
+base::Result<std::string> read_capped(int fd, std::size_t max_size, std::size_t expected_size) {
+    const base::Error too_large("more than the size limit", kTooLarge);
+    std::string text;
     // Read straight into the string: one allocation for a file of the size fstat said.
-    outcome.text.reserve(std::min(expected_size, max_size) + 1);
+    text.reserve(std::min(expected_size, max_size) + 1);
     std::array<char, std::size_t{64} * 1024> chunk{};
     for (;;) {
-        const std::size_t room = outcome.text.capacity() - outcome.text.size();
+        const std::size_t room = text.capacity() - text.size();
         if (room > 0) {
-            const std::size_t before = outcome.text.size();
-            outcome.text.resize(outcome.text.capacity());
-            const ssize_t got = ::read(fd, &outcome.text[before], room);
-            outcome.text.resize(before + (got > 0 ? static_cast<std::size_t>(got) : 0));
+            const std::size_t before = text.size();
+            text.resize(text.capacity());
+            const ssize_t got = ::read(fd, &text[before], room);
+            text.resize(before + (got > 0 ? static_cast<std::size_t>(got) : 0));
             if (got > 0) {
-                if (outcome.text.size() > max_size) {
-                    outcome.too_large = true;
-                    outcome.text.clear();
-                    outcome.text.shrink_to_fit();
-                    return outcome;
+                if (text.size() > max_size) {
+                    return too_large;
                 }
                 continue;
             }
@@ -98,9 +96,7 @@ ReadOutcome read_capped(int fd, std::size_t max_size, std::size_t expected_size)
                 continue;
             }
             if (got < 0) {
-                outcome.error = base::os_error_text(errno);
-                outcome.text.clear();
-                return outcome;
+                return base::Error::from_errno(errno);
             }
             break;
         }
@@ -109,24 +105,18 @@ ReadOutcome read_capped(int fd, std::size_t max_size, std::size_t expected_size)
             if (errno == EINTR) {
                 continue;
             }
-            outcome.error = base::os_error_text(errno);
-            outcome.text.clear();
-            return outcome;
+            return base::Error::from_errno(errno);
         }
         if (got == 0) {
             break;
         }
         const auto count = static_cast<std::size_t>(got);
-        if (outcome.text.size() + count > max_size) {
-            outcome.too_large = true;
-            outcome.text.clear();
-            outcome.text.shrink_to_fit();
-            return outcome;
+        if (text.size() + count > max_size) {
+            return too_large;
         }
-        outcome.text.append(chunk.data(), count);
+        text.append(chunk.data(), count);
     }
-    outcome.ok = true;
-    return outcome;
+    return text;
 }
 
 } // namespace config

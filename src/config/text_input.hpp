@@ -1,10 +1,13 @@
 // config/: private helpers for reading untrusted text files (UTF-8 check, capped reads).
-// Used by config_dir.cpp and resolv_conf.cpp only; no DNS, no sockets.
+// Used by config_dir.cpp, resolv_conf.cpp and settings_file.cpp only; no DNS, no sockets.
 #pragma once
 
+#include <cerrno>
 #include <cstddef>
 #include <string>
 #include <string_view>
+
+#include "base/error.hpp"
 
 namespace config {
 
@@ -17,16 +20,12 @@ inline constexpr std::size_t kMaxTextFileSize = 16 * kMebibyte;
 /// above U+10FFFF, no truncated sequences.
 bool is_valid_utf8(std::string_view text) noexcept;
 
-struct ReadOutcome {
-    bool ok = false;
-    bool too_large = false; // more than the cap was available
-    std::string text;
-    std::string error; // base::os_error_text() when !ok and !too_large
-};
+/// The errno of read_capped's error when more than `max_size` bytes were available.
+inline constexpr int kTooLarge = EFBIG;
 
-/// Reads `fd` to EOF, at most `max_size` bytes (one more byte means too_large). EINTR is
-/// retried; EAGAIN (a non-blocking FIFO with no data) is an error, never a wait.
-/// `expected_size` (e.g. from fstat) sizes the buffer up front; the file may still differ.
-ReadOutcome read_capped(int fd, std::size_t max_size, std::size_t expected_size = 0);
+/// Reads `fd` to EOF, at most `max_size` bytes (one more byte is an error with errno
+/// kTooLarge). EINTR is retried; EAGAIN (a non-blocking FIFO with no data) is an error, never a
+/// wait. `expected_size` (e.g. from fstat) sizes the buffer up front; the file may still differ.
+base::Result<std::string> read_capped(int fd, std::size_t max_size, std::size_t expected_size = 0);
 
 } // namespace config

@@ -224,7 +224,7 @@ private:
     }
 
     void add_serving_lines(const LineSource& source, const Classified& classified) {
-        static const std::vector<std::string> kNoNames;
+        static const std::vector<std::string> no_names;
         config::ContainerEntry scratch;
         // Newest line first: that is the answer order (the oldest line is the likeliest dead).
         for (std::uint32_t index = source.size(); index-- > 0;) {
@@ -233,7 +233,7 @@ private:
             }
             const auto shadowed = classified.shadowed_names.find(index);
             add_entry(source.header(), source.read(index, scratch),
-                      shadowed == classified.shadowed_names.end() ? kNoNames : shadowed->second);
+                      shadowed == classified.shadowed_names.end() ? no_names : shadowed->second);
         }
     }
 
@@ -349,12 +349,13 @@ private:
             }
         }
         table_.hits_.resize(offset);
-        for (auto pair = pairs_.rbegin(); pair != pairs_.rend(); ++pair) {
-            auto& record = names[pair->first];
+        for (std::size_t pair = pairs_.size(); pair-- > 0;) {
+            const auto [name_id, entry] = pairs_[pair];
+            auto& record = names[name_id];
             if (record.hits_count == 1) {
-                record.hits_begin = pair->second;
+                record.hits_begin = entry;
             } else {
-                table_.hits_[--record.hits_begin] = pair->second;
+                table_.hits_[--record.hits_begin] = entry;
             }
         }
         pairs_.clear();
@@ -392,29 +393,30 @@ namespace {
 // A network from its files, whichever form they are in.
 template <typename File>
 std::shared_ptr<const NetworkTable> build_network(std::span<const File* const> files,
-                                                  NetworkTable* table) {
+                                                  std::shared_ptr<NetworkTable> table) {
     std::vector<LineSource> sources;
     for (const File* file : files) {
         sources.emplace_back(*file);
     }
-    std::shared_ptr<NetworkTable> owned(table);
     NetworkTableBuilder builder(*table);
     builder.set_name(sources.empty() ? std::string() : sources.front().header().name);
     builder.add_files(sources, true);
     builder.finish();
-    return owned;
+    return table;
 }
 
 } // namespace
 
 std::shared_ptr<const NetworkTable>
 NetworkTable::build(std::span<const config::NetworkFile* const> files) {
-    return build_network(files, new NetworkTable());
+    std::shared_ptr<NetworkTable> table(new NetworkTable());
+    return build_network(files, std::move(table));
 }
 
 std::shared_ptr<const NetworkTable>
 NetworkTable::build(std::span<const config::NetworkFileLines* const> files) {
-    return build_network(files, new NetworkTable());
+    std::shared_ptr<NetworkTable> table(new NetworkTable());
+    return build_network(files, std::move(table));
 }
 
 std::shared_ptr<const NetworkTable>
