@@ -24,12 +24,33 @@ bool Edns::options_well_formed(std::span<const std::uint8_t> message) const noex
     if (bytes.size() != options_length) {
         return false;
     }
-    WireReader reader(bytes);
-    while (reader.ok() && reader.remaining() > 0) {
-        reader.read_u16();
-        reader.skip(reader.read_u16());
+    EdnsOptionReader reader(bytes);
+    EdnsOption option;
+    OptionStep step = OptionStep::Option;
+    while (step == OptionStep::Option) {
+        step = reader.next(option);
     }
-    return reader.ok();
+    return step == OptionStep::End;
+}
+
+OptionStep EdnsOptionReader::next(EdnsOption& option) noexcept {
+    if (malformed_) {
+        return OptionStep::Malformed;
+    }
+    if (position_ == options_.size()) {
+        return OptionStep::End;
+    }
+    WireReader reader(options_, position_);
+    const std::uint16_t code = reader.read_u16();
+    const std::uint16_t length = reader.read_u16();
+    const auto data = reader.read_bytes(length);
+    if (!reader.ok()) {
+        malformed_ = true;
+        return OptionStep::Malformed;
+    }
+    option = EdnsOption{code, data, position_};
+    position_ = reader.position();
+    return OptionStep::Option;
 }
 
 std::size_t udp_payload_limit(const std::optional<Edns>& edns) noexcept {

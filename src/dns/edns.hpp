@@ -44,6 +44,42 @@ struct Edns {
     bool options_well_formed(std::span<const std::uint8_t> message) const noexcept;
 };
 
+/// CODE and LENGTH, the fixed part in front of each option's data (RFC 6891 §6.1.2).
+inline constexpr std::size_t kEdnsOptionHeaderSize = 4;
+
+/// One option of an OPT record's RDATA.
+struct EdnsOption {
+    std::uint16_t code = 0;
+    std::span<const std::uint8_t> data; // its LENGTH bytes, inside the options span
+    std::size_t offset = 0;             // where its CODE field starts, from the first option
+
+    /// The option's bytes on the wire, header included.
+    std::size_t wire_size() const noexcept { return kEdnsOptionHeaderSize + data.size(); }
+};
+
+enum class OptionStep : std::uint8_t {
+    Option,   // `option` holds the next one
+    End,      // every byte of the options was read as whole options
+    Malformed // a CODE/LENGTH header or its data runs past the end; every later call says so too
+};
+
+/// The one walk over an OPT record's options (from `Edns::options`), in wire order, duplicates
+/// included. Every user of the options (the query's well-formedness check, the cache's option
+/// lookup and COOKIE strip) reads them through it, so an option rule is written once. Never reads
+/// outside the span, never allocates.
+class EdnsOptionReader {
+public:
+    explicit EdnsOptionReader(std::span<const std::uint8_t> options) noexcept
+        : options_(options) {}
+
+    OptionStep next(EdnsOption& option) noexcept;
+
+private:
+    std::span<const std::uint8_t> options_;
+    std::size_t position_ = 0;
+    bool malformed_ = false;
+};
+
 /// The largest UDP message the sender of `edns` takes: 512 without EDNS (RFC 1035 §4.2.1), else
 /// its size raised to 512 (RFC 6891 §6.2.5) and capped at kMaxUdpPayload, our own buffer. The
 /// only copy of this rule: the answer to a query and a cached answer's limit both use it.

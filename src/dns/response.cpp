@@ -137,11 +137,7 @@ std::size_t ResponseBuilder::finish() noexcept {
     std::uint16_t additional = 0;
     if (query_.edns) {
         const auto& edns = *query_.edns;
-        auto options = std::span<const std::uint8_t>{};
-        if (edns.options_offset <= request_.size() &&
-            edns.options_length <= request_.size() - edns.options_offset) {
-            options = request_.subspan(edns.options_offset, edns.options_length);
-        }
+        auto options = edns.options(request_);
         if (writer_.size() + kOptFixedSize + options.size() > size_limit_) {
             // Only when the request's own options outgrow the limit: keep EDNS, flag the loss.
             options = {};

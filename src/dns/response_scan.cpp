@@ -257,22 +257,23 @@ std::size_t copy_without_edns_option(std::span<const std::uint8_t> message, cons
               out.begin());
     std::size_t written = rdata_begin;
 
-    WireReader options(message.first(rdata_end), rdata_begin);
-    while (options.remaining() > 0) {
-        const std::size_t option_begin = options.position();
-        const std::uint16_t code = options.read_u16();
-        const std::uint16_t length = options.read_u16();
-        options.skip(length);
-        if (!options.ok()) {
+    const auto options = message.subspan(rdata_begin, rdata_end - rdata_begin);
+    EdnsOptionReader reader(options);
+    EdnsOption option;
+    for (;;) {
+        const OptionStep step = reader.next(option);
+        if (step == OptionStep::End) {
+            break;
+        }
+        if (step == OptionStep::Malformed) {
             return 0;
         }
-        if (code == option_code) {
+        if (option.code == option_code) {
             continue;
         }
-        const std::size_t option_size = options.position() - option_begin;
-        std::copy_n(message.begin() + static_cast<std::ptrdiff_t>(option_begin), option_size,
-                    out.begin() + static_cast<std::ptrdiff_t>(written));
-        written += option_size;
+        std::copy_n(options.begin() + static_cast<std::ptrdiff_t>(option.offset),
+                    option.wire_size(), out.begin() + static_cast<std::ptrdiff_t>(written));
+        written += option.wire_size();
     }
     store_u16(out, rdata_begin - 2, static_cast<std::uint16_t>(written - rdata_begin));
 
@@ -291,11 +292,10 @@ bool has_edns_option(std::span<const std::uint8_t> message, const MessageScan& s
     if (bytes.size() != scan.edns->options_length) {
         return false; // not from this message
     }
-    WireReader options(bytes);
-    while (options.ok() && options.remaining() > 0) {
-        const std::uint16_t code = options.read_u16();
-        options.skip(options.read_u16());
-        if (options.ok() && code == option_code) {
+    EdnsOptionReader reader(bytes);
+    EdnsOption option;
+    while (reader.next(option) == OptionStep::Option) {
+        if (option.code == option_code) {
             return true;
         }
     }

@@ -68,7 +68,8 @@ ResponseCheck check_response(std::span<const std::uint8_t> query,
 bool names_equal_ignore_case(const Name& left, const Name& right) noexcept;
 
 /// Whether the message's OPT record (per `scan`, from scan_message on `message`) carries an
-/// option with `option_code`. False without OPT or when its options are malformed.
+/// option with `option_code`. False without OPT; the walk stops at a malformed option, so only
+/// the whole options before it are looked at.
 bool has_edns_option(std::span<const std::uint8_t> message, const MessageScan& scan,
                      std::uint16_t option_code) noexcept;
 
