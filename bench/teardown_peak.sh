@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# bench/: peak memory of a teardown's reload at scale, the case bench/scale_compare.sh does not
+# cover (its reloads are setups, which ctrdns applies from the file's tail). netavark's teardown
+# rewrites the file without one line; ctrdns then rebuilds the whole network while the old table
+# still serves. Prints, for ctrdns and dnsmasq on the same containers: RSS idle, peak at start,
+# and peak over N teardowns (VmHWM reset through clear_refs before them).
+#
+# Usage (as root): bench/teardown_peak.sh [--ctrdns PATH] [--dnsmasq PATH] [--size N] [--teardowns N]
+# Runs inside a private mount+net+pid namespace with only `lo` and a resolv.conf naming nothing.
+set -euo pipefail
+
+repo_dir=$(cd "$(dirname "$0")/.." && pwd)
+ctrdns_bin=${repo_dir}/build/release/src/ctrdns
+dnsmasq_bin=/usr/sbin/dnsmasq
+size=100000
+teardowns=5
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        --ctrdns) ctrdns_bin=$2; shift 2 ;;
+        --dnsmasq) dnsmasq_bin=$2; shift 2 ;;
+        --size) size=$2; shift 2 ;;
+        --teardowns) teardowns=$2; shift 2 ;;
+        --inner) inner=1; shift ;;
+        *) echo "usage: $0 [--ctrdns PATH] [--dnsmasq PATH] [--size N] [--teardowns N]" >&2; exit 2 ;;
+    esac
+done
+ctrdns_bin=$(realpath "${ctrdns_bin}")
+
+if [[ -z ${inner:-} ]]; then
+    [[ $(id -u) -eq 0 ]] || { echo "teardown_peak: run as root (namespaces)" >&2; exit 2; }
+    exec unshare --mount --net --pid --fork --mount-proc --propagation private -- \
+        "$0" --inner --ctrdns "${ctrdns_bin}" --dnsmasq "${dnsmasq_bin}" --size "${size}" \
+        --teardowns "${teardowns}"
+fi
+
+ip link set lo up
+work=$(mktemp -d /tmp/ctrdns-teardown.XXXXXX)
+trap 'rm -rf "${work}"' EXIT
+chmod 755 "${work}" # dnsmasq reads its hosts file after dropping to nobody
+echo "nameserver 127.0.0.99" > "${work}/resolv.conf" # nothing listens there
+mount --bind "${work}/resolv.conf" /etc/resolv.conf
+mkdir "${work}/ctrdns"
+
+# The scale benchmark's containers: a 64-hex ID, IPv4 and IPv6, two names and the short-ID alias.
+awk -v n="${size}" -v dir="${work}" 'BEGIN {
+    srand(7); print "127.0.0.31" > (dir "/ctrdns/podman")
+    for (i = 0; i < n; i++) {
+        id = ""; for (k = 0; k < 16; k++) id = id sprintf("%04x", int(rand() * 65536))
+        host = i + 65538
+        v4 = sprintf("127.%d.%d.%d", int(host / 65536), int(host / 256) % 256, host % 256)
+        v6 = sprintf("fd10:88:a::%x:%x", int((i + 2) / 65536), (i + 2) % 65536)
+        printf "%s %s %s ctr-%d,web-%d,%s\n", id, v4, v6, i, i, substr(id, 1, 12) > (dir "/ctrdns/podman")
+        names = sprintf("ctr-%d.dns.podman web-%d.dns.podman %s.dns.podman", i, i, substr(id, 1, 12))
+        printf "%s %s\n%s %s\n", v4, names, v6, names > (dir "/hosts")
+    }
+}'
+cat > "${work}/dnsmasq.conf" << EOF
+port=53
+listen-address=127.0.0.32
+bind-interfaces
+no-resolv
+no-hosts
+addn-hosts=${work}/hosts
+local=/dns.podman/
+cache-size=1000
+pid-file=${work}/dnsmasq.pid
+EOF
+
+kib() { sed -n "s/^$2:[[:space:]]*\\([0-9]*\\) kB/\\1/p" "/proc/$1/status"; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+wait_answer() { # address name
+    local deadline=$((SECONDS + 120))
+    until dig +time=1 +tries=1 +short "@$1" "$2" A | grep -q .; do
+        ((SECONDS < deadline)) || { echo "teardown_peak: no answer from $1" >&2; exit 1; }
+        sleep 0.05
+    done
+}
+
+declare -A idle start peak
+"${ctrdns_bin}" --config "${work}/ctrdns" -p 53 run
+pid_ctrdns=$(cat "${work}/ctrdns/aardvark.pid")
+"${dnsmasq_bin}" --conf-file="${work}/dnsmasq.conf"
+pid_dnsmasq=$(cat "${work}/dnsmasq.pid")
+wait_answer 127.0.0.31 ctr-1.dns.podman
+wait_answer 127.0.0.32 ctr-1.dns.podman
+for name in ctrdns dnsmasq; do
+    pid_var=pid_${name}
+    idle[${name}]=$(kib "${!pid_var}" VmRSS)
+    start[${name}]=$(kib "${!pid_var}" VmHWM)
+    echo 5 > "/proc/${!pid_var}/clear_refs"
+done
+
+# Teardown k removes container k's line (netavark's rewrite), then SIGHUP; ctrdns holds a lost
+# line back for its settle time (250 ms) and rebuilds on the next look.
+for ((k = 0; k < teardowns; k++)); do
+    sed -i "/ ctr-${k},web-${k},/d" "${work}/ctrdns/podman"
+    sed -i "/ ctr-${k}\\.dns\\.podman /d" "${work}/hosts"
+    kill -HUP "${pid_ctrdns}" "${pid_dnsmasq}"
+    sleep 0.4
+    kill -HUP "${pid_ctrdns}"
+    deadline=$((SECONDS + 60))
+    while dig +time=1 +tries=1 +short @127.0.0.31 "ctr-${k}.dns.podman" A | grep -q .; do
+        ((SECONDS < deadline)) || { echo "teardown_peak: ctrdns still answers ctr-${k}" >&2; exit 1; }
+        sleep 0.05
+    done
+    deadline=$((SECONDS + 60))
+    while dig +time=2 +tries=1 +short @127.0.0.32 "ctr-${k}.dns.podman" A | grep -q .; do
+        ((SECONDS < deadline)) || { echo "teardown_peak: dnsmasq still answers ctr-${k}" >&2; exit 1; }
+        sleep 0.1
+    done
+done
+for name in ctrdns dnsmasq; do
+    pid_var=pid_${name}
+    peak[${name}]=$(kib "${!pid_var}" VmHWM)
+done
+kill "${pid_ctrdns}" "${pid_dnsmasq}"
+
+echo "== teardown reloads at ${size} containers (${teardowns} teardowns) =="
+echo "ctrdns: $("${ctrdns_bin}" version | tr -d '\n ' | cut -c1-120)"
+echo "dnsmasq: $("${dnsmasq_bin}" --version | head -1)"
+printf '%-36s %10s %10s %14s\n' metric ctrdns dnsmasq ctrdns/dnsmasq
+row() { # label, ctrdns KiB, dnsmasq KiB
+    printf '%-36s %10s %10s %13sx\n' "$1" "$(mib "$2")" "$(mib "$3")" \
+        "$(awk -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", a / b }')"
+}
+row "RSS idle after start (MiB)" "${idle[ctrdns]}" "${idle[dnsmasq]}"
+row "peak RSS at start (MiB)" "${start[ctrdns]}" "${start[dnsmasq]}"
+row "peak RSS over the teardowns (MiB)" "${peak[ctrdns]}" "${peak[dnsmasq]}"
+echo "reproduce (as root): bench/teardown_peak.sh --ctrdns ${ctrdns_bin#"${repo_dir}"/} --size ${size} --teardowns ${teardowns}"
