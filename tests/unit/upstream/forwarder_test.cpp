@@ -65,7 +65,8 @@ std::size_t question_end(const Bytes& query) {
 Bytes answer_for(const Bytes& query, unsigned flags, bool with_record, std::uint32_t ttl,
                  unsigned octet) {
     Bytes out(query.begin(), query.begin() + static_cast<std::ptrdiff_t>(question_end(query)));
-    const unsigned all_flags = kFlagQr | ((query[2] << 8) & kFlagRd) | flags;
+    const unsigned all_flags =
+        kFlagQr | ((static_cast<unsigned>(query[2]) << 8U) & kFlagRd) | flags;
     out[2] = static_cast<std::uint8_t>(all_flags >> 8);
     out[3] = static_cast<std::uint8_t>(all_flags & 0xff);
     for (std::size_t i = 6; i < 12; ++i) {
