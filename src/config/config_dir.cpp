@@ -235,6 +235,21 @@ base::UniqueFd open_directory(const std::string& directory, std::string& error) 
     return dir_fd;
 }
 
+// Runs `read(dir_fd, path)` on `name` inside `directory`; a directory that cannot be opened
+// is the file's problem.
+template <typename Result, typename Read>
+Result in_directory(const std::string& directory, std::string_view name, Read&& read) {
+    std::string error;
+    const base::UniqueFd dir_fd = open_directory(directory, error);
+    const std::string path = join_path(directory, name);
+    if (!dir_fd.valid()) {
+        Result result;
+        result.problem = whole_file_problem(path, error);
+        return result;
+    }
+    return read(dir_fd.get(), path);
+}
+
 } // namespace
 
 DirectoryListing list_directory(const std::string& directory) {
@@ -286,28 +301,16 @@ DirectoryListing list_directory(const std::string& directory) {
 }
 
 FileText read_network_file(const std::string& directory, std::string_view name) {
-    std::string error;
-    const base::UniqueFd dir_fd = open_directory(directory, error);
-    const std::string path = join_path(directory, name);
-    if (!dir_fd.valid()) {
-        FileText result;
-        result.problem = whole_file_problem(path, error);
-        return result;
-    }
-    return read_text(dir_fd.get(), path, std::string(name));
+    return in_directory<FileText>(directory, name, [&](int dir_fd, const std::string& path) {
+        return read_text(dir_fd, path, std::string(name));
+    });
 }
 
 FilePieces read_network_file_pieces(const std::string& directory, std::string_view name,
                                     std::size_t head_size, std::size_t offset) {
-    std::string error;
-    const base::UniqueFd dir_fd = open_directory(directory, error);
-    const std::string path = join_path(directory, name);
-    if (!dir_fd.valid()) {
-        FilePieces result;
-        result.problem = whole_file_problem(path, error);
-        return result;
-    }
-    return read_pieces(dir_fd.get(), path, std::string(name), head_size, offset);
+    return in_directory<FilePieces>(directory, name, [&](int dir_fd, const std::string& path) {
+        return read_pieces(dir_fd, path, std::string(name), head_size, offset);
+    });
 }
 
 std::string_view network_name_of(std::string_view file_name) noexcept {

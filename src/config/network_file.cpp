@@ -282,6 +282,14 @@ std::string Problem::to_string() const {
     return fmt::format("{}:{}: {}", path, line, message);
 }
 
+std::size_t address_count(const NetworkFile& file) noexcept {
+    std::size_t count = 0;
+    for (const ContainerEntry& entry : file.entries) {
+        count += entry.ipv4.size() + entry.ipv6.size();
+    }
+    return count;
+}
+
 NetworkFileResult parse_network_file(std::string_view file_name, std::string_view path,
                                      std::string_view text) {
     NetworkFileResult result;

@@ -39,6 +39,9 @@ struct NetworkFile {
     std::vector<ContainerEntry> entries;      // file order = age order (later = newer)
 };
 
+/// Addresses on the entry lines of `file` (IPv4 and IPv6 lists together).
+std::size_t address_count(const NetworkFile& file) noexcept;
+
 struct NetworkFileResult {
     std::optional<NetworkFile> file; // nullopt when the file as a whole is unusable
     std::vector<Problem> problems;   // everything wrong, with line numbers

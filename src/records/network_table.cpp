@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "config/write_progress.hpp"
 #include "records/staleness.hpp"
 
 namespace records {
@@ -43,11 +44,7 @@ const char* status_name(EntryStatus status) noexcept {
 
 std::uint64_t container_key(std::string_view container_id) noexcept {
     // FNV-1a, then a final mix so similar hex IDs spread over the whole range.
-    std::uint64_t hash = 0xcbf29ce484222325ULL;
-    for (const char c : container_id) {
-        hash ^= static_cast<unsigned char>(c);
-        hash *= 0x100000001b3ULL;
-    }
+    std::uint64_t hash = config::extend_text_hash(config::kTextHashSeed, container_id);
     hash ^= hash >> 33;
     hash *= 0xff51afd7ed558ccdULL;
     hash ^= hash >> 33;
@@ -77,11 +74,7 @@ public:
         if (parsed_ == nullptr) {
             return text_->address_count();
         }
-        std::size_t count = 0;
-        for (const auto& entry : parsed_->entries) {
-            count += entry.ipv4.size() + entry.ipv6.size();
-        }
-        return count;
+        return config::address_count(*parsed_);
     }
 
     const config::ContainerEntry& read(std::uint32_t index, config::ContainerEntry& scratch) const {
