@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench/: peak memory of a teardown's reload at scale, the case bench/scale_compare.sh does not
 # cover (its reloads are setups, which ctrdns applies from the file's tail). netavark's teardown
-# rewrites the file without one line; ctrdns then rebuilds the whole network while the old table
-# still serves. Prints, for ctrdns and dnsmasq on the same containers: RSS idle, peak at start,
+# rewrites the file without one line; ctrdns walks the file once in pieces and applies the
+# removal over its last full build, while the old table still serves. Prints, for ctrdns and dnsmasq on the same containers: RSS idle, peak at start,
 # and peak over N teardowns (VmHWM reset through clear_refs before them).
 #
 # Usage (as root): bench/teardown_peak.sh [--ctrdns PATH] [--dnsmasq PATH] [--size N] [--teardowns N]
@@ -90,10 +90,12 @@ for name in ctrdns dnsmasq; do
     echo 5 > "/proc/${!pid_var}/clear_refs"
 done
 
-# Teardown k removes container k's line (netavark's rewrite), then SIGHUP; ctrdns holds a lost
-# line back for its settle time (250 ms) and rebuilds on the next look.
+# Teardown k removes container k's line as netavark does (the file truncated and rewritten in
+# place), then SIGHUP; ctrdns holds a lost line back for its settle time (250 ms) and applies the
+# removal over its last full build on the next look.
 for ((k = 0; k < teardowns; k++)); do
-    sed -i "/ ctr-${k},web-${k},/d" "${work}/ctrdns/podman"
+    grep -v " ctr-${k},web-${k}," "${work}/ctrdns/podman" > "${work}/rewrite"
+    cat "${work}/rewrite" > "${work}/ctrdns/podman"
     sed -i "/ ctr-${k}\\.dns\\.podman /d" "${work}/hosts"
     kill -HUP "${pid_ctrdns}" "${pid_dnsmasq}"
     sleep 0.4

@@ -222,6 +222,76 @@ FilePieces read_pieces(int dir_fd, const std::string& path, const std::string& n
     return result;
 }
 
+constexpr std::size_t kScanPiece = std::size_t{64} * 1024;
+
+FileScan scan_lines(int dir_fd, const std::string& path, const std::string& name,
+                    const LineVisitor& visit) {
+    FileScan result;
+    try {
+        const base::UniqueFd fd = open_regular(dir_fd, path, name, result.identity, result.problem);
+        if (!fd.valid()) {
+            return result;
+        }
+        std::string piece(kScanPiece, '\0');
+        std::string carry; // a line that runs over a piece boundary
+        // Returns false when the walk ends here (stopped, or a problem).
+        const auto deliver = [&](std::string_view line, bool terminated) {
+            if (!is_valid_utf8(line)) {
+                result.problem =
+                    whole_file_problem(path, "contents are not valid UTF-8; file skipped");
+                return false;
+            }
+            if (!visit(line, terminated)) {
+                result.stopped = true;
+                return false;
+            }
+            return true;
+        };
+        for (;;) {
+            const ssize_t got = ::read(fd.get(), piece.data(), piece.size());
+            if (got < 0 && errno == EINTR) {
+                continue;
+            }
+            if (got < 0) {
+                result.problem = whole_file_problem(
+                    path, fmt::format("cannot read: {}; file skipped", base::os_error_text(errno)));
+                return result;
+            }
+            if (got == 0) {
+                break;
+            }
+            result.size += static_cast<std::size_t>(got);
+            if (result.size > kMaxTextFileSize) {
+                result.problem = whole_file_problem(path, too_large_message());
+                return result;
+            }
+            const std::string_view bytes(piece.data(), static_cast<std::size_t>(got));
+            result.ends_with_newline = bytes.back() == '\n';
+            std::size_t start = 0;
+            for (std::size_t newline = bytes.find('\n'); newline != std::string_view::npos;
+                 newline = bytes.find('\n', start)) {
+                std::string_view line = bytes.substr(start, newline - start);
+                if (!carry.empty()) {
+                    carry.append(line);
+                    line = carry;
+                }
+                if (!deliver(line, true)) {
+                    return result;
+                }
+                carry.clear();
+                start = newline + 1;
+            }
+            carry.append(bytes.substr(start));
+        }
+        if (!carry.empty()) {
+            deliver(carry, false);
+        }
+    } catch (const std::bad_alloc&) {
+        result.problem = whole_file_problem(path, "out of memory while reading; file skipped");
+    }
+    return result;
+}
+
 base::UniqueFd open_directory(const std::string& directory, std::string& error) {
     base::UniqueFd dir_fd(
         // NOLINTNEXTLINE(cppcoreguidelines-pro-type-vararg): POSIX open has no other form
@@ -310,6 +380,13 @@ FilePieces read_network_file_pieces(const std::string& directory, std::string_vi
                                     std::size_t head_size, std::size_t offset) {
     return in_directory<FilePieces>(directory, name, [&](int dir_fd, const std::string& path) {
         return read_pieces(dir_fd, path, std::string(name), head_size, offset);
+    });
+}
+
+FileScan scan_network_file(const std::string& directory, std::string_view name,
+                           const LineVisitor& visit) {
+    return in_directory<FileScan>(directory, name, [&](int dir_fd, const std::string& path) {
+        return scan_lines(dir_fd, path, std::string(name), visit);
     });
 }
 

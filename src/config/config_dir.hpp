@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,6 +77,26 @@ struct FilePieces {
 
 FilePieces read_network_file_pieces(const std::string& directory, std::string_view name,
                                     std::size_t head_size, std::size_t offset);
+
+/// One network file walked once, front to back, in pieces of 64 KiB, never held whole: `visit`
+/// gets each line without its '\n' (`terminated` is false for a last line that has none) and
+/// may stop the walk by returning false. The same checks as read_network_file (regular file, size
+/// cap, UTF-8, checked line by line, which is the same as the whole text since '\n' is never part
+/// of a multi-byte sequence). For a teardown's rewrite at 100,000 containers the caller keeps
+/// hashes and a few lines, not the megabytes. When `problem` is set the file is unusable and what
+/// was visited must be dropped.
+struct FileScan {
+    FileIdentity identity;          // of the version opened
+    std::size_t size = 0;           // bytes walked
+    bool stopped = false;           // visit returned false
+    bool ends_with_newline = false; // the last byte walked was '\n'
+    std::optional<Problem> problem;
+};
+
+using LineVisitor = std::function<bool(std::string_view line, bool terminated)>;
+
+FileScan scan_network_file(const std::string& directory, std::string_view name,
+                           const LineVisitor& visit);
 
 /// The network name a file name stands for (`x%int` -> `x`).
 std::string_view network_name_of(std::string_view file_name) noexcept;

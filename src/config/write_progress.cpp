@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <utility>
 
 namespace config {
 
@@ -21,43 +22,56 @@ const char* describe(WriteState state) noexcept {
     return "unknown";
 }
 
-WriteState judge_write(std::string_view text, const LineDigest* applied, LineDigest& digest) {
-    digest.entry_hashes.clear();
-    bool have_header = false;
-    std::size_t start = 0;
-    while (start < text.size()) {
-        const std::size_t newline = text.find('\n', start);
-        const std::size_t end = newline == std::string_view::npos ? text.size() : newline;
-        const std::string_view line = text.substr(start, end - start);
-        start = end + 1;
-        if (line.empty()) {
-            continue;
-        }
-        if (!have_header) {
-            have_header = true;
-            continue;
-        }
-        digest.entry_hashes.push_back(std::hash<std::string_view>{}(line));
+std::uint64_t line_hash(std::string_view line) noexcept {
+    return std::hash<std::string_view>{}(line);
+}
+
+void WriteJudge::line(std::string_view line) {
+    if (line.empty()) {
+        return;
     }
-    std::sort(digest.entry_hashes.begin(), digest.entry_hashes.end());
-    if (!have_header) {
+    if (!have_header_) {
+        have_header_ = true;
+        return;
+    }
+    digest_.entry_hashes.push_back(line_hash(line));
+}
+
+WriteState WriteJudge::finish(bool ends_with_newline, const LineDigest* applied) {
+    auto& hashes = digest_.entry_hashes;
+    std::sort(hashes.begin(), hashes.end());
+    if (!have_header_) {
         return WriteState::Empty;
     }
-    if (text.back() != '\n') {
+    if (!ends_with_newline) {
         return WriteState::Unterminated;
     }
-    if (digest.entry_hashes.empty()) {
+    if (hashes.empty()) {
         // Header-only stays as it is when that is what was applied (a network with no container
         // left in it); otherwise the entry lines are on their way.
         const bool was_header_only = applied != nullptr && applied->entry_hashes.empty();
         return was_header_only ? WriteState::Complete : WriteState::HeaderOnly;
     }
     if (applied != nullptr &&
-        !std::includes(digest.entry_hashes.begin(), digest.entry_hashes.end(),
-                       applied->entry_hashes.begin(), applied->entry_hashes.end())) {
+        !std::includes(hashes.begin(), hashes.end(), applied->entry_hashes.begin(),
+                       applied->entry_hashes.end())) {
         return WriteState::LostLines;
     }
     return WriteState::Complete;
+}
+
+WriteState judge_write(std::string_view text, const LineDigest* applied, LineDigest& digest) {
+    WriteJudge judge;
+    std::size_t start = 0;
+    while (start < text.size()) {
+        const std::size_t newline = text.find('\n', start);
+        const std::size_t end = newline == std::string_view::npos ? text.size() : newline;
+        judge.line(text.substr(start, end - start));
+        start = end + 1;
+    }
+    const WriteState state = judge.finish(!text.empty() && text.back() == '\n', applied);
+    digest = std::move(judge.digest());
+    return state;
 }
 
 void extend_digest(LineDigest& digest, std::string_view entry_lines) {
@@ -70,7 +84,7 @@ void extend_digest(LineDigest& digest, std::string_view entry_lines) {
         const std::string_view line = entry_lines.substr(start, end - start);
         start = end + 1;
         if (!line.empty()) {
-            hashes.push_back(std::hash<std::string_view>{}(line));
+            hashes.push_back(line_hash(line));
         }
     }
     std::sort(hashes.begin() + old_size, hashes.end());

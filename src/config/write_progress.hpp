@@ -30,6 +30,27 @@ enum class WriteState {
 
 const char* describe(WriteState state) noexcept;
 
+/// judge_write over a file read in pieces: the lines are fed one by one (without their '\n'),
+/// so a 100,000-line file is judged without being held whole.
+class WriteJudge {
+public:
+    /// Every line in file order, '\n' removed (the last one may have had none).
+    void line(std::string_view line);
+
+    /// The verdict once every line was fed; `ends_with_newline` is whether the text's last byte
+    /// was '\n' (false for an empty text). Sorts the digest, which `digest()` then holds.
+    WriteState finish(bool ends_with_newline, const LineDigest* applied);
+
+    LineDigest& digest() noexcept { return digest_; }
+
+private:
+    bool have_header_ = false;
+    LineDigest digest_;
+};
+
+/// The hash a line has in a LineDigest.
+std::uint64_t line_hash(std::string_view line) noexcept;
+
 /// Judges `text` against `applied` (nullptr: nothing applied yet, so nothing can be lost) and
 /// stores the text's own digest in `digest`. Lines are split on '\n'; blank lines are ignored;
 /// the first non-blank line is the header and is not part of the digest.

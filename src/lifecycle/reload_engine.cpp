@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 
+#include "base/ascii.hpp"
 #include "config/network_file.hpp"
 
 namespace lifecycle {
@@ -33,12 +34,32 @@ constexpr std::size_t kMinAppendLimit = 4096;
 // from an append.
 constexpr std::size_t kAppendWindow = 4096;
 
-// A line start at least kAppendWindow bytes before `end` (or the first line after the header).
-std::size_t window_begin_of(std::string_view text, std::size_t end, std::size_t header_end) {
-    if (end <= header_end + 1 + kAppendWindow) {
-        return header_end + 1;
+// The offset in `text` (which starts at a line start) of the last line start at least
+// kAppendWindow bytes before its end, or 0.
+std::size_t window_start_in(std::string_view text) {
+    if (text.size() <= kAppendWindow) {
+        return 0;
     }
-    return text.rfind('\n', end - kAppendWindow - 1) + 1;
+    const std::size_t newline = text.rfind('\n', text.size() - kAppendWindow - 1);
+    return newline == std::string_view::npos ? 0 : newline + 1;
+}
+
+// Appends the non-blank lines of `bytes` (complete lines) to `lines`, with their numbers in the
+// file counted on from `lines_before`. Returns the number of '\n' in `bytes`.
+std::size_t add_lines(std::string_view bytes, std::size_t lines_before, std::string& lines,
+                      std::vector<std::uint32_t>& numbers) {
+    std::size_t count = 0;
+    std::size_t start = 0;
+    for (std::size_t newline = bytes.find('\n'); newline != std::string_view::npos;
+         newline = bytes.find('\n', start)) {
+        ++count;
+        if (newline > start) {
+            lines.append(bytes.substr(start, newline + 1 - start));
+            numbers.push_back(static_cast<std::uint32_t>(lines_before + count));
+        }
+        start = newline + 1;
+    }
+    return count;
 }
 
 // The status words are `ctrdns check`'s (records::status_name), so a log line and check's report
@@ -178,16 +199,48 @@ void ReloadEngine::hold_deleted(const std::string& network, NetworkState& state,
             {LogLine::Level::Info, fmt::format("network {}: removed (its file is gone)", network)});
         result.rebuilt_networks.push_back(network);
         state.table.reset();
+        state.root.reset();
         state.files.clear();
         state.held_back = false;
     }
 }
 
+ReloadEngine::WriterVerdict
+ReloadEngine::watch_writer(const Incomplete& incomplete, bool lost_a_file,
+                           const std::map<std::string, config::FileIdentity>& identities,
+                           NetworkState& state, ReloadClock::time_point now,
+                           PassResult& result) const {
+    if (incomplete.empty() && !lost_a_file) {
+        return WriterVerdict::Apply;
+    }
+    if (!state.held_back || state.seen != identities) {
+        if (!state.held_back) {
+            for (const auto& [name, write_state] : incomplete) {
+                result.log.push_back(
+                    {LogLine::Level::Info,
+                     fmt::format("{}/{}: being written ({}); {} until it is quiet for {} ms",
+                                 directory_, name, config::describe(write_state),
+                                 state.table ? "serving its last content"
+                                             : "serving its complete lines",
+                                 settings_.settle.count())});
+            }
+        }
+        state.held_back = true;
+        state.seen = identities;
+        state.last_change = now;
+        return WriterVerdict::Wait;
+    }
+    return now - state.last_change < settings_.settle ? WriterVerdict::Wait
+                                                      : WriterVerdict::Settled;
+}
+
 void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
                             NetworkState& state, ReloadClock::time_point now, PassResult& result) {
-    // The common change, a setup, costs the appended lines only: not even the file is read whole.
+    // The common changes cost their own lines: a setup reads the file's tail only, a teardown
+    // walks the file once in pieces, and neither rebuilds the network.
     if (files.size() == 1 &&
-        apply_append(network, files.begin()->first, files.begin()->second, state, result)) {
+        (apply_append(network, files.begin()->first, files.begin()->second, state, result) ||
+         apply_scanned(network, files.begin()->first, state, now, result))) {
         return;
     }
     // Read every file of the network (`x` and `x%int`): a table is built from all of them.
@@ -233,55 +286,27 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
         return;
     }
 
-    const bool every_file_complete =
-        std::all_of(reads.begin(), reads.end(), [](const ReadFile& read) {
-            return read.state == config::WriteState::Complete;
-        });
+    Incomplete incomplete;
+    for (const ReadFile& read : reads) {
+        if (read.state != config::WriteState::Complete) {
+            incomplete.emplace_back(read.name, read.state);
+        }
+    }
     // A file of the network that was applied and is gone now is a deletion in progress too.
     const bool lost_a_file =
         std::any_of(state.files.begin(), state.files.end(),
                     [&](const auto& f) { return !identities.contains(f.first); });
-    const bool complete = every_file_complete && !lost_a_file;
-
-    if (!complete) {
-        if (!state.held_back || state.seen != identities) {
-            if (!state.held_back) {
-                for (const ReadFile& read : reads) {
-                    if (read.state != config::WriteState::Complete) {
-                        result.log.push_back(
-                            {LogLine::Level::Info,
-                             fmt::format(
-                                 "{}/{}: being written ({}); {} until it is quiet for {} ms",
-                                 directory_, read.name, config::describe(read.state),
-                                 state.table ? "serving its last content"
-                                             : "serving its complete lines",
-                                 settings_.settle.count())});
-                    }
-                }
-            }
-            state.held_back = true;
-            state.seen = identities;
-            state.last_change = now;
-            if (state.table) {
-                return; // keep the last good content
-            }
-            // Nothing applied yet: its complete lines are better than nothing; looked at again.
-        } else if (now - state.last_change < settings_.settle) {
-            if (state.table) {
-                return;
-            }
-        } else {
-            // Quiet for the settle time: what is there now is what the writer meant.
-            state.held_back = false;
-        }
-    } else {
-        state.held_back = false;
+    const WriterVerdict verdict =
+        watch_writer(incomplete, lost_a_file, identities, state, now, result);
+    if (verdict == WriterVerdict::Wait && state.table) {
+        return; // keep the last good content
     }
+    // Nothing applied yet: while it is written, its complete lines are better than nothing.
+    state.held_back = verdict == WriterVerdict::Wait;
 
     // Build from what was read (for a held-back new network: its complete lines only).
     std::vector<config::NetworkFileLines> indexed;
     std::map<std::string, AppliedFile> applied_files;
-    std::size_t text_size = 0;
     std::size_t text_lines = 0;
     std::string header;
     std::size_t window_begin = 0;
@@ -295,15 +320,14 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
         applied.text_hash = text_hash(text);
         applied.verify = state.held_back ||
                          wall_clock_ns() - read.text.identity.mtime_ns < kTimestampGranularityNs;
-        text_size = text.size();
         text_lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
         // The root's text starts with its header line (netavark writes no blank line before
-        // it); otherwise appends take the full path.
+        // it); otherwise later changes take the full path.
         const std::size_t header_end = text.find('\n');
         header.clear();
         if (header_end != 0 && header_end != std::string::npos && text.back() == '\n') {
             header = text.substr(0, header_end + 1);
-            window_begin = window_begin_of(text, text.size(), header_end);
+            window_begin = window_start_in(text);
             window_hash = text_hash(std::string_view(text).substr(window_begin));
         }
         if (state.held_back) {
@@ -340,6 +364,10 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
               });
     result.rebuilt_networks.push_back(network);
     state.files = std::move(applied_files);
+    state.root.reset();
+    state.added_lines.clear();
+    state.added_line_numbers.clear();
+    state.removed_keys.clear();
     if (indexed.empty()) {
         state.table.reset();
         return;
@@ -350,11 +378,9 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
     }
     state.table = records::NetworkTable::build(pointers);
     indexed.clear();
-    state.root.reset();
     if (reads.size() == 1 && !state.held_back) {
         state.root = state.table;
-        state.root_size = text_size;
-        state.root_lines = text_lines;
+        state.applied_lines = text_lines;
         state.root_header = std::move(header);
         state.window_begin = window_begin;
         state.window_hash = window_hash;
@@ -362,6 +388,59 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
     for (const records::Finding& finding : state.table->findings()) {
         result.log.push_back({LogLine::Level::Warn, finding_text(finding)});
     }
+}
+
+// The added lines and removed keys a change leaves, before they become a table.
+struct ReloadEngine::Overlay {
+    std::string lines; // entry lines, each with its '\n'
+    std::vector<std::uint32_t> line_numbers;
+    std::vector<std::uint64_t> removed_keys;
+};
+
+std::shared_ptr<const records::NetworkTable>
+ReloadEngine::build_overlay(const std::string& file_name, const NetworkState& state,
+                            const Overlay& overlay, PassResult& result) const {
+    if (overlay.lines.empty() && overlay.removed_keys.empty()) {
+        return state.root; // the file is the root's text again
+    }
+    // The header again, so the added lines parse as a file of their own.
+    std::string piece;
+    piece.reserve(state.root_header.size() + overlay.lines.size());
+    piece.append(state.root_header);
+    piece.append(overlay.lines);
+    const std::string path = fmt::format("{}/{}", directory_, file_name);
+    config::NetworkFileResult parsed;
+    try {
+        parsed = config::parse_network_file(file_name, path, piece);
+    } catch (const std::bad_alloc&) {
+        return nullptr;
+    }
+    if (!parsed.file) {
+        return nullptr;
+    }
+    // Line 2 of the piece is the first added line: each gets its line number in the file.
+    const auto file_line = [&](int piece_line) {
+        const auto at = static_cast<std::size_t>(piece_line - 2);
+        return piece_line >= 2 && at < overlay.line_numbers.size()
+                   ? static_cast<int>(overlay.line_numbers[at])
+                   : piece_line;
+    };
+    for (auto& entry : parsed.file->entries) {
+        entry.line = file_line(entry.line);
+    }
+    auto table =
+        records::NetworkTable::build_overlay(state.root, *parsed.file, overlay.removed_keys);
+    if (!table) {
+        return nullptr;
+    }
+    for (config::Problem& problem : parsed.problems) {
+        problem.line = file_line(problem.line);
+        result.log.push_back({LogLine::Level::Warn, problem.to_string()});
+    }
+    for (const records::Finding& finding : table->findings()) {
+        result.log.push_back({LogLine::Level::Warn, finding_text(finding)});
+    }
+    return table;
 }
 
 bool ReloadEngine::apply_append(const std::string& network, const std::string& file_name,
@@ -385,56 +464,170 @@ bool ReloadEngine::apply_append(const std::string& network, const std::string& f
     const auto& identity = pieces.identity;
     const std::size_t checked = applied.size - state.window_begin;
     // Only a file that grew in place, still holds the header and the bytes before the applied
-    // end as applied, and ends with a complete line is an append; anything else takes the full
-    // path with its in-progress rules.
+    // end as applied, and ends with a complete line is an append; anything else takes the other
+    // paths with their in-progress rules.
     if (identity.device != applied.identity.device || identity.inode != applied.identity.inode ||
         tail.size() <= checked || tail.back() != '\n' || pieces.head != state.root_header ||
         text_hash(tail.substr(0, checked)) != state.window_hash) {
         return false;
     }
-    const std::string_view since_root = tail.substr(state.root_size - state.window_begin);
-    // The header again, so the lines since the root parse as a file of their own.
-    std::string piece;
-    piece.reserve(state.root_header.size() + since_root.size());
-    piece.append(state.root_header);
-    piece.append(since_root);
-    const std::string path = fmt::format("{}/{}", directory_, file_name);
-    config::NetworkFileResult parsed;
-    try {
-        parsed = config::parse_network_file(file_name, path, piece);
-    } catch (const std::bad_alloc&) {
-        return false;
-    }
-    if (!parsed.file) {
-        return false;
-    }
+    const std::string_view new_bytes = tail.substr(checked);
+    Overlay overlay{state.added_lines, state.added_line_numbers, state.removed_keys};
+    const std::size_t new_lines =
+        add_lines(new_bytes, state.applied_lines, overlay.lines, overlay.line_numbers);
     const std::size_t limit = std::max(kMinAppendLimit, state.root->entry_count() / 4);
-    if (parsed.file->entries.size() > limit) {
+    if (overlay.line_numbers.size() + overlay.removed_keys.size() > limit) {
         return false; // time for a full build to become the new root
     }
-    // Line 2 of the piece is the first line after the root's text.
-    const auto shift = static_cast<int>(state.root_lines) - 1;
-    for (auto& entry : parsed.file->entries) {
-        entry.line += shift;
-    }
-    auto table = records::NetworkTable::build_appended(state.root, *parsed.file);
+    auto table = build_overlay(file_name, state, overlay, result);
     if (!table) {
         return false;
     }
-    for (config::Problem& problem : parsed.problems) {
-        problem.line += problem.line > 1 ? shift : 0;
-        result.log.push_back({LogLine::Level::Warn, problem.to_string()});
-    }
-    for (const records::Finding& finding : table->findings()) {
-        result.log.push_back({LogLine::Level::Warn, finding_text(finding)});
-    }
-    const std::string_view new_bytes = tail.substr(checked);
     config::extend_digest(applied.digest, new_bytes);
     applied.text_hash = config::extend_text_hash(applied.text_hash, new_bytes);
     applied.identity = identity;
     applied.size = state.window_begin + tail.size();
     applied.verify = wall_clock_ns() - identity.mtime_ns < kTimestampGranularityNs;
-    state.window_hash = text_hash(tail);
+    const std::size_t window_start = window_start_in(tail);
+    state.window_begin += window_start;
+    state.window_hash = text_hash(tail.substr(window_start));
+    state.applied_lines += new_lines;
+    state.added_lines = std::move(overlay.lines);
+    state.added_line_numbers = std::move(overlay.line_numbers);
+    state.table = std::move(table);
+    result.rebuilt_networks.push_back(network);
+    return true;
+}
+
+bool ReloadEngine::apply_scanned(const std::string& network, const std::string& file_name,
+                                 NetworkState& state, ReloadClock::time_point now,
+                                 PassResult& result) {
+    if (!state.root || !state.table || !state.root->can_carry_overlay() ||
+        state.root_header.empty() || state.files.size() != 1 ||
+        state.files.begin()->first != file_name || !state.table->findings().empty() ||
+        (state.held_back && !state.seen.contains(file_name))) {
+        return false;
+    }
+    const AppliedFile& applied = state.files.begin()->second;
+    const auto root_keys = state.root->own_container_keys();
+    const auto& applied_hashes = applied.digest.entry_hashes;
+    const std::size_t limit = std::max(kMinAppendLimit, state.root->entry_count() / 4);
+    const std::string_view root_header =
+        std::string_view(state.root_header).substr(0, state.root_header.size() - 1);
+
+    // One walk, a few bytes per line: the verdict on the write, the text's hash, the window an
+    // append is checked against, which root containers are still there, and the lines beyond
+    // the root. Any line that is neither a root line as applied nor after all of them stops
+    // the walk: only a full build gets that right.
+    config::WriteJudge judge;
+    std::vector<bool> still_there(root_keys.size(), false);
+    Overlay overlay;
+    std::uint64_t hash = config::kTextHashSeed;
+    std::string window;
+    std::size_t window_begin = 0;
+    std::size_t line_number = 0;
+    bool have_header = false;
+    std::string id;
+    const config::FileScan scan = config::scan_network_file(
+        directory_, file_name, [&](std::string_view line, bool terminated) {
+            ++line_number;
+            judge.line(line);
+            hash = config::extend_text_hash(hash, line);
+            window.append(line);
+            if (terminated) {
+                hash = config::extend_text_hash(hash, "\n");
+                window.push_back('\n');
+                if (window.size() > 2 * kAppendWindow) {
+                    const std::size_t start = window_start_in(window);
+                    window.erase(0, start);
+                    window_begin += start;
+                }
+            }
+            if (line.empty() || !terminated) {
+                return true; // blank, or the cut-off last line: judged, never applied
+            }
+            if (!have_header) {
+                have_header = true;
+                return line == root_header; // `podman network update` rewrote it
+            }
+            // IDs are matched as the parser stores them: lowercased.
+            id.assign(line.substr(0, line.find(' ')));
+            for (char& c : id) {
+                c = base::ascii_lower(c);
+            }
+            const std::uint64_t key = records::container_key(id);
+            const auto at = std::lower_bound(root_keys.begin(), root_keys.end(), key);
+            // A root container whose line went away and came back (the same ID set up again)
+            // has a new line, added like any other.
+            if (at == root_keys.end() || *at != key ||
+                std::binary_search(state.removed_keys.begin(), state.removed_keys.end(), key)) {
+                overlay.lines.append(line).push_back('\n');
+                overlay.line_numbers.push_back(static_cast<std::uint32_t>(line_number));
+                return overlay.line_numbers.size() <= limit;
+            }
+            const auto index = static_cast<std::size_t>(at - root_keys.begin());
+            // A root line must come before every added one, once, and as it was applied.
+            if (!overlay.line_numbers.empty() || still_there[index] ||
+                !std::binary_search(applied_hashes.begin(), applied_hashes.end(),
+                                    config::line_hash(line))) {
+                return false;
+            }
+            still_there[index] = true;
+            return true;
+        });
+    if (scan.problem || scan.stopped || !have_header) {
+        return false; // the full path reads it again, judges it and reports any problem
+    }
+    const config::WriteState write_state = judge.finish(scan.ends_with_newline, &applied.digest);
+    const std::map<std::string, config::FileIdentity> identities{{file_name, scan.identity}};
+    Incomplete incomplete;
+    if (write_state != config::WriteState::Complete) {
+        incomplete.emplace_back(file_name, write_state);
+    }
+    const WriterVerdict verdict = watch_writer(incomplete, false, identities, state, now, result);
+    if (verdict == WriterVerdict::Wait) {
+        return true; // the last good content serves
+    }
+    if (write_state == config::WriteState::Unterminated) {
+        return false; // settled with a cut-off line: the full path leaves it out
+    }
+    const bool was_held_back = state.held_back;
+    const bool verify =
+        was_held_back || wall_clock_ns() - scan.identity.mtime_ns < kTimestampGranularityNs;
+    if (hash == applied.text_hash) {
+        // The very text applied (re-read only to rule out a write within one timestamp tick).
+        AppliedFile& same = state.files.begin()->second;
+        same.identity = scan.identity;
+        same.verify = verify;
+        state.held_back = false;
+        return true;
+    }
+    for (std::size_t i = 0; i < root_keys.size(); ++i) {
+        if (!still_there[i]) {
+            overlay.removed_keys.push_back(root_keys[i]);
+        }
+    }
+    if (overlay.line_numbers.size() + overlay.removed_keys.size() > limit) {
+        return false; // time for a full build to become the new root
+    }
+    auto table = build_overlay(file_name, state, overlay, result);
+    if (!table) {
+        return false;
+    }
+    AppliedFile& updated = state.files.begin()->second;
+    updated.identity = scan.identity;
+    updated.size = scan.size;
+    updated.digest = std::move(judge.digest());
+    updated.text_hash = hash;
+    updated.verify = verify;
+    state.applied_lines = line_number;
+    state.window_begin = window_begin + window_start_in(window);
+    state.window_hash =
+        text_hash(std::string_view(window).substr(state.window_begin - window_begin));
+    state.added_lines = std::move(overlay.lines);
+    state.added_line_numbers = std::move(overlay.line_numbers);
+    state.removed_keys = std::move(overlay.removed_keys);
+    state.held_back = false;
     state.table = std::move(table);
     result.rebuilt_networks.push_back(network);
     return true;

@@ -5,11 +5,13 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "config/config_dir.hpp"
@@ -77,14 +79,19 @@ private:
     struct NetworkState {
         std::shared_ptr<const records::NetworkTable> table; // last applied; null: none yet
         std::map<std::string, AppliedFile> files;           // by file name, as applied
-        // The last full build and how much of the (single) file it covers: appends since are
-        // applied as a small table on top of it (records::NetworkTable::build_appended).
+        // Single-file networks: the last full build (the root) and how the file has moved on
+        // from it since: lines added (setups) and root containers whose lines are gone
+        // (teardowns). Both are applied as one small table over the root
+        // (records::NetworkTable::build_overlay), so a change costs its own lines, not the
+        // network's size, and never holds two full tables at once.
         std::shared_ptr<const records::NetworkTable> root;
-        std::size_t root_size = 0;
-        std::size_t root_lines = 0;
+        std::string added_lines;                       // entry lines beyond the root, each + '\n'
+        std::vector<std::uint32_t> added_line_numbers; // their line numbers in the file
+        std::vector<std::uint64_t> removed_keys;       // root containers no longer in the file
+        std::size_t applied_lines = 0;                 // '\n' in the applied file
         // What an append is checked against without reading the whole file: the first line,
-        // and the bytes from a line start about 4 KiB before the root's end up to the applied
-        // end (a rewrite shifts or changes them). Empty header: appends take the full path.
+        // and the bytes from a line start about 4 KiB before the applied end up to it (a
+        // rewrite shifts or changes them). Empty header: changes take the full path.
         std::string root_header;
         std::size_t window_begin = 0;
         std::uint64_t window_hash = config::kTextHashSeed;
@@ -108,6 +115,23 @@ private:
 
     bool apply_append(const std::string& network, const std::string& file_name,
                       const config::FileIdentity& listed, NetworkState& state, PassResult& result);
+    bool apply_scanned(const std::string& network, const std::string& file_name,
+                       NetworkState& state, ReloadClock::time_point now, PassResult& result);
+    struct Overlay;
+    std::shared_ptr<const records::NetworkTable> build_overlay(const std::string& file_name,
+                                                               const NetworkState& state,
+                                                               const Overlay& overlay,
+                                                               PassResult& result) const;
+    enum class WriterVerdict {
+        Apply,  // complete: apply now
+        Wait,   // being written: keep the last content (a new network: its complete lines)
+        Settled // quiet for the settle time: what is there is what the writer meant
+    };
+    using Incomplete = std::vector<std::pair<std::string, config::WriteState>>; // file, state
+    WriterVerdict watch_writer(const Incomplete& incomplete, bool lost_a_file,
+                               const std::map<std::string, config::FileIdentity>& identities,
+                               NetworkState& state, ReloadClock::time_point now,
+                               PassResult& result) const;
     void hold_deleted(const std::string& network, NetworkState& state, ReloadClock::time_point now,
                       PassResult& result);
 

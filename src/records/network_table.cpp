@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <optional>
 #include <unordered_map>
@@ -148,7 +150,6 @@ public:
         shrink_if_slack(table_.entry_names_);
         shrink_if_slack(table_.dns_pool_);
         shrink_if_slack(table_.arena_);
-        shrink_if_slack(table_.names_);
     }
 
 private:
@@ -209,9 +210,7 @@ private:
         table_.addresses_.reserve(counts.addresses);
         table_.address_owner_.reserve(counts.addresses);
         table_.entry_names_.reserve(counts.names);
-        table_.names_.reserve(counts.names);
-        table_.arena_.reserve(counts.name_bytes);
-        pairs_.reserve(counts.names);
+        table_.arena_.reserve(counts.name_bytes + counts.names * NetworkTable::kNameHeader);
         table_.name_index_.reset(counts.names);
         reserved_names_ = counts.names;
     }
@@ -259,6 +258,10 @@ private:
 
         entry.names_begin = static_cast<std::uint32_t>(table_.entry_names_.size());
         for (const auto& name : source.names) {
+            // No DNS message can carry a longer name (253 characters at most).
+            if (name.size() > std::numeric_limits<std::uint16_t>::max()) {
+                continue;
+            }
             const std::uint32_t name_id = intern(name);
             const auto so_far =
                 std::span<const std::uint32_t>(table_.entry_names_).subspan(entry.names_begin);
@@ -266,11 +269,9 @@ private:
                 continue;
             }
             table_.entry_names_.push_back(name_id);
-            // Shadowed names still give PTR answers (a renamed live container may own them),
-            // and an entry without addresses answers for nothing.
-            if (entry.addr_count > 0 &&
-                std::find(shadowed.begin(), shadowed.end(), name) == shadowed.end()) {
-                pairs_.emplace_back(name_id, entry_index);
+            // Shadowed names still give PTR answers (a renamed live container may own them).
+            if (std::find(shadowed.begin(), shadowed.end(), name) != shadowed.end()) {
+                withheld_.emplace_back(entry_index, name_id);
             }
         }
         entry.names_count =
@@ -292,8 +293,8 @@ private:
     }
 
     std::uint32_t intern(std::string_view name) {
-        // Sized by reserve_for; an appended table or a test may add more names than that.
-        if (table_.names_.size() + 1 > reserved_names_) {
+        // Sized by reserve(); an appended table or a test may add more names than that.
+        if (name_count_ + 1 > reserved_names_) {
             reserved_names_ = std::max<std::size_t>(16, reserved_names_ * 2);
             rehash_names(reserved_names_);
         }
@@ -309,53 +310,95 @@ private:
         if (found != kNoName) {
             return found;
         }
-        const auto name_id = static_cast<std::uint32_t>(table_.names_.size());
-        NetworkTable::NameRecord record;
-        record.text_begin = static_cast<std::uint32_t>(table_.arena_.size());
-        record.text_size = static_cast<std::uint32_t>(name.size());
-        table_.arena_.append(name);
-        table_.names_.push_back(record);
+        auto& arena = table_.arena_;
+        const auto name_id = static_cast<std::uint32_t>(arena.size());
+        // The hits word counts the name's hits until group_hits() sets it.
+        const std::uint32_t hits = 0;
+        const auto size = static_cast<std::uint16_t>(name.size());
+        arena.resize(arena.size() + NetworkTable::kNameHeader);
+        std::memcpy(&arena[name_id], &hits, sizeof(hits));
+        std::memcpy(&arena[name_id + sizeof(hits)], &size, sizeof(size));
+        arena.append(name);
         table_.name_index_.insert(hash, name_id);
+        ++name_count_;
         return name_id;
     }
 
     void rehash_names(std::size_t keys) {
         table_.name_index_.reset(keys);
-        for (std::uint32_t id = 0; id < table_.names_.size(); ++id) {
+        for (std::uint32_t id = 0; id < table_.arena_.size(); id = table_.next_name(id)) {
             table_.name_index_.insert(hash_name(table_.name_text(id)), id);
         }
     }
 
-    // Counting sort of (name, entry) pairs by name, keeping entry (answer) order.
+    void set_hits_word(std::uint32_t name_id, std::uint32_t word) {
+        std::memcpy(&table_.arena_[name_id], &word, sizeof(word));
+    }
+
+    // Calls visit(entry index, name id) for every name an entry answers for, in entry (answer)
+    // order: every name of every entry with an address, but its withheld (shadowed) names.
+    template <typename Visit>
+    void for_each_hit(Visit&& visit) const {
+        const auto& entries = table_.entries_;
+        for (std::uint32_t index = 0; index < entries.size(); ++index) {
+            const NetworkTable::Entry& entry = entries[index];
+            if (entry.addr_count == 0) {
+                continue;
+            }
+            for (std::uint32_t n = 0; n < entry.names_count; ++n) {
+                const std::uint32_t name_id = table_.entry_names_[entry.names_begin + n];
+                if (!withheld_.empty() && std::binary_search(withheld_.begin(), withheld_.end(),
+                                                             std::pair(index, name_id))) {
+                    continue;
+                }
+                visit(index, name_id);
+            }
+        }
+    }
+
+    // Groups the hits per name in three walks over the entries, without a list of them: count,
+    // place, fill (the hits words count first, then point at their entries).
     void group_hits() {
-        auto& names = table_.names_;
-        for (const auto& [name_id, entry] : pairs_) {
-            ++names[name_id].hits_count;
+        std::sort(withheld_.begin(), withheld_.end());
+        for_each_hit([&](std::uint32_t, std::uint32_t name_id) {
+            set_hits_word(name_id, table_.hits_word(name_id) + 1);
+        });
+        constexpr std::uint32_t kOneHitToFill = NetworkTable::kMultipleHits - 1;
+        std::size_t multiple = 0;
+        for (std::uint32_t id = 0; id < table_.arena_.size(); id = table_.next_name(id)) {
+            const std::uint32_t count = table_.hits_word(id);
+            multiple += count > 1 ? count + 1 : 0;
         }
-        // Names with one hit keep their entry in hits_begin. The others are filled from their
-        // end, walking the pairs backwards, so hits_begin ends at their start in entry order.
-        std::uint32_t offset = 0;
-        for (auto& record : names) {
-            if (record.hits_count > 1) {
-                offset += record.hits_count;
-                record.hits_begin = offset;
-            }
-        }
-        table_.hits_.resize(offset);
-        for (std::size_t pair = pairs_.size(); pair-- > 0;) {
-            const auto [name_id, entry] = pairs_[pair];
-            auto& record = names[name_id];
-            if (record.hits_count == 1) {
-                record.hits_begin = entry;
+        auto& hits = table_.hits_;
+        hits.reserve(multiple);
+        for (std::uint32_t id = 0; id < table_.arena_.size(); id = table_.next_name(id)) {
+            const std::uint32_t count = table_.hits_word(id);
+            if (count == 0) {
+                set_hits_word(id, NetworkTable::kNoHits);
+            } else if (count == 1) {
+                set_hits_word(id, kOneHitToFill);
             } else {
-                table_.hits_[--record.hits_begin] = entry;
+                // The count slot counts the entries placed so far, and ends at `count`.
+                set_hits_word(id, NetworkTable::kMultipleHits |
+                                      static_cast<std::uint32_t>(hits.size()));
+                hits.push_back(0);
+                hits.resize(hits.size() + count);
             }
         }
-        pairs_.clear();
-        pairs_.shrink_to_fit();
+        for_each_hit([&](std::uint32_t entry, std::uint32_t name_id) {
+            const std::uint32_t word = table_.hits_word(name_id);
+            if (word == kOneHitToFill) {
+                set_hits_word(name_id, entry);
+            } else {
+                const std::uint32_t at = word & ~NetworkTable::kMultipleHits;
+                hits[at + 1 + hits[at]++] = entry;
+            }
+        });
+        withheld_.clear();
+        withheld_.shrink_to_fit();
         // Many names were duplicates of others: size the index for the names there are.
-        if (names.size() < reserved_names_ / 2) {
-            rehash_names(names.size());
+        if (name_count_ < reserved_names_ / 2) {
+            rehash_names(name_count_);
         }
     }
 
@@ -377,8 +420,9 @@ private:
     }
 
     NetworkTable& table_;
-    std::vector<std::pair<std::uint32_t, std::uint32_t>> pairs_; // (name id, entry index)
-    std::size_t reserved_names_ = 0;                             // what name_index_ is sized for
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> withheld_; // (entry, name): shadowed
+    std::size_t name_count_ = 0;
+    std::size_t reserved_names_ = 0; // what name_index_ is sized for
 };
 
 namespace {
@@ -413,42 +457,75 @@ NetworkTable::build(std::span<const config::NetworkFileLines* const> files) {
 }
 
 std::shared_ptr<const NetworkTable>
-NetworkTable::build_appended(std::shared_ptr<const NetworkTable> base,
-                             const config::NetworkFile& appended) {
-    if (!base || base->base_ || !base->findings_.empty()) {
+NetworkTable::build_overlay(std::shared_ptr<const NetworkTable> base,
+                            const config::NetworkFile& added,
+                            std::vector<std::uint64_t> removed_keys) {
+    if (!base || !base->can_carry_overlay()) {
         return nullptr;
     }
-    // The stale rules only ever look from a line at newer lines. Appended lines are the newest,
-    // so they judge each other alone, and old lines keep their verdicts unless a new line shares
-    // an ID, an address or a first name with one of them.
-    for (const auto& entry : appended.entries) {
-        if (base->has_container(container_key(entry.id))) {
+    std::sort(removed_keys.begin(), removed_keys.end());
+    if (std::adjacent_find(removed_keys.begin(), removed_keys.end()) != removed_keys.end()) {
+        return nullptr;
+    }
+    for (const std::uint64_t key : removed_keys) {
+        if (!std::binary_search(base->sorted_keys_.begin(), base->sorted_keys_.end(), key)) {
+            return nullptr;
+        }
+    }
+    const std::span<const std::uint64_t> hidden = removed_keys;
+    // The stale rules only ever look from a line at newer lines. Added lines are the newest,
+    // so they judge each other alone, and the base's lines still in the file keep their
+    // verdicts unless an added line shares an ID, an address or a first name with one of them.
+    for (const auto& entry : added.entries) {
+        const std::uint64_t key = container_key(entry.id);
+        if (std::binary_search(base->sorted_keys_.begin(), base->sorted_keys_.end(), key) &&
+            !is_hidden(hidden, key)) {
             return nullptr;
         }
         for (const auto* list : {&entry.ipv4, &entry.ipv6}) {
             for (const auto& address : *list) {
-                if (base->holds(address)) {
+                if (base->own_holds(address, nullptr, hidden)) {
                     return nullptr;
                 }
             }
         }
-        if (!entry.names.empty() && base->find_name(entry.names.front()) != kNoName) {
-            return nullptr;
+        if (!entry.names.empty()) {
+            const std::uint32_t name_id = base->find_name(entry.names.front());
+            // A name held only by entries without addresses has no hit to tell by: kept out.
+            if (name_id != kNoName &&
+                (base->hits_count(name_id) == 0 || base->name_serves(name_id, hidden))) {
+                return nullptr;
+            }
         }
     }
     std::shared_ptr<NetworkTable> table(new NetworkTable());
     table->network_ = base->network_;
     NetworkTableBuilder builder(*table);
-    const std::array sources{LineSource(appended)};
+    const std::array sources{LineSource(added)};
     builder.add_files(sources, false);
     builder.finish();
     table->base_ = std::move(base);
+    table->removed_keys_ = std::move(removed_keys);
+    table->removed_keys_.shrink_to_fit();
     return table;
 }
 
 std::string_view NetworkTable::name_text(std::uint32_t name_id) const noexcept {
-    const NameRecord& record = names_[name_id];
-    return std::string_view(arena_).substr(record.text_begin, record.text_size);
+    std::uint16_t size = 0;
+    std::memcpy(&size, &arena_[name_id + sizeof(std::uint32_t)], sizeof(size));
+    return std::string_view(arena_).substr(name_id + kNameHeader, size);
+}
+
+bool NetworkTable::name_serves(std::uint32_t name_id,
+                               std::span<const std::uint64_t> hidden) const noexcept {
+    const std::uint32_t word = hits_word(name_id);
+    const std::uint32_t count = hits_count(name_id);
+    for (std::uint32_t hit = 0; hit < count; ++hit) {
+        if (!is_hidden(hidden, entries_[hit_entry(word, hit)].key)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 std::uint32_t NetworkTable::find_name(std::string_view name) const noexcept {
@@ -472,26 +549,31 @@ void NetworkTable::for_each_slot_holding(const base::IpAddress& address, Visit&&
 
 void NetworkTable::append_addresses(std::string_view name, std::size_t keep,
                                     std::vector<base::IpAddress>& out) const {
-    // Newer lines first; build_appended guarantees the levels share no address.
-    append_own_addresses(name, keep, out);
+    // Newer lines first; build_overlay guarantees the levels share no serving address.
+    append_own_addresses(name, keep, out, {});
     if (base_) {
-        base_->append_addresses(name, keep, out);
+        base_->append_own_addresses(name, keep, out, removed_keys_);
     }
 }
 
 void NetworkTable::append_own_addresses(std::string_view name, std::size_t keep,
-                                        std::vector<base::IpAddress>& out) const {
+                                        std::vector<base::IpAddress>& out,
+                                        std::span<const std::uint64_t> hidden) const {
     const std::uint32_t name_id = find_name(name);
     if (name_id == kNoName) {
         return;
     }
-    const NameRecord& record = names_[name_id];
+    const std::uint32_t word = hits_word(name_id);
+    const std::uint32_t count = hits_count(name_id);
     // The stale-entry rules leave each address one serving entry (lines without an ID aside),
     // so only then, or when earlier networks answered (out[0, keep)), is a search needed:
     // a name shared by 1,000 replicas stays linear.
     const std::size_t first_here = out.size();
-    for (std::uint32_t hit = 0; hit < record.hits_count; ++hit) {
-        const Entry& entry = entries_[hit_entry(record, hit)];
+    for (std::uint32_t hit = 0; hit < count; ++hit) {
+        const Entry& entry = entries_[hit_entry(word, hit)];
+        if (is_hidden(hidden, entry.key)) {
+            continue;
+        }
         for (std::uint32_t a = 0; a < entry.addr_count; ++a) {
             const base::IpAddress& address = addresses_[entry.addr_begin + a];
             const auto begin = out.begin();
@@ -511,10 +593,20 @@ void NetworkTable::append_own_addresses(std::string_view name, std::size_t keep,
 
 bool NetworkTable::append_names(const base::IpAddress& address,
                                 std::vector<std::string_view>& out) const {
+    return append_own_names(address, out, {}) ||
+           (base_ && base_->append_own_names(address, out, removed_keys_));
+}
+
+bool NetworkTable::append_own_names(const base::IpAddress& address,
+                                    std::vector<std::string_view>& out,
+                                    std::span<const std::uint64_t> hidden) const {
     bool found = false;
     for_each_slot_holding(address, [&](std::uint32_t entry_index) {
-        found = true;
         const Entry& entry = entries_[entry_index];
+        if (is_hidden(hidden, entry.key)) {
+            return true;
+        }
+        found = true;
         for (std::uint32_t n = 0; n < entry.names_count; ++n) {
             const std::string_view name = name_text(entry_names_[entry.names_begin + n]);
             if (std::find(out.begin(), out.end(), name) == out.end()) {
@@ -523,42 +615,64 @@ bool NetworkTable::append_names(const base::IpAddress& address,
         }
         return true;
     });
-    return found || (base_ && base_->append_names(address, out));
+    return found;
 }
 
 bool NetworkTable::holds(const base::IpAddress& address, std::vector<std::uint64_t>* keys) const {
+    return own_holds(address, keys, {}) ||
+           (base_ && base_->own_holds(address, keys, removed_keys_));
+}
+
+bool NetworkTable::own_holds(const base::IpAddress& address, std::vector<std::uint64_t>* keys,
+                             std::span<const std::uint64_t> hidden) const {
     bool found = false;
     for_each_slot_holding(address, [&](std::uint32_t entry_index) {
+        const std::uint64_t key = entries_[entry_index].key;
+        if (is_hidden(hidden, key)) {
+            return true;
+        }
         found = true;
         if (keys == nullptr) {
             return false;
         }
-        keys->push_back(entries_[entry_index].key);
+        keys->push_back(key);
         return true;
     });
-    return found || (base_ && base_->holds(address, keys));
+    return found;
 }
 
 void NetworkTable::append_container_keys(std::vector<std::uint64_t>& out) const {
     out.insert(out.end(), sorted_keys_.begin(), sorted_keys_.end());
     if (base_) {
-        base_->append_container_keys(out);
+        std::set_difference(base_->sorted_keys_.begin(), base_->sorted_keys_.end(),
+                            removed_keys_.begin(), removed_keys_.end(), std::back_inserter(out));
     }
 }
 
 bool NetworkTable::has_container(std::uint64_t key) const noexcept {
     return std::binary_search(sorted_keys_.begin(), sorted_keys_.end(), key) ||
-           (base_ && base_->has_container(key));
+           (base_ && !is_hidden(removed_keys_, key) &&
+            std::binary_search(base_->sorted_keys_.begin(), base_->sorted_keys_.end(), key));
 }
 
 NetworkTable::DnsServersOf
 NetworkTable::dns_servers_of(const base::IpAddress& address) const noexcept {
+    DnsServersOf result = own_dns_servers_of(address, {});
+    if (!result.found && base_) {
+        return base_->own_dns_servers_of(address, removed_keys_);
+    }
+    return result;
+}
+
+NetworkTable::DnsServersOf
+NetworkTable::own_dns_servers_of(const base::IpAddress& address,
+                                 std::span<const std::uint64_t> hidden) const noexcept {
     DnsServersOf result;
     // Contract §3.4: the last writer in file order wins, i.e. the newest line: the first holder a
     // probe meets among the non-internal file's entries.
     for_each_slot_holding(address, [&](std::uint32_t entry_index) {
         const Entry& entry = entries_[entry_index];
-        if (!entry.writes_dns) {
+        if (!entry.writes_dns || is_hidden(hidden, entry.key)) {
             return true;
         }
         result.found = true;
@@ -568,9 +682,6 @@ NetworkTable::dns_servers_of(const base::IpAddress& address) const noexcept {
         }
         return false;
     });
-    if (!result.found && base_) {
-        return base_->dns_servers_of(address);
-    }
     return result;
 }
 
@@ -578,15 +689,7 @@ void NetworkTable::append_probe_candidates(NetworkId id, std::vector<ProbeCandid
     std::vector<base::IpAddress> chosen;
     std::vector<base::IpAddress> addresses;
     std::vector<std::string_view> names;
-    for (const NetworkTable* level = this; level != nullptr; level = level->base_.get()) {
-        for (std::uint32_t name_id = 0; name_id < level->names_.size(); ++name_id) {
-            if (level->names_[name_id].hits_count > 0) {
-                names.push_back(level->name_text(name_id));
-            }
-        }
-    }
-    std::sort(names.begin(), names.end());
-    names.erase(std::unique(names.begin(), names.end()), names.end());
+    for_each_name([&](std::string_view name) { names.push_back(name); });
     for (const std::string_view name : names) {
         addresses.clear();
         append_addresses(name, 0, addresses);
@@ -613,9 +716,10 @@ std::size_t NetworkTable::memory_bytes() const noexcept {
            address_owner_.capacity() * sizeof(std::uint32_t) +
            entry_names_.capacity() * sizeof(std::uint32_t) +
            dns_pool_.capacity() * sizeof(base::IpAddress) + arena_.capacity() +
-           names_.capacity() * sizeof(NameRecord) + hits_.capacity() * sizeof(std::uint32_t) +
-           name_index_.memory_bytes() + address_index_.memory_bytes() +
-           sorted_keys_.capacity() * sizeof(std::uint64_t) + (base_ ? base_->memory_bytes() : 0);
+           hits_.capacity() * sizeof(std::uint32_t) + name_index_.memory_bytes() +
+           address_index_.memory_bytes() +
+           (sorted_keys_.capacity() + removed_keys_.capacity()) * sizeof(std::uint64_t) +
+           (base_ ? base_->memory_bytes() : 0);
 }
 
 } // namespace records

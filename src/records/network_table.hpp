@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -80,14 +81,29 @@ public:
     static std::shared_ptr<const NetworkTable>
     build(std::span<const config::NetworkFileLines* const> files);
 
-    /// An append: `base` (a table with no findings, i.e. every line serving and unshadowed) plus
-    /// the lines appended to its file since, parsed on their own (`appended` has the same header;
-    /// entries carry their real line numbers). Returns null when the appended lines touch a line
-    /// of `base` (same container key, address, or first name as any name of `base`): the stale
-    /// rules could then change old lines, and only a full build() gets that right. Costs the
-    /// size of the appended lines, not of `base`.
+    /// An overlay over a full build: `base` (a table with no findings and one line per container
+    /// key, i.e. every line serving and unshadowed) minus the containers in `removed_keys` (their
+    /// lines left the file: a teardown), plus `added` (the lines the file holds beyond `base`'s,
+    /// parsed on their own with their real line numbers and `base`'s header). Returns null when
+    /// that is not what a full build would give: a removed key `base` does not hold once, or an
+    /// added line that shares a container key, an address, or its first name with a line of
+    /// `base` still in the file (the stale rules could then change old lines). Removing lines from
+    /// a file whose lines all serve changes no other line's verdict: the rules only ever look from
+    /// a line at newer lines. Costs the added lines and the removed keys, not the size of `base`.
     static std::shared_ptr<const NetworkTable>
-    build_appended(std::shared_ptr<const NetworkTable> base, const config::NetworkFile& appended);
+    build_overlay(std::shared_ptr<const NetworkTable> base, const config::NetworkFile& added,
+                  std::vector<std::uint64_t> removed_keys);
+
+    /// True when build_overlay accepts this table as its base.
+    bool can_carry_overlay() const noexcept {
+        return !base_ && findings_.empty() && entries_.size() == sorted_keys_.size();
+    }
+
+    /// The container keys of this level's serving entries, sorted, each once.
+    std::span<const std::uint64_t> own_container_keys() const noexcept { return sorted_keys_; }
+
+    /// The containers of base() this overlay no longer serves (sorted).
+    std::span<const std::uint64_t> removed_keys() const noexcept { return removed_keys_; }
 
     /// The table an appended table extends (null for a full build).
     const std::shared_ptr<const NetworkTable>& base() const noexcept { return base_; }
@@ -132,12 +148,14 @@ public:
     template <typename Visit>
     void for_each_name(Visit&& visit) const {
         std::vector<std::string_view> names;
+        std::span<const std::uint64_t> hidden;
         for (const NetworkTable* level = this; level != nullptr; level = level->base_.get()) {
-            for (std::uint32_t id = 0; id < level->names_.size(); ++id) {
-                if (level->names_[id].hits_count > 0) {
+            for (std::uint32_t id = 0; id < level->arena_.size(); id = level->next_name(id)) {
+                if (level->name_serves(id, hidden)) {
                     names.push_back(level->name_text(id));
                 }
             }
+            hidden = level->removed_keys_;
         }
         std::sort(names.begin(), names.end());
         names.erase(std::unique(names.begin(), names.end()), names.end());
@@ -150,7 +168,8 @@ public:
     std::size_t memory_bytes() const noexcept;
 
     std::size_t entry_count() const noexcept {
-        return entries_.size() + (base_ ? base_->entry_count() : 0);
+        // build_overlay checked that each removed key is one entry of the base.
+        return entries_.size() + (base_ ? base_->entry_count() - removed_keys_.size() : 0);
     }
 
 private:
@@ -168,25 +187,57 @@ private:
         bool has_dns = false;    // the line has a 5th field
     };
 
-    struct NameRecord {
-        std::uint32_t text_begin = 0; // into arena_
-        std::uint32_t text_size = 0;
-        // Entries answering for the name: hits_[hits_begin, +hits_count), except that the one
-        // entry of a name with a single hit (nearly every name) is hits_begin itself.
-        std::uint32_t hits_begin = 0;
-        std::uint32_t hits_count = 0;
-    };
+    // A name lives in arena_ as one record, [hits: u32][size: u16][text], and its id is the
+    // record's offset: the index leads to the text and the answer in one cache line. `hits` is
+    // the entry of a name with one hit (nearly every name), kNoHits, or kMultipleHits | i where
+    // hits_[i] is the count and hits_[i + 1 ...] the entries, newest first.
+    static constexpr std::uint32_t kNoHits = 0xffffffffU;
+    static constexpr std::uint32_t kMultipleHits = 0x80000000U;
+    static constexpr std::uint32_t kNameHeader = 6;
+
+    std::uint32_t hits_word(std::uint32_t name_id) const noexcept {
+        std::uint32_t word = 0;
+        std::memcpy(&word, &arena_[name_id], sizeof(word));
+        return word;
+    }
+
+    std::uint32_t hits_count(std::uint32_t name_id) const noexcept {
+        const std::uint32_t word = hits_word(name_id);
+        if (word == kNoHits) {
+            return 0;
+        }
+        return (word & kMultipleHits) != 0 ? hits_[word & ~kMultipleHits] : 1;
+    }
+
+    // Entry `hit` (< hits_count) of a name whose hits word is `word`.
+    std::uint32_t hit_entry(std::uint32_t word, std::uint32_t hit) const noexcept {
+        return (word & kMultipleHits) == 0 ? word : hits_[(word & ~kMultipleHits) + 1 + hit];
+    }
+
+    std::uint32_t next_name(std::uint32_t name_id) const noexcept {
+        return name_id + kNameHeader + static_cast<std::uint32_t>(name_text(name_id).size());
+    }
 
     friend class NetworkTableBuilder;
 
-    std::string_view name_text(std::uint32_t name_id) const noexcept;
-    void append_own_addresses(std::string_view name, std::size_t keep,
-                              std::vector<base::IpAddress>& out) const;
-    std::uint32_t find_name(std::string_view name) const noexcept;
-
-    std::uint32_t hit_entry(const NameRecord& record, std::uint32_t hit) const noexcept {
-        return record.hits_count == 1 ? record.hits_begin : hits_[record.hits_begin + hit];
+    // `hidden` (sorted container keys) is the overlay's removed_keys() when this level is its
+    // base, empty otherwise: those entries are skipped as if their lines were gone.
+    static bool is_hidden(std::span<const std::uint64_t> hidden, std::uint64_t key) noexcept {
+        return !hidden.empty() && std::binary_search(hidden.begin(), hidden.end(), key);
     }
+
+    std::string_view name_text(std::uint32_t name_id) const noexcept;
+    bool name_serves(std::uint32_t name_id, std::span<const std::uint64_t> hidden) const noexcept;
+    void append_own_addresses(std::string_view name, std::size_t keep,
+                              std::vector<base::IpAddress>& out,
+                              std::span<const std::uint64_t> hidden) const;
+    bool append_own_names(const base::IpAddress& address, std::vector<std::string_view>& out,
+                          std::span<const std::uint64_t> hidden) const;
+    bool own_holds(const base::IpAddress& address, std::vector<std::uint64_t>* keys,
+                   std::span<const std::uint64_t> hidden) const;
+    DnsServersOf own_dns_servers_of(const base::IpAddress& address,
+                                    std::span<const std::uint64_t> hidden) const noexcept;
+    std::uint32_t find_name(std::string_view name) const noexcept;
 
     template <typename Visit>
     void for_each_slot_holding(const base::IpAddress& address, Visit&& visit) const;
@@ -198,14 +249,14 @@ private:
     std::vector<std::uint32_t> address_owner_; // parallel to addresses_: entry index
     std::vector<std::uint32_t> entry_names_;   // name ids, all names of each entry
     std::vector<base::IpAddress> dns_pool_;
-    std::string arena_;
-    std::vector<NameRecord> names_;
-    std::vector<std::uint32_t> hits_;
-    FlatIndex name_index_;    // name hash -> name id
-    FlatIndex address_index_; // address hash -> address index, in entry order
+    std::string arena_;               // name records, see kNameHeader
+    std::vector<std::uint32_t> hits_; // names with several hits: count, then entries
+    FlatIndex name_index_;            // name hash -> name id (arena offset)
+    FlatIndex address_index_;         // address hash -> address index, in entry order
     std::vector<std::uint64_t> sorted_keys_;
     bool shared_addresses_ = false; // two serving entries hold one address (lines without ID)
     std::shared_ptr<const NetworkTable> base_; // older lines, consulted after this level's own
+    std::vector<std::uint64_t> removed_keys_;  // containers of base_ whose lines are gone
 };
 
 } // namespace records

@@ -448,3 +448,86 @@ TEST(ConfigDirPieces, ATailThatIsNotUtf8IsAProblem) {
 }
 
 } // namespace
+
+namespace {
+
+struct ScannedLine {
+    std::string text;
+    bool terminated = false;
+
+    bool operator==(const ScannedLine&) const = default;
+};
+
+config::FileScan scan(const TempDir& dir, std::vector<ScannedLine>& lines,
+                      std::size_t stop_after = 0) {
+    return config::scan_network_file(dir.path(), "podman",
+                                     [&](std::string_view line, bool terminated) {
+                                         lines.push_back({std::string(line), terminated});
+                                         return stop_after == 0 || lines.size() < stop_after;
+                                     });
+}
+
+TEST(ConfigDirScan, EveryLineOnceAcrossPieceBoundariesWithoutTheWholeText) {
+    const TempDir dir;
+    // Lines of every length around the 64 KiB pieces, one longer than a piece.
+    std::string text;
+    std::vector<ScannedLine> expected;
+    for (int i = 0; text.size() < 300 * 1024; ++i) {
+        std::string line(static_cast<std::size_t>(i % 7 == 0 ? 70'000 : 1 + i * 37 % 900),
+                         static_cast<char>('a' + i % 26));
+        text += line + "\n";
+        expected.push_back({std::move(line), true});
+    }
+    text += "\n"; // a blank line is a line
+    expected.push_back({"", true});
+    dir.write("podman", text);
+    std::vector<ScannedLine> lines;
+    const config::FileScan result = scan(dir, lines);
+    EXPECT_FALSE(result.problem);
+    EXPECT_FALSE(result.stopped);
+    EXPECT_TRUE(result.ends_with_newline);
+    EXPECT_EQ(result.size, text.size());
+    EXPECT_EQ(result.identity.size, static_cast<std::int64_t>(text.size()));
+    EXPECT_TRUE(lines == expected);
+}
+
+TEST(ConfigDirScan, ALastLineWithoutNewlineIsSaidSo) {
+    const TempDir dir;
+    dir.write("podman", "10.89.0.1\na1 10.89.0.1");
+    std::vector<ScannedLine> lines;
+    const config::FileScan result = scan(dir, lines);
+    EXPECT_FALSE(result.ends_with_newline);
+    EXPECT_THAT(lines,
+                ElementsAre(ScannedLine{"10.89.0.1", true}, ScannedLine{"a1 10.89.0.1", false}));
+}
+
+TEST(ConfigDirScan, TheVisitorStopsTheWalk) {
+    const TempDir dir;
+    dir.write("podman", "10.89.0.1\na1 10.89.0.2  app\nb1 10.89.0.3  db\n");
+    std::vector<ScannedLine> lines;
+    const config::FileScan result = scan(dir, lines, 2);
+    EXPECT_TRUE(result.stopped);
+    EXPECT_EQ(lines.size(), 2U);
+}
+
+TEST(ConfigDirScan, NonUtf8OversizedAndNonRegularFilesAreProblems) {
+    const TempDir dir;
+    dir.write("podman", "10.89.0.1\na1 10.89.0.2  \xff\xfe\n");
+    std::vector<ScannedLine> lines;
+    auto result = scan(dir, lines);
+    ASSERT_TRUE(result.problem);
+    EXPECT_THAT(result.problem->message, HasSubstr("not valid UTF-8"));
+
+    dir.write("podman", kGood);
+    ASSERT_EQ(::truncate(dir.file("podman").c_str(), 16 * 1024 * 1024 + 1), 0);
+    result = scan(dir, lines);
+    ASSERT_TRUE(result.problem);
+    EXPECT_THAT(result.problem->message, HasSubstr("larger than 16 MiB"));
+
+    ASSERT_EQ(::unlink(dir.file("podman").c_str()), 0);
+    ASSERT_EQ(::mkdir(dir.file("podman").c_str(), 0755), 0);
+    result = scan(dir, lines);
+    EXPECT_TRUE(result.problem);
+}
+
+} // namespace

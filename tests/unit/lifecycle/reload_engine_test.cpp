@@ -1,6 +1,8 @@
 // ReloadEngine: the in-progress rules over a real directory, with a fake clock.
+#include <array>
 #include <chrono>
 #include <cstdio>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -356,12 +358,13 @@ TEST_F(ReloadEngineTest, TeardownPlusSetupsThatGrowTheFileAreNotTakenForAnAppend
     const std::string root_text = big_file(300);
     dir_.write("podman", root_text);
     pass();
+    const auto root = engine_.current()->tables()[0];
     // ctr-10's line removed (netavark's rewrite), then two setups: the file is longer than what
     // was applied, but its bytes after line 11 moved.
     std::string text = big_file(300);
     const std::size_t at = text.find(fmt::format("{:064x}", 11));
     text.erase(at, text.find('\n', at) + 1 - at);
-    text += fmt::format("{:064x} 10.89.9.1  new-1\n{:064x} 10.89.9.2  new-2\n", 0xab, 0xcd);
+    text += fmt::format("{:064x} 10.89.9.1  new-1\n{:064x} 10.89.9.2  new-2\n", 0x1ab0, 0x1cd0);
     ASSERT_GT(text.size(), root_text.size());
     dir_.write("podman", text);
     PassResult result = pass();
@@ -373,7 +376,9 @@ TEST_F(ReloadEngineTest, TeardownPlusSetupsThatGrowTheFileAreNotTakenForAnAppend
     ASSERT_TRUE(result.store);
     EXPECT_TRUE(answer("ctr-10").empty());
     EXPECT_THAT(answer("new-2"), ElementsAre("10.89.9.2"));
-    EXPECT_EQ(result.store->tables()[0]->base(), nullptr);
+    // Applied as a change over the last full build, not a rebuild.
+    EXPECT_EQ(result.store->tables()[0]->base(), root);
+    EXPECT_EQ(result.store->tables()[0]->entry_count(), 301U);
 }
 
 TEST_F(ReloadEngineTest, HeaderRewrittenToTheSameLengthPlusAnAppendIsAFullBuild) {
@@ -390,6 +395,180 @@ TEST_F(ReloadEngineTest, HeaderRewrittenToTheSameLengthPlusAnAppendIsAFullBuild)
     EXPECT_THAT(table->network().dns_servers,
                 ElementsAre(base::IpAddress::parse("127.0.0.54").value()));
     EXPECT_THAT(answer("new-1"), ElementsAre("10.89.9.1"));
+}
+
+} // namespace
+
+namespace {
+
+std::string without_line_of(std::string text, int container) {
+    const std::size_t at = text.find(fmt::format("{:064x}", container + 1));
+    text.erase(at, text.find('\n', at) + 1 - at);
+    return text;
+}
+
+TEST_F(ReloadEngineTest, TeardownsAndSetupsAreChangesOverTheLastFullBuild) {
+    std::string text = big_file(300);
+    dir_.write("podman", text);
+    pass();
+    const auto root = engine_.current()->tables()[0];
+    // netavark's teardown of ctr-10: the file rewritten without its line.
+    text = without_line_of(text, 10);
+    dir_.write("podman", text);
+    pass();
+    EXPECT_THAT(answer("ctr-10"), ElementsAre("10.89.1.11")); // held back meanwhile
+    advance(milliseconds(300));
+    PassResult result = pass();
+    ASSERT_TRUE(result.store);
+    EXPECT_EQ(result.store->tables()[0]->base(), root);
+    EXPECT_TRUE(answer("ctr-10").empty());
+    EXPECT_THAT(answer("ctr-11"), ElementsAre("10.89.1.12"));
+    EXPECT_EQ(result.store->tables()[0]->entry_count(), 299U);
+    // A setup after the teardown is read from the file's tail and joins the same change.
+    text += fmt::format("{:064x} 10.89.9.1  new-1,{:012x}\n", 0x1ab0, 0x1ab0);
+    dir_.write("podman", text);
+    result = pass();
+    ASSERT_TRUE(result.store);
+    EXPECT_EQ(result.store->tables()[0]->base(), root);
+    EXPECT_THAT(answer("new-1"), ElementsAre("10.89.9.1"));
+    EXPECT_TRUE(answer("ctr-10").empty());
+    // ctr-10 comes back under its old ID on a new address; then the new container goes.
+    text += fmt::format("{:064x} 10.89.9.2  ctr-10,{:012x}\n", 11, 11);
+    dir_.write("podman", text);
+    pass();
+    EXPECT_THAT(answer("ctr-10"), ElementsAre("10.89.9.2"));
+    text = without_line_of(text, 0x1ab0 - 1);
+    dir_.write("podman", text);
+    pass();
+    advance(milliseconds(300));
+    result = pass();
+    ASSERT_TRUE(result.store);
+    EXPECT_EQ(result.store->tables()[0]->base(), root);
+    EXPECT_TRUE(answer("new-1").empty());
+    EXPECT_THAT(answer("ctr-10"), ElementsAre("10.89.9.2"));
+    EXPECT_EQ(result.store->tables()[0]->entry_count(), 300U);
+    // What the changes kept of the file (its hash, its window) is what a full read finds.
+    advance(milliseconds(300));
+    pass();
+    EXPECT_FALSE(pass().store);
+    text += fmt::format("{:064x} 10.89.9.3  new-3\n", 0x1cd0);
+    dir_.write("podman", text);
+    ASSERT_TRUE(pass().store);
+    EXPECT_EQ(engine_.current()->tables()[0]->base(), root);
+    EXPECT_THAT(answer("new-3"), ElementsAre("10.89.9.3"));
+}
+
+TEST_F(ReloadEngineTest, ATeardownThatCouldChangeAnOldLinesVerdictIsAFullBuild) {
+    // ctr-5's line shadows nothing, but a line after the root reuses ctr-4's address: the
+    // appended table has a finding, and removing lines under it takes a full build.
+    std::string text = big_file(300);
+    dir_.write("podman", text);
+    pass();
+    text += fmt::format("{:064x} 10.89.9.1  a-1\n{:064x} 10.89.9.1  a-2\n", 0x1ab0, 0x1cd0);
+    dir_.write("podman", text);
+    pass();
+    ASSERT_EQ(engine_.current()->findings().size(), 1U);
+    text = without_line_of(text, 5);
+    dir_.write("podman", text);
+    pass();
+    advance(milliseconds(300));
+    const PassResult result = pass();
+    ASSERT_TRUE(result.store);
+    EXPECT_EQ(result.store->tables()[0]->base(), nullptr);
+    EXPECT_TRUE(answer("ctr-5").empty());
+    EXPECT_THAT(answer("a-2"), ElementsAre("10.89.9.1"));
+    EXPECT_TRUE(answer("a-1").empty());
+}
+
+// Random churn as netavark makes it (setups append, teardowns rewrite without lines, `network
+// update` rewrites the header, recreated containers reuse names, addresses and IDs): after each
+// change settles, the engine answers exactly as a full build of the file on disk.
+TEST_F(ReloadEngineTest, RandomChurnAnswersAsAFullBuildOfTheFileOnDisk) {
+    std::mt19937 random(7);
+    const auto pick = [&](int below) {
+        return std::uniform_int_distribution<int>(0, below - 1)(random);
+    };
+    std::string header = "10.89.0.1 127.0.0.53\n";
+    std::vector<std::string> lines;
+    int next_id = 1;
+    // The first 100 steps make no stale line; after them, now and then a line reuses an old ID,
+    // a used address or a used name, and the stale lines stay.
+    const auto new_line = [&](bool stale_ones) {
+        const auto sometimes = [&]() {
+            return stale_ones && pick(20) == 0;
+        };
+        const int id = sometimes() ? 1 + pick(next_id) : next_id++;
+        const int host = sometimes() ? pick(400) : 400 + pick(60000);
+        const std::string name = fmt::format("ctr-{}", sometimes() ? pick(400) : id);
+        return fmt::format("{:064x} 10.{}.{}.{}  {},shared-{},{:012x}\n", id, 89 + host / 65536,
+                           host / 256 % 256, host % 256, name, pick(5), id);
+    };
+    for (int i = 0; i < 400; ++i) {
+        lines.push_back(fmt::format("{:064x} 10.89.{}.{}  ctr-{},shared-{},{:012x}\n", next_id,
+                                    next_id / 256, next_id % 256, next_id, next_id % 5, next_id));
+        ++next_id;
+    }
+    const auto file_text = [&]() {
+        std::string text = header;
+        for (const auto& line : lines) {
+            text += line;
+        }
+        return text;
+    };
+    dir_.write("podman", file_text());
+    pass();
+    int overlays = 0;
+    int header_changes = 0;
+    for (int step = 0; step < 160; ++step) {
+        const int what = pick(10);
+        if (what < 4) {
+            for (int n = 1 + pick(3); n > 0; --n) {
+                lines.push_back(new_line(step >= 100));
+            }
+        } else if (what < 9 && !lines.empty()) {
+            for (int n = 1 + pick(2); n > 0 && !lines.empty(); --n) {
+                lines.erase(lines.begin() + pick(static_cast<int>(lines.size())));
+            }
+        } else {
+            header = fmt::format("10.89.0.1 127.0.0.{}\n", 1 + pick(200));
+            header_changes += step < 100 ? 1 : 0;
+        }
+        const std::string text = file_text();
+        dir_.write("podman", text);
+        pass();
+        advance(milliseconds(300));
+        pass();
+        advance(milliseconds(300));
+        pass();
+        const auto& table = *engine_.current()->tables()[0];
+        overlays += step < 100 && table.base() != nullptr ? 1 : 0;
+        config::NetworkFileResult parsed = config::parse_network_file("podman", "podman", text);
+        ASSERT_TRUE(parsed.file);
+        const std::array files{&*parsed.file};
+        const auto full = records::NetworkTable::build(files);
+        SCOPED_TRACE(fmt::format("step {}", step));
+        ASSERT_EQ(table.entry_count(), full->entry_count());
+        ASSERT_EQ(table.network().dns_servers, full->network().dns_servers);
+        std::vector<std::string> names;
+        full->for_each_name([&](std::string_view name) { names.emplace_back(name); });
+        std::vector<std::string> engine_names;
+        table.for_each_name([&](std::string_view name) { engine_names.emplace_back(name); });
+        ASSERT_EQ(engine_names, names);
+        for (const auto& name : names) {
+            std::vector<base::IpAddress> expected;
+            std::vector<base::IpAddress> got;
+            full->append_addresses(name, 0, expected);
+            table.append_addresses(name, 0, got);
+            ASSERT_EQ(got, expected) << name;
+        }
+        ASSERT_EQ(table.findings().size(), full->findings().size());
+        for (std::size_t i = 0; i < full->findings().size(); ++i) {
+            ASSERT_EQ(table.findings()[i].line, full->findings()[i].line);
+        }
+    }
+    // Without stale lines, every change but a header rewrite was applied over the last full
+    // build, not by rebuilding.
+    EXPECT_EQ(overlays + header_changes, 100);
 }
 
 } // namespace
