@@ -225,10 +225,10 @@ FilePieces read_pieces(int dir_fd, const std::string& path, const std::string& n
 constexpr std::size_t kScanPiece = std::size_t{64} * 1024;
 
 FileScan scan_lines(int dir_fd, const std::string& path, const std::string& name,
-                    const LineVisitor& visit) {
+                    const LineVisitor& visit, base::UniqueFd* keep_open) {
     FileScan result;
     try {
-        const base::UniqueFd fd = open_regular(dir_fd, path, name, result.identity, result.problem);
+        base::UniqueFd fd = open_regular(dir_fd, path, name, result.identity, result.problem);
         if (!fd.valid()) {
             return result;
         }
@@ -283,8 +283,11 @@ FileScan scan_lines(int dir_fd, const std::string& path, const std::string& name
             }
             carry.append(bytes.substr(start));
         }
-        if (!carry.empty()) {
-            deliver(carry, false);
+        if (!carry.empty() && !deliver(carry, false)) {
+            return result;
+        }
+        if (keep_open != nullptr) {
+            *keep_open = std::move(fd);
         }
     } catch (const std::bad_alloc&) {
         result.problem = whole_file_problem(path, "out of memory while reading; file skipped");
@@ -384,9 +387,9 @@ FilePieces read_network_file_pieces(const std::string& directory, std::string_vi
 }
 
 FileScan scan_network_file(const std::string& directory, std::string_view name,
-                           const LineVisitor& visit) {
+                           const LineVisitor& visit, base::UniqueFd* keep_open) {
     return in_directory<FileScan>(directory, name, [&](int dir_fd, const std::string& path) {
-        return scan_lines(dir_fd, path, std::string(name), visit);
+        return scan_lines(dir_fd, path, std::string(name), visit, keep_open);
     });
 }
 

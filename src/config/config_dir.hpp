@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/unique_fd.hpp"
 #include "config/network_file.hpp"
 
 namespace config {
@@ -95,8 +96,10 @@ struct FileScan {
 
 using LineVisitor = std::function<bool(std::string_view line, bool terminated)>;
 
+/// `keep_open` (if given) receives the descriptor the file was read through, when the walk
+/// ended without a problem (for reading lines back later, see NetworkFileIndexer).
 FileScan scan_network_file(const std::string& directory, std::string_view name,
-                           const LineVisitor& visit);
+                           const LineVisitor& visit, base::UniqueFd* keep_open = nullptr);
 
 /// The network name a file name stands for (`x%int` -> `x`).
 std::string_view network_name_of(std::string_view file_name) noexcept;

@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <climits>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <utility>
+
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -225,43 +229,72 @@ private:
     NetworkFileResult& result_;
 };
 
-// Walks the lines of `text`: the header into `file`, then every entry line through
-// `on_entry(line, number)`. Returns false when the file as a whole is rejected (problems say why).
+// The grammar's line rules, one line at a time: the first non-empty line is the header (into
+// `file`), every later non-empty line an entry (to `on_entry(line, begin, number)`); lines are
+// numbered from 1, blank ones included. line() returns false once the header rejected the file.
+class LineRules {
+public:
+    LineRules(Parser& parser, NetworkFile& file)
+        : parser_(parser)
+        , file_(file) {}
+
+    template <typename OnEntry>
+    bool line(std::string_view line, std::size_t begin, OnEntry&& on_entry) {
+        ++number_;
+        if (line.empty()) {
+            return true;
+        }
+        if (!have_header_) {
+            if (!parser_.parse_header(line, number_, file_)) {
+                return false;
+            }
+            have_header_ = true;
+            return true;
+        }
+        on_entry(line, begin, number_);
+        return true;
+    }
+
+    // Forgets the header (it was the cut-off last line of a file not to be served yet).
+    void forget_header() noexcept { have_header_ = false; }
+
+    /// Returns false when the file as a whole is rejected (problems say why).
+    bool finish() {
+        if (!have_header_) {
+            parser_.add_problem(0,
+                                "no bind addresses (the file has no non-empty line); file skipped");
+            return false;
+        }
+        // aardvark validates these fields for internal networks too (a bad one still rejects the
+        // line), and only then disregards them: internal networks never forward.
+        if (file_.internal) {
+            file_.dns_servers.clear();
+        }
+        return true;
+    }
+
+private:
+    Parser& parser_;
+    NetworkFile& file_;
+    bool have_header_ = false;
+    std::size_t number_ = 0;
+};
+
+// Walks the lines of `text` through LineRules. Returns false when the file as a whole is rejected.
 template <typename OnEntry>
 bool walk_network_file(std::string_view text, Parser& parser, NetworkFile& file,
                        OnEntry&& on_entry) {
-    bool have_header = false;
-    std::size_t number = 0;
+    LineRules rules(parser, file);
     std::size_t start = 0;
     while (start <= text.size()) {
         const std::size_t newline = text.find('\n', start);
         const std::size_t end = newline == std::string_view::npos ? text.size() : newline;
-        const std::string_view line = text.substr(start, end - start);
-        ++number;
-        const std::size_t line_start = start;
+        if (!rules.line(text.substr(start, end - start), start, on_entry)) {
+            return false;
+        }
         start = end + 1;
-        if (line.empty()) {
-            continue;
-        }
-        if (!have_header) {
-            if (!parser.parse_header(line, number, file)) {
-                return false;
-            }
-            have_header = true;
-            continue;
-        }
-        on_entry(line, line_start, number);
     }
-    if (!have_header) {
-        parser.add_problem(0, "no bind addresses (the file has no non-empty line); file skipped");
-        return false;
-    }
-    // aardvark validates these fields for internal networks too (a bad one still rejects the
-    // line), and only then disregards them: internal networks never forward.
-    if (file.internal) {
-        file.dns_servers.clear();
-    }
-    return true;
+    return rules.finish();
 }
 
 NetworkFile file_named(std::string_view file_name, std::string_view path) {
@@ -345,12 +378,184 @@ NetworkFileLinesResult index_network_file(std::string_view file_name, std::strin
     return result;
 }
 
-void NetworkFileLines::parse(std::uint32_t index, ContainerEntry& out) const {
-    const std::string_view text = text_;
+// The indexer's state: the same Parser and LineRules as index_network_file, fed line by line.
+struct NetworkFileIndexer::State {
+    State(std::string_view file_name, std::string_view path)
+        : parser(path, problems)
+        , rules(parser, lines.header_) {
+        lines.header_ = file_named(file_name, path);
+    }
+
+    NetworkFileResult problems;
+    Parser parser;
+    NetworkFileLines lines;
+    LineRules rules;
+    bool rejected = false;
+    ContainerEntry scratch;
+    // The last line when it had no '\n': what drop_unterminated() takes back.
+    enum class Cut {
+        None,
+        Header,
+        Entry,
+        Other
+    } cut = Cut::None;
+    std::size_t cut_addresses = 0;
+};
+
+NetworkFileIndexer::NetworkFileIndexer(std::string_view file_name, std::string_view path)
+    : state_(std::make_unique<State>(file_name, path)) {}
+
+NetworkFileIndexer::~NetworkFileIndexer() = default;
+NetworkFileIndexer::NetworkFileIndexer(NetworkFileIndexer&&) noexcept = default;
+NetworkFileIndexer& NetworkFileIndexer::operator=(NetworkFileIndexer&&) noexcept = default;
+
+void NetworkFileIndexer::line(std::string_view line, std::uint64_t offset, bool terminated) {
+    State& state = *state_;
+    if (state.rejected) {
+        return;
+    }
+    State::Cut kind = State::Cut::Header;
+    auto& lines = state.lines;
+    state.rejected =
+        !state.rules.line(line, 0, [&](std::string_view entry, std::size_t, std::size_t number) {
+            kind = State::Cut::Other;
+            if (!state.parser.parse_entry(entry, number, state.scratch)) {
+                return;
+            }
+            kind = State::Cut::Entry;
+            state.cut_addresses = state.scratch.ipv4.size() + state.scratch.ipv6.size();
+            lines.line_begin_.push_back(static_cast<std::uint32_t>(offset));
+            lines.line_number_.push_back(static_cast<std::uint32_t>(number));
+            lines.line_hash_.push_back(NetworkFileLines::line_hash_of(entry));
+            lines.address_count_ += state.cut_addresses;
+        });
+    if (line.empty()) {
+        kind = State::Cut::Other;
+    }
+    state.cut = terminated ? State::Cut::None : kind;
+}
+
+void NetworkFileIndexer::drop_unterminated() {
+    State& state = *state_;
+    auto& lines = state.lines;
+    switch (state.cut) {
+    case State::Cut::Entry:
+        lines.line_begin_.pop_back();
+        lines.line_number_.pop_back();
+        lines.line_hash_.pop_back();
+        lines.address_count_ -= state.cut_addresses;
+        break;
+    case State::Cut::Header:
+        state.rules.forget_header();
+        lines.header_.bind_ips.clear();
+        lines.header_.dns_servers.clear();
+        break;
+    case State::Cut::None:
+    case State::Cut::Other:
+        break;
+    }
+    state.cut = State::Cut::None;
+}
+
+NetworkFileLinesResult NetworkFileIndexer::finish(base::UniqueFd fd) {
+    State& state = *state_;
+    NetworkFileLinesResult result;
+    const bool ok = !state.rejected && state.rules.finish();
+    result.problems = std::move(state.problems.problems);
+    if (!ok) {
+        return result;
+    }
+    NetworkFileLines& lines = state.lines;
+    lines.line_begin_.shrink_to_fit();
+    lines.line_number_.shrink_to_fit();
+    lines.line_hash_.shrink_to_fit();
+    lines.fd_ = std::move(fd);
+    result.file = std::move(lines);
+    return result;
+}
+
+std::uint64_t NetworkFileLines::line_hash_of(std::string_view line) noexcept {
+    // FNV-1a: the lines are read back in pieces of the file, not as one text.
+    std::uint64_t hash = 0xcbf29ce484222325ULL;
+    for (const char c : line) {
+        hash ^= static_cast<unsigned char>(c);
+        hash *= 0x100000001b3ULL;
+    }
+    return hash;
+}
+
+// Around 64 KiB of the file that holds line `index` and, for the walks from the newest line
+// to the oldest, the lines before it.
+constexpr std::size_t kReadBack = std::size_t{64} * 1024;
+constexpr std::size_t kReadAhead = std::size_t{4} * 1024;
+
+bool NetworkFileLines::read_back(std::uint32_t index, std::string_view& line) const {
     const std::size_t begin = line_begin_[index];
-    const std::size_t newline = text.find('\n', begin);
-    const std::string_view line = text.substr(
-        begin, newline == std::string_view::npos ? std::string_view::npos : newline - begin);
+    const auto cached = [&]() {
+        if (begin < window_begin_ || begin >= window_begin_ + window_.size()) {
+            return false;
+        }
+        const std::string_view held = std::string_view(window_).substr(begin - window_begin_);
+        const std::size_t newline = held.find('\n');
+        if (newline == std::string_view::npos && !window_at_end_) {
+            return false;
+        }
+        line = held.substr(0, newline);
+        return true;
+    };
+    if (cached()) {
+        return true;
+    }
+    window_begin_ = begin + kReadAhead > kReadBack ? begin + kReadAhead - kReadBack : 0;
+    std::size_t want = kReadBack;
+    for (;;) {
+        window_.resize(want);
+        std::size_t got = 0;
+        while (got < want) {
+            const ssize_t n = ::pread(fd_.get(), &window_[got], want - got,
+                                      static_cast<off_t>(window_begin_ + got));
+            if (n < 0 && errno == EINTR) {
+                continue;
+            }
+            if (n <= 0) {
+                break;
+            }
+            got += static_cast<std::size_t>(n);
+        }
+        window_.resize(got);
+        window_at_end_ = got < want;
+        if (cached()) {
+            return true;
+        }
+        if (window_at_end_ || begin < window_begin_) {
+            return false; // the file is shorter than it was: it changed
+        }
+        // A line longer than the window: read from its start, twice as much.
+        window_begin_ = begin;
+        want = std::min<std::size_t>(want * 2, kMaxLineRead);
+        if (want == kMaxLineRead && window_.size() == want) {
+            return false;
+        }
+    }
+}
+
+void NetworkFileLines::parse(std::uint32_t index, ContainerEntry& out) const {
+    std::string_view line;
+    if (fd_.valid()) {
+        // Read back from the file: it must be the line that was indexed, or the file changed.
+        if (!read_back(index, line) || line_hash_of(line) != line_hash_[index]) {
+            changed_ = true;
+            out = ContainerEntry();
+            out.line = static_cast<int>(line_number_[index]);
+            return;
+        }
+    } else {
+        const std::string_view text = text_;
+        const std::size_t begin = line_begin_[index];
+        const std::size_t newline = text.find('\n', begin);
+        line = text.substr(begin, newline == std::string_view::npos ? std::string_view::npos
+                                                                    : newline - begin);
+    }
     // Indexed lines parsed once already: no problem can come back.
     parse_entry_into(line, line_number_[index], out);
     if (header_.internal) {

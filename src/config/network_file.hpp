@@ -2,12 +2,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/ip_address.hpp"
+#include "base/unique_fd.hpp"
 
 namespace config {
 
@@ -72,20 +74,41 @@ public:
     /// Parses entry line `index` (file order) into `out`, reusing its storage.
     void parse(std::uint32_t index, ContainerEntry& out) const;
 
-    /// The text and the index.
+    /// For lines kept in their file (NetworkFileIndexer): true once a line read back was not
+    /// the line indexed. The file changed after it was walked, and whatever was built from
+    /// these lines must be dropped (parse() gave an empty entry for such a line).
+    bool changed() const noexcept { return changed_; }
+
+    /// The text (or the read-back window) and the index.
     std::size_t memory_bytes() const noexcept {
-        return text_.capacity() + (line_begin_.capacity() + line_number_.capacity()) * 4;
+        return text_.capacity() + window_.capacity() +
+               (line_begin_.capacity() + line_number_.capacity()) * 4 + line_hash_.capacity() * 8;
     }
 
 private:
     friend struct NetworkFileLinesResult
     index_network_file(std::string_view file_name, std::string_view path, std::string text);
+    friend class NetworkFileIndexer;
+
+    // A line longer than this cannot be in a file under the size cap.
+    static constexpr std::size_t kMaxLineRead = std::size_t{32} * 1024 * 1024;
+
+    static std::uint64_t line_hash_of(std::string_view line) noexcept;
+    bool read_back(std::uint32_t index, std::string_view& line) const;
 
     NetworkFile header_;
-    std::string text_;
+    std::string text_; // empty when the lines are kept in their file
     std::vector<std::uint32_t> line_begin_;
     std::vector<std::uint32_t> line_number_;
     std::size_t address_count_ = 0;
+    // Lines kept in their file: read back through fd_, in windows of the file, and checked
+    // against the hash each had when the file was walked.
+    base::UniqueFd fd_;
+    std::vector<std::uint64_t> line_hash_;
+    mutable std::string window_;
+    mutable std::size_t window_begin_ = 0;
+    mutable bool window_at_end_ = false;
+    mutable bool changed_ = false;
 };
 
 struct NetworkFileLinesResult {
@@ -96,5 +119,35 @@ struct NetworkFileLinesResult {
 /// The same grammar and problems as parse_network_file, keeping `text` instead of entries.
 NetworkFileLinesResult index_network_file(std::string_view file_name, std::string_view path,
                                           std::string text);
+
+/// The same again for a file walked in pieces (config::scan_network_file) that is never held
+/// whole: per good line only its offset, number and a hash are kept (16 bytes), and
+/// NetworkFileLines::parse reads the line back through the file's descriptor. At 100,000
+/// containers a full build then holds 1.6 MB of index instead of the 13 MB text.
+class NetworkFileIndexer {
+public:
+    NetworkFileIndexer(std::string_view file_name, std::string_view path);
+    ~NetworkFileIndexer();
+    NetworkFileIndexer(NetworkFileIndexer&& other) noexcept;
+    NetworkFileIndexer& operator=(NetworkFileIndexer&& other) noexcept;
+    NetworkFileIndexer(const NetworkFileIndexer&) = delete;
+    NetworkFileIndexer& operator=(const NetworkFileIndexer&) = delete;
+
+    /// Every line in file order, without its '\n', with the file offset of its first byte;
+    /// `terminated` is false for a last line that had no '\n'.
+    void line(std::string_view line, std::uint64_t offset, bool terminated);
+
+    /// Takes back the last line if it had no '\n' (a new file that is still being written
+    /// serves its complete lines only).
+    void drop_unterminated();
+
+    /// All lines were given; `fd` (the descriptor they were read through) is kept for reading
+    /// them back.
+    NetworkFileLinesResult finish(base::UniqueFd fd);
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
 
 } // namespace config

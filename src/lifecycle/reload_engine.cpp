@@ -5,6 +5,7 @@
 #include <functional>
 #include <new>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include <fmt/format.h>
@@ -62,6 +63,87 @@ std::size_t add_lines(std::string_view bytes, std::size_t lines_before, std::str
     return count;
 }
 
+// What one walk over a file's lines keeps besides its lines: the in-progress verdict, the hash
+// of every byte, the line count, the first line, and the last ~4 KiB (the window an append is
+// checked against), all without holding the file.
+class FileWalk {
+public:
+    void line(std::string_view line, bool terminated) {
+        ++lines_;
+        nonempty_lines_ += line.empty() ? 0U : 1U;
+        judge_.line(line);
+        hash_ = config::extend_text_hash(hash_, line);
+        if (lines_ == 1) {
+            first_line_ = line;
+        }
+        offset_ += line.size();
+        window_.append(line);
+        if (terminated) {
+            hash_ = config::extend_text_hash(hash_, "\n");
+            ++offset_;
+            complete_end_ = offset_;
+            window_.push_back('\n');
+            if (window_.size() > 2 * kAppendWindow) {
+                const std::size_t start = window_start_in(window_);
+                window_.erase(0, start);
+                window_begin_ += start;
+            }
+        } else {
+            cut_line_ = line;
+        }
+    }
+
+    std::uint64_t offset() const noexcept { return offset_; } // of the next line
+
+    std::size_t complete_end() const noexcept { return complete_end_; } // after the last '\n'
+
+    std::size_t newlines() const noexcept { return lines_ - (cut_line_ ? 1 : 0); }
+
+    std::uint64_t hash() const noexcept { return hash_; }
+
+    config::WriteJudge& judge() noexcept { return judge_; }
+
+    /// The first line with its '\n' when the text starts with a complete non-empty line (the
+    /// header netavark writes first), else empty: then appends take the other paths.
+    std::string header() const {
+        return first_line_.empty() || cut_line_ ? std::string() : first_line_ + '\n';
+    }
+
+    /// The append window of a text that ends in '\n': its start and the hash of its bytes.
+    std::pair<std::size_t, std::uint64_t> window() const {
+        const std::size_t start = window_start_in(window_);
+        return {window_begin_ + start,
+                config::extend_text_hash(config::kTextHashSeed,
+                                         std::string_view(window_).substr(start))};
+    }
+
+    /// Takes the cut-off last line (no '\n') out of the digest (the judge's verdict is kept).
+    void drop_cut_line_from_digest() {
+        auto& hashes = judge_.digest().entry_hashes;
+        // The header is not in the digest: only a cut-off entry line is.
+        if (!cut_line_ || cut_line_->empty() || nonempty_lines_ < 2) {
+            return;
+        }
+        const auto at =
+            std::lower_bound(hashes.begin(), hashes.end(), config::line_hash(*cut_line_));
+        if (at != hashes.end() && *at == config::line_hash(*cut_line_)) {
+            hashes.erase(at);
+        }
+    }
+
+private:
+    config::WriteJudge judge_;
+    std::uint64_t hash_ = config::kTextHashSeed;
+    std::size_t lines_ = 0;
+    std::size_t nonempty_lines_ = 0;
+    std::uint64_t offset_ = 0;
+    std::size_t complete_end_ = 0;
+    std::string first_line_;
+    std::optional<std::string> cut_line_;
+    std::string window_;
+    std::size_t window_begin_ = 0;
+};
+
 // The status words are `ctrdns check`'s (records::status_name), so a log line and check's report
 // name an entry the same way.
 std::string finding_text(const records::Finding& finding) {
@@ -75,6 +157,23 @@ std::uint64_t text_hash(std::string_view text) noexcept {
 }
 
 } // namespace
+
+// One file of a full build, walked once: what the walk kept, and its lines' index.
+struct ReloadEngine::ReadFile {
+    ReadFile(std::string file_name, std::string file_path)
+        : name(std::move(file_name))
+        , path(std::move(file_path))
+        , indexer(name, path) {}
+
+    std::string name;
+    std::string path;
+    FileWalk walk;
+    config::NetworkFileIndexer indexer;
+    base::UniqueFd fd; // the lines are read back through it
+    config::FileIdentity identity;
+    std::size_t size = 0;
+    config::WriteState state = config::WriteState::Complete;
+};
 
 ReloadEngine::ReloadEngine(std::string directory, ReloadSettings settings)
     : directory_(std::move(directory))
@@ -243,28 +342,34 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
          apply_scanned(network, files.begin()->first, state, now, result))) {
         return;
     }
-    // Read every file of the network (`x` and `x%int`): a table is built from all of them.
+    // Walk every file of the network (`x` and `x%int`) once, in pieces: a table is built from
+    // all of them, reading their lines back from the files (never holding a file whole).
     std::vector<ReadFile> reads;
     std::map<std::string, config::FileIdentity> identities;
     for (const auto& [name, listed_identity] : files) {
-        ReadFile read;
-        read.name = name;
-        read.text = config::read_network_file(directory_, name);
-        if (!read.text.text) {
-            if (read.text.problem) {
-                result.log.push_back({LogLine::Level::Warn, read.text.problem->to_string()});
-            }
+        ReadFile read(name, fmt::format("{}/{}", directory_, name));
+        const config::FileScan scan = config::scan_network_file(
+            directory_, name,
+            [&](std::string_view line, bool terminated) {
+                read.indexer.line(line, read.walk.offset(), terminated);
+                read.walk.line(line, terminated);
+                return true;
+            },
+            &read.fd);
+        if (scan.problem) {
+            result.log.push_back({LogLine::Level::Warn, scan.problem->to_string()});
             continue;
         }
-        identities.emplace(name, read.text.identity);
+        read.identity = scan.identity;
+        read.size = scan.size;
+        identities.emplace(name, read.identity);
         // A file that was gone at the last look is a new file (a setup after the last
         // teardown): nothing of the old one can be "lost" from it.
         const bool reappeared = state.held_back && !state.seen.contains(name);
         const auto applied = state.files.find(name);
-        read.state = config::judge_write(
-            *read.text.text,
-            applied == state.files.end() || reappeared ? nullptr : &applied->second.digest,
-            read.digest);
+        read.state = read.walk.judge().finish(
+            scan.ends_with_newline,
+            applied == state.files.end() || reappeared ? nullptr : &applied->second.digest);
         reads.push_back(std::move(read));
     }
 
@@ -272,16 +377,14 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
     // one timestamp tick) changes nothing.
     const auto same_text = [&](const ReadFile& read) {
         const auto applied = state.files.find(read.name);
-        return applied != state.files.end() &&
-               applied->second.text_hash == text_hash(*read.text.text);
+        return applied != state.files.end() && applied->second.text_hash == read.walk.hash();
     };
     if (state.table && !state.held_back && reads.size() == state.files.size() &&
         std::all_of(reads.begin(), reads.end(), same_text)) {
         for (const ReadFile& read : reads) {
             AppliedFile& applied = state.files[read.name];
-            applied.identity = read.text.identity;
-            applied.verify =
-                wall_clock_ns() - read.text.identity.mtime_ns < kTimestampGranularityNs;
+            applied.identity = read.identity;
+            applied.verify = wall_clock_ns() - read.identity.mtime_ns < kTimestampGranularityNs;
         }
         return;
     }
@@ -309,40 +412,32 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
     std::map<std::string, AppliedFile> applied_files;
     std::size_t text_lines = 0;
     std::string header;
-    std::size_t window_begin = 0;
-    std::uint64_t window_hash = config::kTextHashSeed;
+    std::pair<std::size_t, std::uint64_t> window{0, config::kTextHashSeed};
     for (ReadFile& read : reads) {
-        const std::string path = fmt::format("{}/{}", directory_, read.name);
-        std::string& text = *read.text.text;
         AppliedFile applied;
-        applied.identity = read.text.identity;
-        applied.size = text.size();
-        applied.text_hash = text_hash(text);
-        applied.verify = state.held_back ||
-                         wall_clock_ns() - read.text.identity.mtime_ns < kTimestampGranularityNs;
-        text_lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+        applied.identity = read.identity;
+        applied.size = read.size;
+        applied.text_hash = read.walk.hash();
+        applied.verify =
+            state.held_back || wall_clock_ns() - read.identity.mtime_ns < kTimestampGranularityNs;
+        text_lines = read.walk.newlines();
         // The root's text starts with its header line (netavark writes no blank line before
         // it); otherwise later changes take the full path.
-        const std::size_t header_end = text.find('\n');
-        header.clear();
-        if (header_end != 0 && header_end != std::string::npos && text.back() == '\n') {
-            header = text.substr(0, header_end + 1);
-            window_begin = window_start_in(text);
-            window_hash = text_hash(std::string_view(text).substr(window_begin));
+        header = read.walk.header();
+        if (!header.empty()) {
+            window = read.walk.window();
         }
         if (state.held_back) {
             // Judged against what is served: the cut-off line must not count as "lost" later.
-            text.resize(config::complete_lines(text).size());
-            config::judge_write(text, nullptr, read.digest);
-            if (text.empty()) {
+            if (read.walk.complete_end() == 0) {
                 continue;
             }
+            read.indexer.drop_unterminated();
+            read.walk.drop_cut_line_from_digest();
         }
-        applied.digest = std::move(read.digest);
-        // The text is kept, not parsed into entries: the table is built from it line by line.
+        applied.digest = std::move(read.walk.judge().digest());
         try {
-            config::NetworkFileLinesResult file =
-                config::index_network_file(read.name, path, std::move(text));
+            config::NetworkFileLinesResult file = read.indexer.finish(std::move(read.fd));
             for (const config::Problem& problem : file.problems) {
                 result.log.push_back({LogLine::Level::Warn, problem.to_string()});
             }
@@ -352,7 +447,7 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
         } catch (const std::bad_alloc&) {
             result.log.push_back(
                 {LogLine::Level::Warn,
-                 fmt::format("{}: out of memory while parsing; file skipped", path)});
+                 fmt::format("{}: out of memory while parsing; file skipped", read.path)});
             continue;
         }
         applied_files.emplace(read.name, std::move(applied));
@@ -362,28 +457,46 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
               [](const config::NetworkFileLines& a, const config::NetworkFileLines& b) {
                   return !a.header().internal && b.header().internal;
               });
+    std::shared_ptr<const records::NetworkTable> table;
+    if (!indexed.empty()) {
+        std::vector<const config::NetworkFileLines*> pointers;
+        pointers.reserve(indexed.size());
+        for (const auto& file : indexed) {
+            pointers.push_back(&file);
+        }
+        table = records::NetworkTable::build(pointers);
+        // A line read back that was not the line walked: the file changed under the build (a
+        // rewrite that began after the walk). What was built is dropped, and the file is
+        // looked at again at the next pass or once it has been quiet.
+        if (std::any_of(indexed.begin(), indexed.end(),
+                        [](const config::NetworkFileLines& file) { return file.changed(); })) {
+            result.log.push_back(
+                {LogLine::Level::Info,
+                 fmt::format("network {}: a file changed while it was read; looking again",
+                             network)});
+            state.held_back = true;
+            state.seen.clear(); // whatever is there next time is judged afresh
+            state.last_change = now;
+            return;
+        }
+        indexed.clear();
+    }
     result.rebuilt_networks.push_back(network);
     state.files = std::move(applied_files);
     state.root.reset();
     state.added_lines.clear();
     state.added_line_numbers.clear();
     state.removed_keys.clear();
-    if (indexed.empty()) {
-        state.table.reset();
+    state.table = std::move(table);
+    if (!state.table) {
         return;
     }
-    std::vector<const config::NetworkFileLines*> pointers;
-    for (const auto& file : indexed) {
-        pointers.push_back(&file);
-    }
-    state.table = records::NetworkTable::build(pointers);
-    indexed.clear();
     if (reads.size() == 1 && !state.held_back) {
         state.root = state.table;
         state.applied_lines = text_lines;
         state.root_header = std::move(header);
-        state.window_begin = window_begin;
-        state.window_hash = window_hash;
+        state.window_begin = window.first;
+        state.window_hash = window.second;
     }
     for (const records::Finding& finding : state.table->findings()) {
         result.log.push_back({LogLine::Level::Warn, finding_text(finding)});
@@ -519,30 +632,15 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
     // append is checked against, which root containers are still there, and the lines beyond
     // the root. Any line that is neither a root line as applied nor after all of them stops
     // the walk: only a full build gets that right.
-    config::WriteJudge judge;
+    FileWalk walk;
     std::vector<bool> still_there(root_keys.size(), false);
     Overlay overlay;
-    std::uint64_t hash = config::kTextHashSeed;
-    std::string window;
-    std::size_t window_begin = 0;
-    std::size_t line_number = 0;
     bool have_header = false;
     std::string id;
     const config::FileScan scan = config::scan_network_file(
         directory_, file_name, [&](std::string_view line, bool terminated) {
-            ++line_number;
-            judge.line(line);
-            hash = config::extend_text_hash(hash, line);
-            window.append(line);
-            if (terminated) {
-                hash = config::extend_text_hash(hash, "\n");
-                window.push_back('\n');
-                if (window.size() > 2 * kAppendWindow) {
-                    const std::size_t start = window_start_in(window);
-                    window.erase(0, start);
-                    window_begin += start;
-                }
-            }
+            walk.line(line, terminated);
+            const std::size_t line_number = walk.newlines();
             if (line.empty() || !terminated) {
                 return true; // blank, or the cut-off last line: judged, never applied
             }
@@ -578,7 +676,8 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
     if (scan.problem || scan.stopped || !have_header) {
         return false; // the full path reads it again, judges it and reports any problem
     }
-    const config::WriteState write_state = judge.finish(scan.ends_with_newline, &applied.digest);
+    const config::WriteState write_state =
+        walk.judge().finish(scan.ends_with_newline, &applied.digest);
     const std::map<std::string, config::FileIdentity> identities{{file_name, scan.identity}};
     Incomplete incomplete;
     if (write_state != config::WriteState::Complete) {
@@ -594,7 +693,7 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
     const bool was_held_back = state.held_back;
     const bool verify =
         was_held_back || wall_clock_ns() - scan.identity.mtime_ns < kTimestampGranularityNs;
-    if (hash == applied.text_hash) {
+    if (walk.hash() == applied.text_hash) {
         // The very text applied (re-read only to rule out a write within one timestamp tick).
         AppliedFile& same = state.files.begin()->second;
         same.identity = scan.identity;
@@ -617,13 +716,11 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
     AppliedFile& updated = state.files.begin()->second;
     updated.identity = scan.identity;
     updated.size = scan.size;
-    updated.digest = std::move(judge.digest());
-    updated.text_hash = hash;
+    updated.digest = std::move(walk.judge().digest());
+    updated.text_hash = walk.hash();
     updated.verify = verify;
-    state.applied_lines = line_number;
-    state.window_begin = window_begin + window_start_in(window);
-    state.window_hash =
-        text_hash(std::string_view(window).substr(state.window_begin - window_begin));
+    state.applied_lines = walk.newlines();
+    std::tie(state.window_begin, state.window_hash) = walk.window();
     state.added_lines = std::move(overlay.lines);
     state.added_line_numbers = std::move(overlay.line_numbers);
     state.removed_keys = std::move(overlay.removed_keys);

@@ -106,12 +106,7 @@ private:
     void evaluate(const std::string& network, const Candidates& files, NetworkState& state,
                   ReloadClock::time_point now, PassResult& result);
 
-    struct ReadFile {
-        std::string name;
-        config::FileText text;
-        config::LineDigest digest;
-        config::WriteState state = config::WriteState::Complete;
-    };
+    struct ReadFile;
 
     bool apply_append(const std::string& network, const std::string& file_name,
                       const config::FileIdentity& listed, NetworkState& state, PassResult& result);
