@@ -373,12 +373,6 @@ DirectoryListing list_directory(const std::string& directory) {
     return listing;
 }
 
-FileText read_network_file(const std::string& directory, std::string_view name) {
-    return in_directory<FileText>(directory, name, [&](int dir_fd, const std::string& path) {
-        return read_text(dir_fd, path, std::string(name));
-    });
-}
-
 FilePieces read_network_file_pieces(const std::string& directory, std::string_view name,
                                     std::size_t head_size, std::size_t offset) {
     return in_directory<FilePieces>(directory, name, [&](int dir_fd, const std::string& path) {

@@ -62,8 +62,6 @@ struct FileText {
     std::optional<Problem> problem;
 };
 
-FileText read_network_file(const std::string& directory, std::string_view name);
-
 /// Two pieces of one network file, read through one descriptor: its first `head_size` bytes and
 /// everything from `offset` on. For an append at 100,000 containers: the caller checks the head
 /// and the start of the tail against what it applied, and never reads the megabytes in between.
@@ -81,7 +79,7 @@ FilePieces read_network_file_pieces(const std::string& directory, std::string_vi
 
 /// One network file walked once, front to back, in pieces of 64 KiB, never held whole: `visit`
 /// gets each line without its '\n' (`terminated` is false for a last line that has none) and
-/// may stop the walk by returning false. The same checks as read_network_file (regular file, size
+/// may stop the walk by returning false. The same checks as load_directory (regular file, size
 /// cap, UTF-8, checked line by line, which is the same as the whole text since '\n' is never part
 /// of a multi-byte sequence). For a teardown's rewrite at 100,000 containers the caller keeps
 /// hashes and a few lines, not the megabytes. When `problem` is set the file is unusable and what

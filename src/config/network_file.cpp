@@ -484,36 +484,41 @@ std::uint64_t NetworkFileLines::line_hash_of(std::string_view line) noexcept {
     return hash;
 }
 
-// Around 64 KiB of the file that holds line `index` and, for the walks from the newest line
-// to the oldest, the lines before it.
-constexpr std::size_t kReadBack = std::size_t{64} * 1024;
-constexpr std::size_t kReadAhead = std::size_t{4} * 1024;
+// The walks from the newest line to the oldest read the file back in 64 KiB windows that end a
+// little after the line asked for, so the lines before it come with it; a line looked up aside
+// (the stale rules re-reading a newer line) is read on its own, so the walk's window stays.
+constexpr std::size_t kWalkWindow = std::size_t{64} * 1024;
+constexpr std::size_t kWalkAhead = std::size_t{4} * 1024;
+constexpr std::size_t kAsideWindow = 1024;
 
-bool NetworkFileLines::read_back(std::uint32_t index, std::string_view& line) const {
-    const std::size_t begin = line_begin_[index];
-    const auto cached = [&]() {
-        if (begin < window_begin_ || begin >= window_begin_ + window_.size()) {
-            return false;
-        }
-        const std::string_view held = std::string_view(window_).substr(begin - window_begin_);
-        const std::size_t newline = held.find('\n');
-        if (newline == std::string_view::npos && !window_at_end_) {
-            return false;
-        }
-        line = held.substr(0, newline);
-        return true;
-    };
-    if (cached()) {
+bool NetworkFileLines::Window::find(std::size_t line_begin, std::string_view& line) const {
+    if (line_begin < begin || line_begin >= begin + bytes.size()) {
+        return false;
+    }
+    const std::string_view held = std::string_view(bytes).substr(line_begin - begin);
+    const std::size_t newline = held.find('\n');
+    if (newline == std::string_view::npos && !at_end) {
+        return false;
+    }
+    line = held.substr(0, newline);
+    return true;
+}
+
+bool NetworkFileLines::read_back(std::uint32_t index, Read how, std::string_view& line) const {
+    const std::size_t line_begin = line_begin_[index];
+    Window& window = how == Read::InOrder ? walk_window_ : aside_window_;
+    if (walk_window_.find(line_begin, line) || window.find(line_begin, line)) {
         return true;
     }
-    window_begin_ = begin + kReadAhead > kReadBack ? begin + kReadAhead - kReadBack : 0;
-    std::size_t want = kReadBack;
+    const std::size_t behind = how == Read::InOrder ? kWalkWindow - kWalkAhead : 0;
+    std::size_t want = how == Read::InOrder ? kWalkWindow : kAsideWindow;
+    window.begin = line_begin > behind ? line_begin - behind : 0;
     for (;;) {
-        window_.resize(want);
+        window.bytes.resize(want);
         std::size_t got = 0;
         while (got < want) {
-            const ssize_t n = ::pread(fd_.get(), &window_[got], want - got,
-                                      static_cast<off_t>(window_begin_ + got));
+            const ssize_t n = ::pread(fd_.get(), &window.bytes[got], want - got,
+                                      static_cast<off_t>(window.begin + got));
             if (n < 0 && errno == EINTR) {
                 continue;
             }
@@ -522,28 +527,28 @@ bool NetworkFileLines::read_back(std::uint32_t index, std::string_view& line) co
             }
             got += static_cast<std::size_t>(n);
         }
-        window_.resize(got);
-        window_at_end_ = got < want;
-        if (cached()) {
+        window.bytes.resize(got);
+        window.at_end = got < want;
+        if (window.find(line_begin, line)) {
             return true;
         }
-        if (window_at_end_ || begin < window_begin_) {
+        if (window.at_end) {
             return false; // the file is shorter than it was: it changed
         }
         // A line longer than the window: read from its start, twice as much.
-        window_begin_ = begin;
+        window.begin = line_begin;
         want = std::min<std::size_t>(want * 2, kMaxLineRead);
-        if (want == kMaxLineRead && window_.size() == want) {
+        if (want == kMaxLineRead && window.bytes.size() == want) {
             return false;
         }
     }
 }
 
-void NetworkFileLines::parse(std::uint32_t index, ContainerEntry& out) const {
+void NetworkFileLines::parse(std::uint32_t index, ContainerEntry& out, Read how) const {
     std::string_view line;
     if (fd_.valid()) {
         // Read back from the file: it must be the line that was indexed, or the file changed.
-        if (!read_back(index, line) || line_hash_of(line) != line_hash_[index]) {
+        if (!read_back(index, how, line) || line_hash_of(line) != line_hash_[index]) {
             changed_ = true;
             out = ContainerEntry();
             out.line = static_cast<int>(line_number_[index]);

@@ -71,8 +71,15 @@ public:
     /// Addresses on the good lines (IPv4 and IPv6 lists together).
     std::size_t address_count() const noexcept { return address_count_; }
 
+    /// How lines kept in their file are asked for: in the order of a walk from the newest line
+    /// to the oldest, or aside from such a walk (a look back at one line).
+    enum class Read {
+        InOrder,
+        Aside
+    };
+
     /// Parses entry line `index` (file order) into `out`, reusing its storage.
-    void parse(std::uint32_t index, ContainerEntry& out) const;
+    void parse(std::uint32_t index, ContainerEntry& out, Read how = Read::InOrder) const;
 
     /// For lines kept in their file (NetworkFileIndexer): true once a line read back was not
     /// the line indexed. The file changed after it was walked, and whatever was built from
@@ -81,7 +88,7 @@ public:
 
     /// The text (or the read-back window) and the index.
     std::size_t memory_bytes() const noexcept {
-        return text_.capacity() + window_.capacity() +
+        return text_.capacity() + walk_window_.bytes.capacity() + aside_window_.bytes.capacity() +
                (line_begin_.capacity() + line_number_.capacity()) * 4 + line_hash_.capacity() * 8;
     }
 
@@ -93,8 +100,17 @@ private:
     // A line longer than this cannot be in a file under the size cap.
     static constexpr std::size_t kMaxLineRead = std::size_t{32} * 1024 * 1024;
 
+    // Bytes of the file from `begin`; `at_end` when the file ended within them.
+    struct Window {
+        std::string bytes;
+        std::size_t begin = 0;
+        bool at_end = false;
+
+        bool find(std::size_t line_begin, std::string_view& line) const;
+    };
+
     static std::uint64_t line_hash_of(std::string_view line) noexcept;
-    bool read_back(std::uint32_t index, std::string_view& line) const;
+    bool read_back(std::uint32_t index, Read how, std::string_view& line) const;
 
     NetworkFile header_;
     std::string text_; // empty when the lines are kept in their file
@@ -105,9 +121,8 @@ private:
     // against the hash each had when the file was walked.
     base::UniqueFd fd_;
     std::vector<std::uint64_t> line_hash_;
-    mutable std::string window_;
-    mutable std::size_t window_begin_ = 0;
-    mutable bool window_at_end_ = false;
+    mutable Window walk_window_;
+    mutable Window aside_window_;
     mutable bool changed_ = false;
 };
 

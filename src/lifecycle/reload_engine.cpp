@@ -459,6 +459,9 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
               });
     std::shared_ptr<const records::NetworkTable> table;
     if (!indexed.empty()) {
+        if (settings_.before_build) {
+            settings_.before_build();
+        }
         std::vector<const config::NetworkFileLines*> pointers;
         pointers.reserve(indexed.size());
         for (const auto& file : indexed) {
@@ -474,8 +477,11 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
                 {LogLine::Level::Info,
                  fmt::format("network {}: a file changed while it was read; looking again",
                              network)});
+            // Held back as any file being written: judged again against what was applied (not
+            // as a new file, which any cut-off version would pass), and applied once complete
+            // or quiet.
             state.held_back = true;
-            state.seen.clear(); // whatever is there next time is judged afresh
+            state.seen = identities;
             state.last_change = now;
             return;
         }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -27,6 +28,9 @@ struct ReloadSettings {
     /// pauses between two writes of one rewrite (microseconds to a few milliseconds when it is
     /// descheduled), short enough that a real shrink or deletion is applied well within a second.
     std::chrono::milliseconds settle{250};
+    /// Runs after a full build walked its files and before it reads their lines back: a seam for
+    /// tests to rewrite a file at that moment, as netavark may. Empty in the daemon.
+    std::function<void()> before_build;
 };
 
 /// One message for the log, with its level (the engine never logs itself: it may run on a

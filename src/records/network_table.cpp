@@ -79,11 +79,15 @@ public:
         return config::address_count(*parsed_);
     }
 
-    const config::ContainerEntry& read(std::uint32_t index, config::ContainerEntry& scratch) const {
+    /// Line `index`; `aside` for a look back at one line during a walk (the stale rules).
+    const config::ContainerEntry& read(std::uint32_t index, config::ContainerEntry& scratch,
+                                       bool aside = false) const {
         if (parsed_ != nullptr) {
             return parsed_->entries[index];
         }
-        text_->parse(index, scratch);
+        text_->parse(index, scratch,
+                     aside ? config::NetworkFileLines::Read::Aside
+                           : config::NetworkFileLines::Read::InOrder);
         return scratch;
     }
 
@@ -176,7 +180,7 @@ private:
         StreamClassifier classifier(
             source.header(), count,
             source.address_count(), [&](std::uint32_t index) -> const auto& {
-                return source.read(index, other);
+                return source.read(index, other, true);
             });
         std::vector<Finding> findings;
         std::optional<Finding> finding;

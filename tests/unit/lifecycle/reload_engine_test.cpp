@@ -49,7 +49,7 @@ protected:
     void advance(milliseconds by) { now_ += by; }
 
     test_support::TempDir dir_;
-    ReloadEngine engine_{dir_.path(), lifecycle::ReloadSettings{milliseconds(250)}};
+    ReloadEngine engine_{dir_.path(), lifecycle::ReloadSettings{milliseconds(250), {}}};
     ReloadClock::time_point now_ = ReloadClock::now();
 };
 
@@ -569,6 +569,53 @@ TEST_F(ReloadEngineTest, RandomChurnAnswersAsAFullBuildOfTheFileOnDisk) {
     // Without stale lines, every change but a header rewrite was applied over the last full
     // build, not by rebuilding.
     EXPECT_EQ(overlays + header_changes, 100);
+}
+
+} // namespace
+
+namespace {
+
+TEST_F(ReloadEngineTest, AFileRewrittenDuringAFullBuildIsHeldBackNotTakenForANewFile) {
+    const std::string first = big_file(300, "10.89.0.1 127.0.0.53\n");
+    dir_.write("podman", first);
+    // A `network update` (full build); while its lines are read back, netavark truncates the
+    // file and has rewritten part of it.
+    const std::string updated = big_file(300, "10.89.0.1 127.0.0.54\n");
+    const std::string half = updated.substr(0, updated.find('\n', updated.size() / 2) + 1);
+    bool rewrite = false;
+    ReloadEngine engine(dir_.path(), lifecycle::ReloadSettings{milliseconds(250), [&]() {
+                                                                   if (rewrite) {
+                                                                       dir_.write("podman", half);
+                                                                   }
+                                                               }});
+    engine.run_pass(now_);
+    const auto answer_of = [&](std::string_view name) {
+        std::vector<base::IpAddress> out;
+        const std::array nets{records::NetworkId{0}};
+        engine.current()->lookup_name(nets, name, out);
+        return out.size() == 1 ? out[0].to_string() : std::string("none");
+    };
+    ASSERT_EQ(answer_of("ctr-299"), "10.89.2.50");
+    dir_.write("podman", updated);
+    rewrite = true;
+    PassResult result = engine.run_pass(now_);
+    rewrite = false;
+    EXPECT_FALSE(result.store); // the build saw changed lines and was dropped
+    ASSERT_TRUE(result.recheck_at);
+    EXPECT_EQ(answer_of("ctr-299"), "10.89.2.50");
+    // The next look finds the half-written file: held back against what was applied, not
+    // served as if it were a new file.
+    now_ += milliseconds(10);
+    result = engine.run_pass(now_);
+    EXPECT_EQ(answer_of("ctr-299"), "10.89.2.50");
+    // netavark finishes; the whole file is applied.
+    dir_.write("podman", updated);
+    now_ += milliseconds(10);
+    result = engine.run_pass(now_);
+    ASSERT_TRUE(result.store);
+    EXPECT_EQ(answer_of("ctr-299"), "10.89.2.50");
+    EXPECT_THAT(result.store->tables()[0]->network().dns_servers,
+                ElementsAre(base::IpAddress::parse("127.0.0.54").value()));
 }
 
 } // namespace
