@@ -158,18 +158,15 @@ std::uint64_t text_hash(std::string_view text) noexcept {
 
 } // namespace
 
-// One file of a full build, walked once: what the walk kept, and its lines' index.
+// One file of a full build as its first walk judged it.
 struct ReloadEngine::ReadFile {
     ReadFile(std::string file_name, std::string file_path)
         : name(std::move(file_name))
-        , path(std::move(file_path))
-        , indexer(name, path) {}
+        , path(std::move(file_path)) {}
 
     std::string name;
     std::string path;
     FileWalk walk;
-    config::NetworkFileIndexer indexer;
-    base::UniqueFd fd; // the lines are read back through it
     config::FileIdentity identity;
     std::size_t size = 0;
     config::WriteState state = config::WriteState::Complete;
@@ -348,14 +345,13 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
     std::map<std::string, config::FileIdentity> identities;
     for (const auto& [name, listed_identity] : files) {
         ReadFile read(name, fmt::format("{}/{}", directory_, name));
+        // Judged first, indexed only if it is built: a file being written is walked at every
+        // SIGHUP until it is done, and parsing its lines each time would be wasted.
         const config::FileScan scan = config::scan_network_file(
-            directory_, name,
-            [&](std::string_view line, bool terminated) {
-                read.indexer.line(line, read.walk.offset(), terminated);
+            directory_, name, [&](std::string_view line, bool terminated) {
                 read.walk.line(line, terminated);
                 return true;
-            },
-            &read.fd);
+            });
         if (scan.problem) {
             result.log.push_back({LogLine::Level::Warn, scan.problem->to_string()});
             continue;
@@ -407,6 +403,18 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
     // Nothing applied yet: while it is written, its complete lines are better than nothing.
     state.held_back = verdict == WriterVerdict::Wait;
 
+    // A file that changed while it was read is held back as any file being written: judged
+    // again against what was applied (not as a new file, which any cut-off version would pass),
+    // and applied once complete or quiet.
+    const auto hold_changed = [&]() {
+        result.log.push_back(
+            {LogLine::Level::Info,
+             fmt::format("network {}: a file changed while it was read; looking again", network)});
+        state.held_back = true;
+        state.seen = identities;
+        state.last_change = now;
+    };
+
     // Build from what was read (for a held-back new network: its complete lines only).
     std::vector<config::NetworkFileLines> indexed;
     std::map<std::string, AppliedFile> applied_files;
@@ -432,12 +440,33 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
             if (read.walk.complete_end() == 0) {
                 continue;
             }
-            read.indexer.drop_unterminated();
             read.walk.drop_cut_line_from_digest();
         }
         applied.digest = std::move(read.walk.judge().digest());
         try {
-            config::NetworkFileLinesResult file = read.indexer.finish(std::move(read.fd));
+            config::NetworkFileIndexer indexer(read.name, read.path);
+            base::UniqueFd fd;
+            std::uint64_t hash = config::kTextHashSeed;
+            std::uint64_t offset = 0;
+            const config::FileScan scan = config::scan_network_file(
+                directory_, read.name,
+                [&](std::string_view line, bool terminated) {
+                    indexer.line(line, offset, terminated);
+                    hash = config::extend_text_hash(hash, line);
+                    hash = terminated ? config::extend_text_hash(hash, "\n") : hash;
+                    offset += line.size() + (terminated ? 1 : 0);
+                    return true;
+                },
+                &fd);
+            // Not the text judged: it changed between the two walks.
+            if (scan.problem || hash != read.walk.hash()) {
+                hold_changed();
+                return;
+            }
+            if (state.held_back) {
+                indexer.drop_unterminated();
+            }
+            config::NetworkFileLinesResult file = indexer.finish(std::move(fd));
             for (const config::Problem& problem : file.problems) {
                 result.log.push_back({LogLine::Level::Warn, problem.to_string()});
             }
@@ -473,16 +502,7 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
         // looked at again at the next pass or once it has been quiet.
         if (std::any_of(indexed.begin(), indexed.end(),
                         [](const config::NetworkFileLines& file) { return file.changed(); })) {
-            result.log.push_back(
-                {LogLine::Level::Info,
-                 fmt::format("network {}: a file changed while it was read; looking again",
-                             network)});
-            // Held back as any file being written: judged again against what was applied (not
-            // as a new file, which any cut-off version would pass), and applied once complete
-            // or quiet.
-            state.held_back = true;
-            state.seen = identities;
-            state.last_change = now;
+            hold_changed();
             return;
         }
         indexed.clear();
@@ -634,50 +654,19 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
     const std::string_view root_header =
         std::string_view(state.root_header).substr(0, state.root_header.size() - 1);
 
-    // One walk, a few bytes per line: the verdict on the write, the text's hash, the window an
-    // append is checked against, which root containers are still there, and the lines beyond
-    // the root. Any line that is neither a root line as applied nor after all of them stops
-    // the walk: only a full build gets that right.
+    // First walk: the verdict on the write, the text's hash, the window an append is checked
+    // against. A file being written is walked like this at every SIGHUP until it is done, so
+    // nothing more is done per line until it is to be applied.
     FileWalk walk;
-    std::vector<bool> still_there(root_keys.size(), false);
-    Overlay overlay;
     bool have_header = false;
-    std::string id;
     const config::FileScan scan = config::scan_network_file(
         directory_, file_name, [&](std::string_view line, bool terminated) {
             walk.line(line, terminated);
-            const std::size_t line_number = walk.newlines();
-            if (line.empty() || !terminated) {
-                return true; // blank, or the cut-off last line: judged, never applied
+            if (have_header || line.empty() || !terminated) {
+                return true;
             }
-            if (!have_header) {
-                have_header = true;
-                return line == root_header; // `podman network update` rewrote it
-            }
-            // IDs are matched as the parser stores them: lowercased.
-            id.assign(line.substr(0, line.find(' ')));
-            for (char& c : id) {
-                c = base::ascii_lower(c);
-            }
-            const std::uint64_t key = records::container_key(id);
-            const auto at = std::lower_bound(root_keys.begin(), root_keys.end(), key);
-            // A root container whose line went away and came back (the same ID set up again)
-            // has a new line, added like any other.
-            if (at == root_keys.end() || *at != key ||
-                std::binary_search(state.removed_keys.begin(), state.removed_keys.end(), key)) {
-                overlay.lines.append(line).push_back('\n');
-                overlay.line_numbers.push_back(static_cast<std::uint32_t>(line_number));
-                return overlay.line_numbers.size() <= limit;
-            }
-            const auto index = static_cast<std::size_t>(at - root_keys.begin());
-            // A root line must come before every added one, once, and as it was applied.
-            if (!overlay.line_numbers.empty() || still_there[index] ||
-                !std::binary_search(applied_hashes.begin(), applied_hashes.end(),
-                                    config::line_hash(line))) {
-                return false;
-            }
-            still_there[index] = true;
-            return true;
+            have_header = true;
+            return line == root_header; // `podman network update` rewrote it: a full build
         });
     if (scan.problem || scan.stopped || !have_header) {
         return false; // the full path reads it again, judges it and reports any problem
@@ -706,6 +695,54 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
         same.verify = verify;
         state.held_back = false;
         return true;
+    }
+
+    // Second walk, a few bytes per line: which root containers are still there, and the lines
+    // beyond the root. Any line that is neither a root line as applied nor after all of them
+    // stops it: only a full build gets that right; so does a text that is not the one judged.
+    std::vector<bool> still_there(root_keys.size(), false);
+    Overlay overlay;
+    std::uint64_t hash = config::kTextHashSeed;
+    std::size_t line_number = 0;
+    bool past_header = false;
+    std::string id;
+    const config::FileScan again = config::scan_network_file(
+        directory_, file_name, [&](std::string_view line, bool terminated) {
+            ++line_number;
+            hash = config::extend_text_hash(hash, line);
+            hash = terminated ? config::extend_text_hash(hash, "\n") : hash;
+            if (line.empty() || !terminated || !past_header) {
+                // Blank, the cut-off last line, or the header (checked by the first walk).
+                past_header = past_header || (!line.empty() && terminated);
+                return true;
+            }
+            // IDs are matched as the parser stores them: lowercased.
+            id.assign(line.substr(0, line.find(' ')));
+            for (char& c : id) {
+                c = base::ascii_lower(c);
+            }
+            const std::uint64_t key = records::container_key(id);
+            const auto at = std::lower_bound(root_keys.begin(), root_keys.end(), key);
+            // A root container whose line went away and came back (the same ID set up again)
+            // has a new line, added like any other.
+            if (at == root_keys.end() || *at != key ||
+                std::binary_search(state.removed_keys.begin(), state.removed_keys.end(), key)) {
+                overlay.lines.append(line).push_back('\n');
+                overlay.line_numbers.push_back(static_cast<std::uint32_t>(line_number));
+                return overlay.line_numbers.size() <= limit;
+            }
+            const auto index = static_cast<std::size_t>(at - root_keys.begin());
+            // A root line must come before every added one, once, and as it was applied.
+            if (!overlay.line_numbers.empty() || still_there[index] ||
+                !std::binary_search(applied_hashes.begin(), applied_hashes.end(),
+                                    config::line_hash(line))) {
+                return false;
+            }
+            still_there[index] = true;
+            return true;
+        });
+    if (again.problem || again.stopped || hash != walk.hash()) {
+        return false;
     }
     for (std::size_t i = 0; i < root_keys.size(); ++i) {
         if (!still_there[i]) {
