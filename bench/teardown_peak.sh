@@ -2,8 +2,9 @@
 # bench/: peak memory of a teardown's reload at scale, the case bench/scale_compare.sh does not
 # cover (its reloads are setups, which ctrdns applies from the file's tail). netavark's teardown
 # rewrites the file without one line; ctrdns walks the file once in pieces and applies the
-# removal over its last full build, while the old table still serves. Prints, for ctrdns and dnsmasq on the same containers: RSS idle, peak at start,
-# and peak over N teardowns (VmHWM reset through clear_refs before them).
+# removal over its last full build, while the old table still serves. Prints, for ctrdns and
+# dnsmasq on the same containers: RSS idle, peak at start, peak over N teardowns and over one
+# `network update` (VmHWM reset through clear_refs before each).
 #
 # Usage (as root): bench/teardown_peak.sh [--ctrdns PATH] [--dnsmasq PATH] [--size N] [--teardowns N]
 # Runs inside a private mount+net+pid namespace with only `lo` and a resolv.conf naming nothing.
@@ -76,7 +77,7 @@ wait_answer() { # address name
     done
 }
 
-declare -A idle start peak
+declare -A idle start peak update
 "${ctrdns_bin}" --config "${work}/ctrdns" -p 53 run
 pid_ctrdns=$(cat "${work}/ctrdns/aardvark.pid")
 "${dnsmasq_bin}" --conf-file="${work}/dnsmasq.conf"
@@ -114,6 +115,19 @@ done
 for name in ctrdns dnsmasq; do
     pid_var=pid_${name}
     peak[${name}]=$(kib "${!pid_var}" VmHWM)
+    echo 5 > "/proc/${!pid_var}/clear_refs"
+done
+
+# `podman network update`: the header rewritten (another DNS server), every line kept, in place.
+# dnsmasq has no such change; its column is its peak over the same second.
+{ echo "127.0.0.31 127.0.0.53"; tail -n +2 "${work}/ctrdns/podman"; } > "${work}/rewrite"
+cat "${work}/rewrite" > "${work}/ctrdns/podman"
+kill -HUP "${pid_ctrdns}"
+sleep 1
+wait_answer 127.0.0.31 "ctr-$((size - 1)).dns.podman"
+for name in ctrdns dnsmasq; do
+    pid_var=pid_${name}
+    update[${name}]=$(kib "${!pid_var}" VmHWM)
 done
 kill "${pid_ctrdns}" "${pid_dnsmasq}"
 
@@ -128,4 +142,5 @@ row() { # label, ctrdns KiB, dnsmasq KiB
 row "RSS idle after start (MiB)" "${idle[ctrdns]}" "${idle[dnsmasq]}"
 row "peak RSS at start (MiB)" "${start[ctrdns]}" "${start[dnsmasq]}"
 row "peak RSS over the teardowns (MiB)" "${peak[ctrdns]}" "${peak[dnsmasq]}"
+row "peak RSS over a network update (MiB)" "${update[ctrdns]}" "${update[dnsmasq]}"
 echo "reproduce (as root): bench/teardown_peak.sh --ctrdns ${ctrdns_bin#"${repo_dir}"/} --size ${size} --teardowns ${teardowns}"

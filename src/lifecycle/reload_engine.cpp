@@ -93,8 +93,6 @@ public:
         }
     }
 
-    std::uint64_t offset() const noexcept { return offset_; } // of the next line
-
     std::size_t complete_end() const noexcept { return complete_end_; } // after the last '\n'
 
     std::size_t newlines() const noexcept { return lines_ - (cut_line_ ? 1 : 0); }
@@ -520,7 +518,8 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
     if (reads.size() == 1 && !state.held_back) {
         state.root = state.table;
         state.applied_lines = text_lines;
-        state.root_header = std::move(header);
+        state.root_header = header;
+        state.applied_header = std::move(header);
         state.window_begin = window.first;
         state.window_hash = window.second;
     }
@@ -531,7 +530,8 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
 
 // The added lines and removed keys a change leaves, before they become a table.
 struct ReloadEngine::Overlay {
-    std::string lines; // entry lines, each with its '\n'
+    std::string header; // the file's header line, with its '\n'
+    std::string lines;  // entry lines, each with its '\n'
     std::vector<std::uint32_t> line_numbers;
     std::vector<std::uint64_t> removed_keys;
 };
@@ -539,13 +539,15 @@ struct ReloadEngine::Overlay {
 std::shared_ptr<const records::NetworkTable>
 ReloadEngine::build_overlay(const std::string& file_name, const NetworkState& state,
                             const Overlay& overlay, PassResult& result) const {
-    if (overlay.lines.empty() && overlay.removed_keys.empty()) {
+    if (overlay.lines.empty() && overlay.removed_keys.empty() &&
+        overlay.header == state.root_header) {
         return state.root; // the file is the root's text again
     }
-    // The header again, so the added lines parse as a file of their own.
+    // The header again, so the added lines parse as a file of their own (and a new header,
+    // after `podman network update`, is checked and carried by the overlay).
     std::string piece;
-    piece.reserve(state.root_header.size() + overlay.lines.size());
-    piece.append(state.root_header);
+    piece.reserve(overlay.header.size() + overlay.lines.size());
+    piece.append(overlay.header);
     piece.append(overlay.lines);
     const std::string path = fmt::format("{}/{}", directory_, file_name);
     config::NetworkFileResult parsed;
@@ -585,7 +587,7 @@ ReloadEngine::build_overlay(const std::string& file_name, const NetworkState& st
 bool ReloadEngine::apply_append(const std::string& network, const std::string& file_name,
                                 const config::FileIdentity& listed, NetworkState& state,
                                 PassResult& result) {
-    if (state.held_back || !state.root || state.root_header.empty() || state.files.size() != 1 ||
+    if (state.held_back || !state.root || state.applied_header.empty() || state.files.size() != 1 ||
         state.files.begin()->first != file_name) {
         return false;
     }
@@ -595,7 +597,7 @@ bool ReloadEngine::apply_append(const std::string& network, const std::string& f
         return false;
     }
     config::FilePieces pieces = config::read_network_file_pieces(
-        directory_, file_name, state.root_header.size(), state.window_begin);
+        directory_, file_name, state.applied_header.size(), state.window_begin);
     if (!pieces.tail) {
         return false; // the full path reads it again and reports any problem
     }
@@ -606,12 +608,13 @@ bool ReloadEngine::apply_append(const std::string& network, const std::string& f
     // end as applied, and ends with a complete line is an append; anything else takes the other
     // paths with their in-progress rules.
     if (identity.device != applied.identity.device || identity.inode != applied.identity.inode ||
-        tail.size() <= checked || tail.back() != '\n' || pieces.head != state.root_header ||
+        tail.size() <= checked || tail.back() != '\n' || pieces.head != state.applied_header ||
         text_hash(tail.substr(0, checked)) != state.window_hash) {
         return false;
     }
     const std::string_view new_bytes = tail.substr(checked);
-    Overlay overlay{state.added_lines, state.added_line_numbers, state.removed_keys};
+    Overlay overlay{state.applied_header, state.added_lines, state.added_line_numbers,
+                    state.removed_keys};
     const std::size_t new_lines =
         add_lines(new_bytes, state.applied_lines, overlay.lines, overlay.line_numbers);
     const std::size_t limit = std::max(kMinAppendLimit, state.root->entry_count() / 4);
@@ -642,7 +645,7 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
                                  NetworkState& state, ReloadClock::time_point now,
                                  PassResult& result) {
     if (!state.root || !state.table || !state.root->can_carry_overlay() ||
-        state.root_header.empty() || state.files.size() != 1 ||
+        state.applied_header.empty() || state.files.size() != 1 ||
         state.files.begin()->first != file_name || !state.table->findings().empty() ||
         (state.held_back && !state.seen.contains(file_name))) {
         return false;
@@ -651,24 +654,21 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
     const auto root_keys = state.root->own_container_keys();
     const auto& applied_hashes = applied.digest.entry_hashes;
     const std::size_t limit = std::max(kMinAppendLimit, state.root->entry_count() / 4);
-    const std::string_view root_header =
-        std::string_view(state.root_header).substr(0, state.root_header.size() - 1);
 
     // First walk: the verdict on the write, the text's hash, the window an append is checked
     // against. A file being written is walked like this at every SIGHUP until it is done, so
     // nothing more is done per line until it is to be applied.
     FileWalk walk;
-    bool have_header = false;
+    std::optional<std::string> header; // a `podman network update` may have changed it
     const config::FileScan scan = config::scan_network_file(
         directory_, file_name, [&](std::string_view line, bool terminated) {
             walk.line(line, terminated);
-            if (have_header || line.empty() || !terminated) {
-                return true;
+            if (!header && !line.empty() && terminated) {
+                header = std::string(line) + '\n';
             }
-            have_header = true;
-            return line == root_header; // `podman network update` rewrote it: a full build
+            return true;
         });
-    if (scan.problem || scan.stopped || !have_header) {
+    if (scan.problem || !header) {
         return false; // the full path reads it again, judges it and reports any problem
     }
     const config::WriteState write_state =
@@ -702,6 +702,7 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
     // stops it: only a full build gets that right; so does a text that is not the one judged.
     std::vector<bool> still_there(root_keys.size(), false);
     Overlay overlay;
+    overlay.header = std::move(*header);
     std::uint64_t hash = config::kTextHashSeed;
     std::size_t line_number = 0;
     bool past_header = false;
@@ -764,6 +765,7 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
     updated.verify = verify;
     state.applied_lines = walk.newlines();
     std::tie(state.window_begin, state.window_hash) = walk.window();
+    state.applied_header = std::move(overlay.header);
     state.added_lines = std::move(overlay.lines);
     state.added_line_numbers = std::move(overlay.line_numbers);
     state.removed_keys = std::move(overlay.removed_keys);

@@ -93,10 +93,14 @@ private:
         std::vector<std::uint32_t> added_line_numbers; // their line numbers in the file
         std::vector<std::uint64_t> removed_keys;       // root containers no longer in the file
         std::size_t applied_lines = 0;                 // '\n' in the applied file
-        // What an append is checked against without reading the whole file: the first line,
-        // and the bytes from a line start about 4 KiB before the applied end up to it (a
-        // rewrite shifts or changes them). Empty header: changes take the full path.
+        // The header line (with its '\n') the root was built with, and the one applied now
+        // (`podman network update` changes it; the overlay then carries the new one). Empty:
+        // changes take the full path.
         std::string root_header;
+        std::string applied_header;
+        // What an append is checked against without reading the whole file: the header, and
+        // the bytes from a line start about 4 KiB before the applied end up to it (a rewrite
+        // shifts or changes them).
         std::size_t window_begin = 0;
         std::uint64_t window_hash = config::kTextHashSeed;
         bool held_back = false;

@@ -503,7 +503,10 @@ NetworkTable::build_overlay(std::shared_ptr<const NetworkTable> base,
         }
     }
     std::shared_ptr<NetworkTable> table(new NetworkTable());
+    // The header is the file's as it is now (`podman network update` rewrites it).
     table->network_ = base->network_;
+    table->network_.bind_ips = added.bind_ips;
+    table->network_.dns_servers = added.dns_servers;
     NetworkTableBuilder builder(*table);
     const std::array sources{LineSource(added)};
     builder.add_files(sources, false);

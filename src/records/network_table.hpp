@@ -84,7 +84,9 @@ public:
     /// An overlay over a full build: `base` (a table with no findings and one line per container
     /// key, i.e. every line serving and unshadowed) minus the containers in `removed_keys` (their
     /// lines left the file: a teardown), plus `added` (the lines the file holds beyond `base`'s,
-    /// parsed on their own with their real line numbers and `base`'s header). Returns null when
+    /// parsed on their own with their real line numbers and the file's header, whose bind
+    /// addresses and DNS servers the overlay serves: `podman network update` rewrites only
+    /// that, and the entries do not depend on it). Returns null when
     /// that is not what a full build would give: a removed key `base` does not hold once, or an
     /// added line that shares a container key, an address, or its first name with a line of
     /// `base` still in the file (the stale rules could then change old lines). Removing lines from

@@ -282,3 +282,19 @@ TEST(NetworkTableOverlay, EveryAcceptedChangeAnswersAsTheFullBuildOfTheFileLeft)
 }
 
 } // namespace
+
+namespace {
+
+TEST(NetworkTableOverlay, TheOverlayServesTheFilesHeaderAsItIsNow) {
+    const auto root = full_build(kRoot);
+    // `podman network update`: the same lines under a new header.
+    const config::NetworkFile added = network_file("podman", "10.89.0.1,fd00::1 127.0.0.54\n");
+    const auto overlay = NetworkTable::build_overlay(root, added, {});
+    ASSERT_TRUE(overlay);
+    EXPECT_EQ(overlay->network().bind_ips, records_test::ips({"10.89.0.1", "fd00::1"}));
+    EXPECT_EQ(overlay->network().dns_servers, records_test::ips({"127.0.0.54"}));
+    EXPECT_THAT(addresses_of(*overlay, "app"), ElementsAre("10.89.0.2"));
+    EXPECT_EQ(root->network().dns_servers, std::vector<base::IpAddress>{});
+}
+
+} // namespace
