@@ -455,6 +455,18 @@ ratio() {
     awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || a == "lost" || b == "lost" || b + 0 == 0) print "-"; else if (a / b >= 0.1 || a == 0) printf "%.2fx", a / b; else printf "%.2gx", a / b }'
 }
 mib() { awk -v k="$1" 'BEGIN { if (k == "") print ""; else printf "%.1f", k / 1024 }'; }
+# Answers/s ratios: the median over repetitions of ctrdns's rate over the other server's in the
+# same repetition. Both ran back to back, so the machine's slow and fast phases (other tenants)
+# cancel out instead of landing in one median and not the other.
+paired_ratio() { # size other-server metric
+    local ratios
+    ratios=$(awk -F'\t' -v s="$1" -v o="$2" -v k="$3" '
+        $1 == s && $3 == k && $2 == "ctrdns" { c[++nc] = $4 }
+        $1 == s && $3 == k && $2 == o { x[++nx] = $4 }
+        END { n = nc < nx ? nc : nx; for (i = 1; i <= n; i++) if (x[i] > 0) print c[i] / x[i] }' "${samples}" | sort -g)
+    [[ -n ${ratios} ]] || { echo "-"; return; }
+    awk '{ a[NR] = $1 } END { m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.2fx", m }' <<< "${ratios}"
+}
 
 report() {
     local ctrdns_version shown_bin
@@ -512,9 +524,15 @@ report() {
             a=$(value "${size}" aardvark "${key}" "${col:-4}")
             n=$(value "${size}" aardvark_new "${key}" "${col:-4}")
             e=$(value "${size}" echo "${key}" "${col:-4}")
-            cells+=("$(ratio "${c}" "${d}")" "$(ratio "${c}" "${a}")")
-            [[ -z ${aardvark_new_bin} ]] || cells+=("$(ratio "${c}" "${n}")")
-            cells+=("$(ratio "${c}" "${e}")")
+            if [[ ${key} == qps_* ]]; then
+                cells+=("$(paired_ratio "${size}" dnsmasq "${key}")" "$(paired_ratio "${size}" aardvark "${key}")")
+                [[ -z ${aardvark_new_bin} ]] || cells+=("$(paired_ratio "${size}" aardvark_new "${key}")")
+                cells+=("$(paired_ratio "${size}" echo "${key}")")
+            else
+                cells+=("$(ratio "${c}" "${d}")" "$(ratio "${c}" "${a}")")
+                [[ -z ${aardvark_new_bin} ]] || cells+=("$(ratio "${c}" "${n}")")
+                cells+=("$(ratio "${c}" "${e}")")
+            fi
             # shellcheck disable=SC2059
             printf "${format}" "${metric}" "${cells[@]}"
         done
@@ -523,6 +541,8 @@ report() {
     [[ ! -s ${work}/warnings ]] || cat "${work}/warnings"
     echo "notes: answers/s from dnsperf (same generator for every server, sharing the $(nproc) CPUs); the echo"
     echo "  responder answers without parsing, so ctrdns/echo is the share of the machine's limit reached."
+    echo "  Answers/s ratios are medians of per-repetition ratios (servers run back to back in each); the"
+    echo "  other ratios divide medians."
     echo "  Server CPU per answer = utime+stime of the server over a dnsperf run / answers (${clk_tck} Hz ticks)."
     echo "  Peak RSS during reloads is VmHWM after the series, reset through clear_refs before it; 'lost' are"
     echo "  existing-name queries sent during a reload and unanswered after 2 s."
