@@ -3,8 +3,9 @@
 # cover (its reloads are setups, which ctrdns applies from the file's tail). netavark's teardown
 # rewrites the file without one line; ctrdns walks the file once in pieces and applies the
 # removal over its last full build, while the old table still serves. Prints, for ctrdns and
-# dnsmasq on the same containers: RSS idle, peak at start, peak over N teardowns and over one
-# `network update` (VmHWM reset through clear_refs before each).
+# dnsmasq on the same containers: RSS idle, peak at start, peak over N teardowns, over one
+# `network update`, and over a teardown on a network that has a stale line (a full build; VmHWM
+# reset through clear_refs before each; dnsmasq's column is its peak over the same moments).
 #
 # Usage (as root): bench/teardown_peak.sh [--ctrdns PATH] [--dnsmasq PATH] [--size N] [--teardowns N]
 # Runs inside a private mount+net+pid namespace with only `lo` and a resolv.conf naming nothing.
@@ -77,7 +78,7 @@ wait_answer() { # address name
     done
 }
 
-declare -A idle start peak update
+declare -A idle start peak update stale
 "${ctrdns_bin}" --config "${work}/ctrdns" -p 53 run
 pid_ctrdns=$(cat "${work}/ctrdns/aardvark.pid")
 "${dnsmasq_bin}" --conf-file="${work}/dnsmasq.conf"
@@ -129,6 +130,33 @@ for name in ctrdns dnsmasq; do
     pid_var=pid_${name}
     update[${name}]=$(kib "${!pid_var}" VmHWM)
 done
+
+# A stale line (a newer container took ctr-0's address, as after a lost teardown): on such a
+# network every change is a full build, which holds the old table and the new one for a moment.
+# Measured over the next teardown.
+host=$((teardowns + 1 + 65538)) # ctr-(teardowns+1), still there
+echo "$(printf '%064x' 7) 127.$((host / 65536)).$((host / 256 % 256)).$((host % 256))  stale-taker" \
+    >> "${work}/ctrdns/podman"
+kill -HUP "${pid_ctrdns}"
+wait_answer 127.0.0.31 stale-taker.dns.podman
+for name in ctrdns dnsmasq; do
+    pid_var=pid_${name}
+    echo 5 > "/proc/${!pid_var}/clear_refs"
+done
+grep -v " ctr-${teardowns},web-${teardowns}," "${work}/ctrdns/podman" > "${work}/rewrite"
+cat "${work}/rewrite" > "${work}/ctrdns/podman"
+kill -HUP "${pid_ctrdns}"
+sleep 0.4
+kill -HUP "${pid_ctrdns}"
+deadline=$((SECONDS + 60))
+while dig +time=1 +tries=1 +short @127.0.0.31 "ctr-${teardowns}.dns.podman" A | grep -q .; do
+    ((SECONDS < deadline)) || { echo "teardown_peak: ctrdns still answers ctr-${teardowns}" >&2; exit 1; }
+    sleep 0.05
+done
+for name in ctrdns dnsmasq; do
+    pid_var=pid_${name}
+    stale[${name}]=$(kib "${!pid_var}" VmHWM)
+done
 kill "${pid_ctrdns}" "${pid_dnsmasq}"
 
 echo "== teardown reloads at ${size} containers (${teardowns} teardowns) =="
@@ -143,4 +171,5 @@ row "RSS idle after start (MiB)" "${idle[ctrdns]}" "${idle[dnsmasq]}"
 row "peak RSS at start (MiB)" "${start[ctrdns]}" "${start[dnsmasq]}"
 row "peak RSS over the teardowns (MiB)" "${peak[ctrdns]}" "${peak[dnsmasq]}"
 row "peak RSS over a network update (MiB)" "${update[ctrdns]}" "${update[dnsmasq]}"
+row "peak, teardown with a stale line (MiB)" "${stale[ctrdns]}" "${stale[dnsmasq]}"
 echo "reproduce (as root): bench/teardown_peak.sh --ctrdns ${ctrdns_bin#"${repo_dir}"/} --size ${size} --teardowns ${teardowns}"

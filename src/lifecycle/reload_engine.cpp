@@ -95,7 +95,7 @@ public:
 
     std::size_t complete_end() const noexcept { return complete_end_; } // after the last '\n'
 
-    std::size_t newlines() const noexcept { return lines_ - (cut_line_ ? 1 : 0); }
+    std::size_t newlines() const noexcept { return lines_ - (cut_line_ ? 1U : 0U); }
 
     std::uint64_t hash() const noexcept { return hash_; }
 
@@ -452,7 +452,7 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
                     indexer.line(line, offset, terminated);
                     hash = config::extend_text_hash(hash, line);
                     hash = terminated ? config::extend_text_hash(hash, "\n") : hash;
-                    offset += line.size() + (terminated ? 1 : 0);
+                    offset += line.size() + (terminated ? 1U : 0U);
                     return true;
                 },
                 &fd);

@@ -28,7 +28,7 @@ config::NetworkFileLinesResult index_in_pieces(const TempDir& dir, const std::st
         dir.path(), name,
         [&](std::string_view line, bool terminated) {
             indexer.line(line, offset, terminated);
-            offset += line.size() + (terminated ? 1 : 0);
+            offset += line.size() + (terminated ? 1U : 0U);
             return true;
         },
         &fd);
