@@ -297,7 +297,7 @@ private:
     }
 
     std::uint32_t intern(std::string_view name) {
-        // Sized by reserve(); an appended table or a test may add more names than that.
+        // Sized by reserve(); an overlay or a test may add more names than that.
         if (name_count_ + 1 > reserved_names_) {
             reserved_names_ = std::max<std::size_t>(16, reserved_names_ * 2);
             rehash_names(reserved_names_);

@@ -5,7 +5,9 @@
 // the others as they are (shared_ptr), so a change on one network costs nothing on the rest.
 // Why compact: at 100,000 containers, per-entry heap strings and node-based hash maps cost several
 // times the size of the file. Here every name is stored once in one arena, entries are fixed-size
-// records with 32-bit indices, and both indexes are open-addressing arrays of 32-bit slots.
+// records with 32-bit indices, and both indexes are open-addressing arrays of 5-byte slots.
+// Why overlays: a setup or a teardown changes a line or two; a small table over the last full
+// build (build_overlay) serves the change without holding a second full table.
 #pragma once
 
 #include <algorithm>
@@ -107,7 +109,7 @@ public:
     /// The containers of base() this overlay no longer serves (sorted).
     std::span<const std::uint64_t> removed_keys() const noexcept { return removed_keys_; }
 
-    /// The table an appended table extends (null for a full build).
+    /// The full build an overlay lies over (null for a full build).
     const std::shared_ptr<const NetworkTable>& base() const noexcept { return base_; }
 
     const Network& network() const noexcept { return network_; }
@@ -146,7 +148,7 @@ public:
     void append_probe_candidates(NetworkId id, std::vector<ProbeCandidate>& out) const;
 
     /// Every name a serving entry answers for, each once, sorted (for `ctrdns status`); an
-    /// appended table's names and its base's together.
+    /// overlay's names and its base's still served, together.
     template <typename Visit>
     void for_each_name(Visit&& visit) const {
         std::vector<std::string_view> names;
