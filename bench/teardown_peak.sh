@@ -92,32 +92,48 @@ for name in ctrdns dnsmasq; do
     echo 5 > "/proc/${!pid_var}/clear_refs"
 done
 
-# Teardown k removes container k's line as netavark does (the file truncated and rewritten in
-# place), then SIGHUP; ctrdns holds a lost line back for its settle time (250 ms) and applies the
-# removal over its last full build on the next look.
-for ((k = 0; k < teardowns; k++)); do
-    grep -v " ctr-${k},web-${k}," "${work}/ctrdns/podman" > "${work}/rewrite"
+# netavark's teardown of container K in ctrdns's file: truncated and rewritten in place.
+rewrite_without() { # K
+    grep -v " ctr-$1,web-$1," "${work}/ctrdns/podman" > "${work}/rewrite"
     cat "${work}/rewrite" > "${work}/ctrdns/podman"
-    sed -i "/ ctr-${k}\\.dns\\.podman /d" "${work}/hosts"
+}
+wait_gone() { # label address name dig-timeout poll-interval
+    local deadline=$((SECONDS + 60))
+    while dig +time="$4" +tries=1 +short "@$2" "$3" A | grep -q .; do
+        ((SECONDS < deadline)) || { echo "teardown_peak: $1 still answers $3" >&2; exit 1; }
+        sleep "$5"
+    done
+}
+reset_peaks() {
+    local name pid_var
+    for name in ctrdns dnsmasq; do
+        pid_var=pid_${name}
+        echo 5 > "/proc/${!pid_var}/clear_refs"
+    done
+}
+read_peaks() { # array to fill
+    local -n into=$1
+    local name pid_var
+    for name in ctrdns dnsmasq; do
+        pid_var=pid_${name}
+        into[${name}]=$(kib "${!pid_var}" VmHWM)
+    done
+}
+
+# Teardown k removes container k's line as netavark does, then SIGHUP; ctrdns holds a lost line
+# back for its settle time (250 ms) and applies the removal over its last full build on the next
+# look.
+for ((k = 0; k < teardowns; k++)); do
+    rewrite_without "${k}"
+    sed -i "/ ctr-${k}\.dns\.podman /d" "${work}/hosts"
     kill -HUP "${pid_ctrdns}" "${pid_dnsmasq}"
     sleep 0.4
     kill -HUP "${pid_ctrdns}"
-    deadline=$((SECONDS + 60))
-    while dig +time=1 +tries=1 +short @127.0.0.31 "ctr-${k}.dns.podman" A | grep -q .; do
-        ((SECONDS < deadline)) || { echo "teardown_peak: ctrdns still answers ctr-${k}" >&2; exit 1; }
-        sleep 0.05
-    done
-    deadline=$((SECONDS + 60))
-    while dig +time=2 +tries=1 +short @127.0.0.32 "ctr-${k}.dns.podman" A | grep -q .; do
-        ((SECONDS < deadline)) || { echo "teardown_peak: dnsmasq still answers ctr-${k}" >&2; exit 1; }
-        sleep 0.1
-    done
+    wait_gone ctrdns 127.0.0.31 "ctr-${k}.dns.podman" 1 0.05
+    wait_gone dnsmasq 127.0.0.32 "ctr-${k}.dns.podman" 2 0.1
 done
-for name in ctrdns dnsmasq; do
-    pid_var=pid_${name}
-    peak[${name}]=$(kib "${!pid_var}" VmHWM)
-    echo 5 > "/proc/${!pid_var}/clear_refs"
-done
+read_peaks peak
+reset_peaks
 
 # `podman network update`: the header rewritten (another DNS server), every line kept, in place.
 # dnsmasq has no such change; its column is its peak over the same second.
@@ -126,37 +142,23 @@ cat "${work}/rewrite" > "${work}/ctrdns/podman"
 kill -HUP "${pid_ctrdns}"
 sleep 1
 wait_answer 127.0.0.31 "ctr-$((size - 1)).dns.podman"
-for name in ctrdns dnsmasq; do
-    pid_var=pid_${name}
-    update[${name}]=$(kib "${!pid_var}" VmHWM)
-done
+read_peaks update
 
-# A stale line (a newer container took ctr-0's address, as after a lost teardown): on such a
-# network every change is a full build, which holds the old table and the new one for a moment.
-# Measured over the next teardown.
+# A stale line (a newer container took ctr-(teardowns+1)'s address, as after a lost teardown): on
+# such a network every change is a full build, which holds the old table and the new one for a
+# moment. Measured over the next teardown.
 host=$((teardowns + 1 + 65538)) # ctr-(teardowns+1), still there
 echo "$(printf '%064x' 7) 127.$((host / 65536)).$((host / 256 % 256)).$((host % 256))  stale-taker" \
     >> "${work}/ctrdns/podman"
 kill -HUP "${pid_ctrdns}"
 wait_answer 127.0.0.31 stale-taker.dns.podman
-for name in ctrdns dnsmasq; do
-    pid_var=pid_${name}
-    echo 5 > "/proc/${!pid_var}/clear_refs"
-done
-grep -v " ctr-${teardowns},web-${teardowns}," "${work}/ctrdns/podman" > "${work}/rewrite"
-cat "${work}/rewrite" > "${work}/ctrdns/podman"
+reset_peaks
+rewrite_without "${teardowns}"
 kill -HUP "${pid_ctrdns}"
 sleep 0.4
 kill -HUP "${pid_ctrdns}"
-deadline=$((SECONDS + 60))
-while dig +time=1 +tries=1 +short @127.0.0.31 "ctr-${teardowns}.dns.podman" A | grep -q .; do
-    ((SECONDS < deadline)) || { echo "teardown_peak: ctrdns still answers ctr-${teardowns}" >&2; exit 1; }
-    sleep 0.05
-done
-for name in ctrdns dnsmasq; do
-    pid_var=pid_${name}
-    stale[${name}]=$(kib "${!pid_var}" VmHWM)
-done
+wait_gone ctrdns 127.0.0.31 "ctr-${teardowns}.dns.podman" 1 0.05
+read_peaks stale
 kill "${pid_ctrdns}" "${pid_dnsmasq}"
 
 echo "== teardown reloads at ${size} containers (${teardowns} teardowns) =="
