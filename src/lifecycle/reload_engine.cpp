@@ -511,6 +511,7 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
     state.added_lines.clear();
     state.added_line_numbers.clear();
     state.removed_keys.clear();
+    state.moved_lines.clear();
     state.table = std::move(table);
     if (!state.table) {
         return;
@@ -534,6 +535,7 @@ struct ReloadEngine::Overlay {
     std::string lines;  // entry lines, each with its '\n'
     std::vector<std::uint32_t> line_numbers;
     std::vector<std::uint64_t> removed_keys;
+    std::vector<records::NetworkTable::LineMove> moved_lines;
 };
 
 std::shared_ptr<const records::NetworkTable>
@@ -569,8 +571,8 @@ ReloadEngine::build_overlay(const std::string& file_name, const NetworkState& st
     for (auto& entry : parsed.file->entries) {
         entry.line = file_line(entry.line);
     }
-    auto table =
-        records::NetworkTable::build_overlay(state.root, *parsed.file, overlay.removed_keys);
+    auto table = records::NetworkTable::build_overlay(state.root, *parsed.file,
+                                                      overlay.removed_keys, overlay.moved_lines);
     if (!table) {
         return nullptr;
     }
@@ -614,7 +616,7 @@ bool ReloadEngine::apply_append(const std::string& network, const std::string& f
     }
     const std::string_view new_bytes = tail.substr(checked);
     Overlay overlay{state.applied_header, state.added_lines, state.added_line_numbers,
-                    state.removed_keys};
+                    state.removed_keys, state.moved_lines};
     const std::size_t new_lines =
         add_lines(new_bytes, state.applied_lines, overlay.lines, overlay.line_numbers);
     const std::size_t limit = std::max(kMinAppendLimit, state.root->entry_count() / 4);
@@ -646,7 +648,7 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
                                  PassResult& result) {
     if (!state.root || !state.table || !state.root->can_carry_overlay() ||
         state.applied_header.empty() || state.files.size() != 1 ||
-        state.files.begin()->first != file_name || !state.table->findings().empty() ||
+        state.files.begin()->first != file_name ||
         (state.held_back && !state.seen.contains(file_name))) {
         return false;
     }
@@ -697,10 +699,20 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
         return true;
     }
 
-    // Second walk, a few bytes per line: which root containers are still there, and the lines
-    // beyond the root. Any line that is neither a root line as applied nor after all of them
-    // stops it: only a full build gets that right; so does a text that is not the one judged.
+    // Second walk, a few bytes per line: which root containers are still there, where the
+    // root's entangled lines are now, and the lines beyond the root. Any line that is neither
+    // a root line as applied nor after all of them stops it: only a full build gets that right;
+    // so does a text that is not the one judged.
     std::vector<bool> still_there(root_keys.size(), false);
+    // The root's entangled lines by key (lines of one ID in line order): the n-th line with
+    // such a key is the n-th of them. They must all stay, in their order.
+    std::vector<records::EntangledLine> entangled(state.root->entangled_lines().begin(),
+                                                  state.root->entangled_lines().end());
+    std::sort(entangled.begin(), entangled.end(),
+              [](const records::EntangledLine& a, const records::EntangledLine& b) {
+                  return std::tie(a.key, a.line) < std::tie(b.key, b.line);
+              });
+    std::vector<int> entangled_now(entangled.size(), 0);
     Overlay overlay;
     overlay.header = std::move(*header);
     std::uint64_t hash = config::kTextHashSeed;
@@ -724,6 +736,28 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
             }
             const std::uint64_t key = records::container_key(id);
             const auto at = std::lower_bound(root_keys.begin(), root_keys.end(), key);
+            const auto [first, last] =
+                std::equal_range(entangled.begin(), entangled.end(), records::EntangledLine{key, 0},
+                                 [](const records::EntangledLine& a,
+                                    const records::EntangledLine& b) { return a.key < b.key; });
+            if (first != last) {
+                const auto unmatched =
+                    std::find(entangled_now.begin() + (first - entangled.begin()),
+                              entangled_now.begin() + (last - entangled.begin()), 0);
+                // One more line of an entangled container than the root had (it came back), a
+                // line that changed, or one after an added line: only a full build knows.
+                if (unmatched == entangled_now.begin() + (last - entangled.begin()) ||
+                    !overlay.line_numbers.empty() ||
+                    !std::binary_search(applied_hashes.begin(), applied_hashes.end(),
+                                        config::line_hash(line))) {
+                    return false;
+                }
+                *unmatched = static_cast<int>(line_number);
+                if (at != root_keys.end() && *at == key) {
+                    still_there[static_cast<std::size_t>(at - root_keys.begin())] = true;
+                }
+                return true;
+            }
             // A root container whose line went away and came back (the same ID set up again)
             // has a new line, added like any other.
             if (at == root_keys.end() || *at != key ||
@@ -742,8 +776,19 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
             still_there[index] = true;
             return true;
         });
-    if (again.problem || again.stopped || hash != walk.hash()) {
+    if (again.problem || again.stopped || hash != walk.hash() ||
+        std::find(entangled_now.begin(), entangled_now.end(), 0) != entangled_now.end()) {
         return false;
+    }
+    for (std::size_t i = 0; i < entangled.size(); ++i) {
+        overlay.moved_lines.push_back({entangled[i].line, entangled_now[i]});
+    }
+    std::sort(overlay.moved_lines.begin(), overlay.moved_lines.end(),
+              [](const auto& a, const auto& b) { return a.from < b.from; });
+    if (std::adjacent_find(overlay.moved_lines.begin(), overlay.moved_lines.end(),
+                           [](const auto& a, const auto& b) { return a.to >= b.to; }) !=
+        overlay.moved_lines.end()) {
+        return false; // reordered: the rules look at line order
     }
     for (std::size_t i = 0; i < root_keys.size(); ++i) {
         if (!still_there[i]) {
@@ -769,6 +814,7 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
     state.added_lines = std::move(overlay.lines);
     state.added_line_numbers = std::move(overlay.line_numbers);
     state.removed_keys = std::move(overlay.removed_keys);
+    state.moved_lines = std::move(overlay.moved_lines);
     state.held_back = false;
     state.table = std::move(table);
     result.rebuilt_networks.push_back(network);

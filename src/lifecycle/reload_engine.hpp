@@ -92,7 +92,10 @@ private:
         std::string added_lines;                       // entry lines beyond the root, each + '\n'
         std::vector<std::uint32_t> added_line_numbers; // their line numbers in the file
         std::vector<std::uint64_t> removed_keys;       // root containers no longer in the file
-        std::size_t applied_lines = 0;                 // '\n' in the applied file
+        // The root's entangled lines (records::EntangledLine) where lines removed before them
+        // moved them; the root's findings are shown at these numbers.
+        std::vector<records::NetworkTable::LineMove> moved_lines;
+        std::size_t applied_lines = 0; // '\n' in the applied file
         // The header line (with its '\n') the root was built with, and the one applied now
         // (`podman network update` changes it; the overlay then carries the new one). Empty:
         // changes take the full path.

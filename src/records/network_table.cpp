@@ -147,6 +147,11 @@ public:
         std::sort(keys.begin(), keys.end());
         keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
         keys.shrink_to_fit();
+        auto& hashes = table_.entangled_hashes_;
+        std::sort(hashes.begin(), hashes.end());
+        hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
+        hashes.shrink_to_fit();
+        table_.entangled_lines_.shrink_to_fit();
         // Only lists left well below their reserved size are copied smaller.
         shrink_if_slack(table_.entries_);
         shrink_if_slack(table_.addresses_);
@@ -206,6 +211,11 @@ private:
         }
         // In line order.
         std::move(findings.rbegin(), findings.rend(), std::back_inserter(table_.findings_));
+        const auto lines = classifier.take_entangled_lines();
+        table_.entangled_lines_.insert(table_.entangled_lines_.end(), lines.begin(), lines.end());
+        const auto hashes = classifier.take_entangled_hashes();
+        table_.entangled_hashes_.insert(table_.entangled_hashes_.end(), hashes.begin(),
+                                        hashes.end());
         return result;
     }
 
@@ -460,35 +470,49 @@ NetworkTable::build(std::span<const config::NetworkFileLines* const> files) {
     return build_network(files, std::move(table));
 }
 
-std::shared_ptr<const NetworkTable>
-NetworkTable::build_overlay(std::shared_ptr<const NetworkTable> base,
-                            const config::NetworkFile& added,
-                            std::vector<std::uint64_t> removed_keys) {
+bool NetworkTable::can_carry_overlay() const noexcept {
+    const std::uint64_t no_id = container_key("");
+    return !base_ && entries_.size() == sorted_keys_.size() &&
+           std::none_of(entangled_lines_.begin(), entangled_lines_.end(),
+                        [&](const EntangledLine& line) { return line.key == no_id; });
+}
+
+std::shared_ptr<const NetworkTable> NetworkTable::build_overlay(
+    std::shared_ptr<const NetworkTable> base, const config::NetworkFile& added,
+    std::vector<std::uint64_t> removed_keys, std::span<const LineMove> moved_lines) {
     if (!base || !base->can_carry_overlay()) {
         return nullptr;
     }
+    const auto entangled = [&](std::uint64_t hash) {
+        return std::binary_search(base->entangled_hashes_.begin(), base->entangled_hashes_.end(),
+                                  hash);
+    };
     std::sort(removed_keys.begin(), removed_keys.end());
     if (std::adjacent_find(removed_keys.begin(), removed_keys.end()) != removed_keys.end()) {
         return nullptr;
     }
     for (const std::uint64_t key : removed_keys) {
-        if (!std::binary_search(base->sorted_keys_.begin(), base->sorted_keys_.end(), key)) {
+        if (!std::binary_search(base->sorted_keys_.begin(), base->sorted_keys_.end(), key) ||
+            entangled(key)) {
             return nullptr;
         }
     }
     const std::span<const std::uint64_t> hidden = removed_keys;
     // The stale rules only ever look from a line at newer lines. Added lines are the newest,
     // so they judge each other alone, and the base's lines still in the file keep their
-    // verdicts unless an added line shares an ID, an address or a first name with one of them.
+    // verdicts unless an added line shares an ID, an address or a first name with one of them
+    // (a serving line, found in the base's tables, or a stale one, among the entangled keys).
+    // A removed line that shared none of them was looked at by no other line.
     for (const auto& entry : added.entries) {
         const std::uint64_t key = container_key(entry.id);
-        if (std::binary_search(base->sorted_keys_.begin(), base->sorted_keys_.end(), key) &&
-            !is_hidden(hidden, key)) {
+        if ((std::binary_search(base->sorted_keys_.begin(), base->sorted_keys_.end(), key) &&
+             !is_hidden(hidden, key)) ||
+            entangled(key)) {
             return nullptr;
         }
         for (const auto* list : {&entry.ipv4, &entry.ipv6}) {
             for (const auto& address : *list) {
-                if (base->own_holds(address, nullptr, hidden)) {
+                if (base->own_holds(address, nullptr, hidden) || entangled(address.hash())) {
                     return nullptr;
                 }
             }
@@ -500,6 +524,9 @@ NetworkTable::build_overlay(std::shared_ptr<const NetworkTable> base,
                 (base->hits_count(name_id) == 0 || base->name_serves(name_id, hidden))) {
                 return nullptr;
             }
+            if (entangled(hash_name(entry.names.front()))) {
+                return nullptr;
+            }
         }
     }
     std::shared_ptr<NetworkTable> table(new NetworkTable());
@@ -507,6 +534,20 @@ NetworkTable::build_overlay(std::shared_ptr<const NetworkTable> base,
     table->network_ = base->network_;
     table->network_.bind_ips = added.bind_ips;
     table->network_.dns_servers = added.dns_servers;
+    // The base's findings first (its lines come before the added ones), where their lines are
+    // now: only entangled lines have findings or are named by one, and they all stayed.
+    const auto moved = [&](int line) {
+        const auto at =
+            std::lower_bound(moved_lines.begin(), moved_lines.end(), line,
+                             [](const LineMove& move, int from) { return move.from < from; });
+        return at != moved_lines.end() && at->from == line ? at->to : line;
+    };
+    table->findings_ = base->findings_;
+    for (Finding& finding : table->findings_) {
+        finding.line = moved(finding.line);
+        finding.newer_line = moved(finding.newer_line);
+        describe(finding);
+    }
     NetworkTableBuilder builder(*table);
     const std::array sources{LineSource(added)};
     builder.add_files(sources, false);
@@ -725,7 +766,9 @@ std::size_t NetworkTable::memory_bytes() const noexcept {
            dns_pool_.capacity() * sizeof(base::IpAddress) + arena_.capacity() +
            hits_.capacity() * sizeof(std::uint32_t) + name_index_.memory_bytes() +
            address_index_.memory_bytes() +
-           (sorted_keys_.capacity() + removed_keys_.capacity()) * sizeof(std::uint64_t) +
+           (sorted_keys_.capacity() + removed_keys_.capacity() + entangled_hashes_.capacity()) *
+               sizeof(std::uint64_t) +
+           entangled_lines_.capacity() * sizeof(EntangledLine) +
            (base_ ? base_->memory_bytes() : 0);
 }
 

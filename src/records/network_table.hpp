@@ -54,10 +54,20 @@ struct Finding {
     std::string container_id;
     int line = 0;
     EntryStatus status = EntryStatus::Current;
-    std::string newer_id;                    // the line that made it stale
-    std::string reason;                      // human text, e.g. "ip 10.89.0.5 reused by 9f3c..."
+    std::string newer_id; // the line that made it stale
+    int newer_line = 0;   // that line's number
+    std::string subject;  // what it took: the address (rule 2) or the first name (rule 3)
+    std::string reason;   // human text, e.g. "ip 10.89.0.5 reused by 9f3c...", see describe()
     std::vector<std::string> shadowed_names; // rule 3: names no longer answered from it
     bool removable = false; // `check --fix` may delete the line (rules 1, 2; 3 with no own name)
+};
+
+/// A line that shares its ID, an address or its first name with another line of its file: its
+/// verdict, or another line's, depends on it, so only a full build may remove it, move it, or
+/// add a line that shares a key with it (see NetworkTable::build_overlay).
+struct EntangledLine {
+    std::uint64_t key = 0; // container_key of its ID
+    int line = 0;
 };
 
 /// An address whose liveness matters: a name answers with it and with another address of the
@@ -94,14 +104,30 @@ public:
     /// `base` still in the file (the stale rules could then change old lines). Removing lines from
     /// a file whose lines all serve changes no other line's verdict: the rules only ever look from
     /// a line at newer lines. Costs the added lines and the removed keys, not the size of `base`.
+    ///
+    /// A base with findings (stale lines) carries an overlay too, as long as the change keeps
+    /// off its entangled lines (those sharing an ID, an address or a first name with another
+    /// line): none may be removed, and no added line may share a key with one. The lines that
+    /// went away before them move them up: `moved_lines` (sorted by `from`) gives their numbers
+    /// now, and the base's findings are carried over renumbered.
+    struct LineMove {
+        int from = 0; // line number in the base's file
+        int to = 0;   // line number now
+    };
+
     static std::shared_ptr<const NetworkTable>
     build_overlay(std::shared_ptr<const NetworkTable> base, const config::NetworkFile& added,
-                  std::vector<std::uint64_t> removed_keys);
+                  std::vector<std::uint64_t> removed_keys,
+                  std::span<const LineMove> moved_lines = {});
 
-    /// True when build_overlay accepts this table as its base.
-    bool can_carry_overlay() const noexcept {
-        return !base_ && findings_.empty() && entries_.size() == sorted_keys_.size();
-    }
+    /// True when build_overlay accepts this table as its base: a full build of one file
+    /// whose serving entries have distinct container keys, and where no line without an ID
+    /// is entangled (its key tells it from no other).
+    bool can_carry_overlay() const noexcept;
+
+    /// The lines of this full build that an overlay must leave where they are (see
+    /// build_overlay), in line order.
+    std::span<const EntangledLine> entangled_lines() const noexcept { return entangled_lines_; }
 
     /// The container keys of this level's serving entries, sorted, each once.
     std::span<const std::uint64_t> own_container_keys() const noexcept { return sorted_keys_; }
@@ -259,8 +285,10 @@ private:
     FlatIndex address_index_;         // address hash -> address index, in entry order
     std::vector<std::uint64_t> sorted_keys_;
     bool shared_addresses_ = false; // two serving entries hold one address (lines without ID)
-    std::shared_ptr<const NetworkTable> base_; // older lines, consulted after this level's own
-    std::vector<std::uint64_t> removed_keys_;  // containers of base_ whose lines are gone
+    std::shared_ptr<const NetworkTable> base_;    // older lines, consulted after this level's own
+    std::vector<std::uint64_t> removed_keys_;     // containers of base_ whose lines are gone
+    std::vector<EntangledLine> entangled_lines_;  // full builds: see build_overlay
+    std::vector<std::uint64_t> entangled_hashes_; // full builds: StreamClassifier's, sorted
 };
 
 } // namespace records

@@ -32,13 +32,15 @@ bool holds(const config::ContainerEntry& entry, const base::IpAddress& address) 
 }
 
 Finding make_finding(const config::NetworkFile& file, const config::ContainerEntry& entry,
-                     EntryStatus status) {
+                     EntryStatus status, std::string newer_id, int newer_line) {
     Finding finding;
     finding.network = file.name;
     finding.path = file.path;
     finding.container_id = entry.id;
     finding.line = entry.line;
     finding.status = status;
+    finding.newer_id = std::move(newer_id);
+    finding.newer_line = newer_line;
     return finding;
 }
 
@@ -49,6 +51,27 @@ std::uint64_t name_hash(std::string_view name) noexcept {
 constexpr std::uint32_t kNone = static_cast<std::uint32_t>(-1);
 
 } // namespace
+
+void describe(Finding& finding) {
+    switch (finding.status) {
+    case EntryStatus::DuplicateId:
+        finding.reason = fmt::format("container {} has a newer line {} in this network",
+                                     short_id(finding.container_id), finding.newer_line);
+        return;
+    case EntryStatus::IpReused:
+        finding.reason = fmt::format("ip {} reused by {} (line {})", finding.subject,
+                                     short_id(finding.newer_id), finding.newer_line);
+        return;
+    case EntryStatus::Shadowed:
+        finding.reason = fmt::format("name {} taken over by {} (line {}); no longer answers for {}",
+                                     finding.subject, short_id(finding.newer_id),
+                                     finding.newer_line, fmt::join(finding.shadowed_names, ","));
+        return;
+    case EntryStatus::Current:
+        finding.reason.clear();
+        return;
+    }
+}
 
 bool is_short_id_alias(std::string_view id, std::string_view name) noexcept {
     return id.size() >= kShortIdLength && name == id.substr(0, kShortIdLength);
@@ -105,8 +128,12 @@ StreamClassifier::reused_address(std::uint32_t index, const config::ContainerEnt
                 address_owner_.insert(address.hash(), index);
                 continue;
             }
+            if (owner == index) {
+                continue; // the line lists the address twice
+            }
+            const config::ContainerEntry& other = read_line_(owner);
+            note_clash(entry, key, owner, other.line);
             if (!reused && keys_[owner] != key) {
-                const config::ContainerEntry& other = read_line_(owner);
                 reused = Newer{owner, other.id, other.line};
                 address_text = address.to_string();
             }
@@ -139,6 +166,7 @@ EntryClass StreamClassifier::shadowed_names(std::uint32_t index,
         oldest_of_[index] = index;
         return result;
     }
+    note_clash(entry, key, newest, read_line_(newest).line);
     std::vector<std::string> shadowed;
     std::optional<Newer> shadowing;
     for (std::uint32_t newer = newest; newer != kNone; newer = next_older_[newer]) {
@@ -171,13 +199,11 @@ EntryClass StreamClassifier::shadowed_names(std::uint32_t index,
         }
     }
     result.status = EntryStatus::Shadowed;
-    finding = make_finding(file_, entry, EntryStatus::Shadowed);
-    finding->newer_id = shadowing->id;
-    finding->reason =
-        fmt::format("name {} taken over by {} (line {}); no longer answers for {}", first,
-                    short_id(shadowing->id), shadowing->line, fmt::join(shadowed, ","));
+    finding = make_finding(file_, entry, EntryStatus::Shadowed, shadowing->id, shadowing->line);
+    finding->subject = first;
     finding->removable = !has_own_name;
     finding->shadowed_names = shadowed;
+    describe(*finding);
     result.shadowed_names = std::move(shadowed);
     return result;
 }
@@ -191,26 +217,62 @@ EntryClass StreamClassifier::classify(std::uint32_t index, const config::Contain
     // Lines without an ID are exempt from rule 1: an empty ID is not an identity.
     if (!entry.id.empty()) {
         if (const auto newer = newest_with_id(index, key)) {
+            note_clash(entry, key, newer->index, newer->line);
             result.status = EntryStatus::DuplicateId;
-            finding = make_finding(file_, entry, EntryStatus::DuplicateId);
-            finding->newer_id = entry.id;
-            finding->reason = fmt::format("container {} has a newer line {} in this network",
-                                          short_id(entry.id), newer->line);
+            finding = make_finding(file_, entry, EntryStatus::DuplicateId, entry.id, newer->line);
             finding->removable = true;
+            describe(*finding);
             return result;
         }
     }
     std::string address_text;
     if (const auto newer = reused_address(index, entry, key, address_text)) {
         result.status = EntryStatus::IpReused;
-        finding = make_finding(file_, entry, EntryStatus::IpReused);
-        finding->newer_id = newer->id;
-        finding->reason = fmt::format("ip {} reused by {} (line {})", address_text,
-                                      short_id(newer->id), newer->line);
+        finding = make_finding(file_, entry, EntryStatus::IpReused, newer->id, newer->line);
+        finding->subject = std::move(address_text);
         finding->removable = true;
+        describe(*finding);
         return result;
     }
     return shadowed_names(index, entry, key, finding);
+}
+
+// Both lines of a clash are entangled. The older one's keys are all kept: it may not serve, so
+// no table would find them. The newer one is found by its key alone when it serves, and when it
+// does not, it met a still newer line and is noted as the older line of that clash.
+void StreamClassifier::note_clash(const config::ContainerEntry& older, std::uint64_t older_key,
+                                  std::uint32_t newer_index, int newer_line) {
+    entangled_lines_.push_back({older_key, older.line});
+    entangled_lines_.push_back({keys_[newer_index], newer_line});
+    entangled_hashes_.push_back(older_key);
+    entangled_hashes_.push_back(keys_[newer_index]);
+    for (const auto* list : {&older.ipv4, &older.ipv6}) {
+        for (const auto& address : *list) {
+            entangled_hashes_.push_back(address.hash());
+        }
+    }
+    if (!older.names.empty()) {
+        entangled_hashes_.push_back(name_hash(older.names.front()));
+    }
+}
+
+std::vector<EntangledLine> StreamClassifier::take_entangled_lines() {
+    auto lines = std::move(entangled_lines_);
+    std::sort(lines.begin(), lines.end(),
+              [](const EntangledLine& a, const EntangledLine& b) { return a.line < b.line; });
+    lines.erase(std::unique(lines.begin(), lines.end(),
+                            [](const EntangledLine& a, const EntangledLine& b) {
+                                return a.line == b.line;
+                            }),
+                lines.end());
+    return lines;
+}
+
+std::vector<std::uint64_t> StreamClassifier::take_entangled_hashes() {
+    auto hashes = std::move(entangled_hashes_);
+    std::sort(hashes.begin(), hashes.end());
+    hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
+    return hashes;
 }
 
 FileClassification classify_entries(const config::NetworkFile& file) {

@@ -51,6 +51,10 @@ bool is_short_id_alias(std::string_view id, std::string_view name) noexcept;
 /// neither is an identity. Scaled replicas sharing only an alias are never touched.
 FileClassification classify_entries(const config::NetworkFile& file);
 
+/// Writes `finding.reason` from its other fields; again when its lines moved (an overlay on a
+/// file whose earlier lines went away renumbers the findings it carries over).
+void describe(Finding& finding);
+
 /// The same rules, one line at a time: every rule looks from a line only at newer lines, so
 /// walking a file from its newest line to its oldest decides each line as it comes, keeping a
 /// few bytes per line (hashes and indexes, not the lines). classify_entries runs on it; the
@@ -72,6 +76,15 @@ public:
     EntryClass classify(std::uint32_t index, const config::ContainerEntry& entry,
                         std::optional<Finding>& finding);
 
+    /// After the last classify(): every entangled line, in line order, each once.
+    std::vector<EntangledLine> take_entangled_lines();
+
+    /// After the last classify(): the keys an added line must not share with this file for an
+    /// overlay to hold (sorted, each once): the container key of every entangled line, and the
+    /// address and first-name hashes of every line that met a newer one (the newest line of a
+    /// clash serves, and a table finds its addresses and names by itself).
+    std::vector<std::uint64_t> take_entangled_hashes();
+
 private:
     struct Newer {
         std::uint32_t index = 0;
@@ -84,6 +97,8 @@ private:
                                         std::uint64_t key, std::string& address_text);
     EntryClass shadowed_names(std::uint32_t index, const config::ContainerEntry& entry,
                               std::uint64_t key, std::optional<Finding>& finding);
+    void note_clash(const config::ContainerEntry& older, std::uint64_t older_key,
+                    std::uint32_t newer_index, int newer_line);
 
     const config::NetworkFile& file_;
     ReadLine read_line_;
@@ -93,6 +108,8 @@ private:
     FlatIndex newest_id_;                   // rule 1: key -> newest line with that ID
     FlatIndex address_owner_;               // rule 2: address -> newest line holding it
     FlatIndex first_name_;                  // rule 3: first name -> newest line carrying it
+    std::vector<EntangledLine> entangled_lines_;
+    std::vector<std::uint64_t> entangled_hashes_;
 };
 
 } // namespace records

@@ -477,26 +477,64 @@ TEST_F(ReloadEngineTest, TeardownsAndSetupsAreChangesOverTheLastFullBuild) {
     EXPECT_THAT(answer("new-3"), ElementsAre("10.89.9.3"));
 }
 
-TEST_F(ReloadEngineTest, ATeardownThatCouldChangeAnOldLinesVerdictIsAFullBuild) {
-    // ctr-5's line shadows nothing, but a line after the root reuses ctr-4's address: the
-    // appended table has a finding, and removing lines under it takes a full build.
+TEST_F(ReloadEngineTest, ATeardownBesideStaleLinesIsAnOverlayWithItsFindingsRenumbered) {
+    // Lines after the root reuse an address (a-1 is stale); ctr-5's line shares nothing with
+    // them, so its teardown is applied over the root, and a-1's finding moves up a line.
     std::string text = big_file(300);
     dir_.write("podman", text);
     pass();
+    const auto root = engine_.current()->tables()[0];
     text += fmt::format("{:064x} 10.89.9.1  a-1\n{:064x} 10.89.9.1  a-2\n", 0x1ab0, 0x1cd0);
     dir_.write("podman", text);
     pass();
     ASSERT_EQ(engine_.current()->findings().size(), 1U);
+    EXPECT_EQ(engine_.current()->findings()[0].line, 302);
     text = without_line_of(text, 5);
     dir_.write("podman", text);
     pass();
     advance(milliseconds(300));
     const PassResult result = pass();
     ASSERT_TRUE(result.store);
-    EXPECT_EQ(result.store->tables()[0]->base(), nullptr);
+    EXPECT_EQ(result.store->tables()[0]->base(), root);
     EXPECT_TRUE(answer("ctr-5").empty());
     EXPECT_THAT(answer("a-2"), ElementsAre("10.89.9.1"));
     EXPECT_TRUE(answer("a-1").empty());
+    ASSERT_EQ(engine_.current()->findings().size(), 1U);
+    EXPECT_EQ(engine_.current()->findings()[0].line, 301);
+    EXPECT_THAT(engine_.current()->findings()[0].reason, testing::HasSubstr("(line 302)"));
+}
+
+TEST_F(ReloadEngineTest, ATeardownOfALineAStaleOneDependsOnIsAFullBuild) {
+    // old-7 is stale because ctr-7 took its address; once ctr-7 is torn down, old-7 serves
+    // again, which only a full build can tell.
+    std::string text =
+        "10.89.0.1\n" + fmt::format("{:064x} 10.89.1.8  old-7\n", 0x1ab0) + big_file(300, "");
+    dir_.write("podman", text);
+    pass();
+    const auto root = engine_.current()->tables()[0];
+    ASSERT_EQ(engine_.current()->findings().size(), 1U);
+    EXPECT_THAT(engine_.current()->findings()[0].reason, testing::HasSubstr("(line 10)"));
+    EXPECT_TRUE(answer("old-7").empty());
+    // ctr-0 shares nothing with either: an overlay, and ctr-7 named a line higher.
+    text = without_line_of(text, 0);
+    dir_.write("podman", text);
+    pass();
+    advance(milliseconds(300));
+    ASSERT_TRUE(pass().store);
+    EXPECT_EQ(engine_.current()->tables()[0]->base(), root);
+    ASSERT_EQ(engine_.current()->findings().size(), 1U);
+    EXPECT_EQ(engine_.current()->findings()[0].line, 2);
+    EXPECT_THAT(engine_.current()->findings()[0].reason, testing::HasSubstr("(line 9)"));
+    EXPECT_TRUE(answer("old-7").empty());
+    text = without_line_of(text, 7);
+    dir_.write("podman", text);
+    pass();
+    advance(milliseconds(300));
+    const PassResult result = pass();
+    ASSERT_TRUE(result.store);
+    EXPECT_EQ(result.store->tables()[0]->base(), nullptr);
+    EXPECT_THAT(answer("old-7"), ElementsAre("10.89.1.8"));
+    EXPECT_TRUE(engine_.current()->findings().empty());
 }
 
 // Random churn as netavark makes it (setups append, teardowns rewrite without lines, `network
@@ -538,7 +576,8 @@ TEST_F(ReloadEngineTest, RandomChurnAnswersAsAFullBuildOfTheFileOnDisk) {
     pass();
     int overlays = 0;
     int header_changes = 0;
-    for (int step = 0; step < 160; ++step) {
+    int overlays_over_stale_lines = 0;
+    for (int step = 0; step < 260; ++step) {
         const int what = pick(10);
         if (what < 4) {
             for (int n = 1 + pick(3); n > 0; --n) {
@@ -561,6 +600,8 @@ TEST_F(ReloadEngineTest, RandomChurnAnswersAsAFullBuildOfTheFileOnDisk) {
         pass();
         const auto& table = *engine_.current()->tables()[0];
         overlays += step < 100 && table.base() != nullptr ? 1 : 0;
+        overlays_over_stale_lines +=
+            table.base() != nullptr && !table.base()->findings().empty() ? 1 : 0;
         config::NetworkFileResult parsed = config::parse_network_file("podman", "podman", text);
         ASSERT_TRUE(parsed.file);
         const std::array files{&*parsed.file};
@@ -583,11 +624,14 @@ TEST_F(ReloadEngineTest, RandomChurnAnswersAsAFullBuildOfTheFileOnDisk) {
         ASSERT_EQ(table.findings().size(), full->findings().size());
         for (std::size_t i = 0; i < full->findings().size(); ++i) {
             ASSERT_EQ(table.findings()[i].line, full->findings()[i].line);
+            ASSERT_EQ(table.findings()[i].reason, full->findings()[i].reason);
+            ASSERT_EQ(table.findings()[i].status, full->findings()[i].status);
         }
     }
     // Without stale lines, every change (header rewrites included) was applied over the last
-    // full build, not by rebuilding.
+    // full build, not by rebuilding; with them, most changes still were.
     EXPECT_EQ(overlays, 100);
+    EXPECT_GT(overlays_over_stale_lines, 60);
     EXPECT_GT(header_changes, 0);
 }
 
@@ -596,17 +640,21 @@ TEST_F(ReloadEngineTest, RandomChurnAnswersAsAFullBuildOfTheFileOnDisk) {
 namespace {
 
 TEST_F(ReloadEngineTest, AFileRewrittenDuringAFullBuildIsHeldBackNotTakenForANewFile) {
-    // A network with a stale line (an address reused): every change is a full build.
+    // A network with a stale line (an address reused).
     const std::string stale = fmt::format("{:064x} 10.89.2.50  old-299\n", 0x1ab0);
     const std::string first = "10.89.0.1 127.0.0.53\n" + stale + big_file(300, "");
     dir_.write("podman", first);
-    // A `network update`; while the full build reads its lines back, netavark truncates the
-    // file and has rewritten part of it.
-    const std::string updated = "10.89.0.1 127.0.0.54\n" + stale + big_file(300, "");
+    // A `network update` and a setup whose container takes the stale line's name (a full
+    // build: the stale line's verdict may change); while the build reads its lines back,
+    // netavark truncates the file and has rewritten part of it.
+    const std::string updated = "10.89.0.1 127.0.0.54\n" + stale + big_file(300, "") +
+                                fmt::format("{:064x} 10.89.9.9  old-299\n", 0x1cd0);
     const std::string half = updated.substr(0, updated.find('\n', updated.size() / 2) + 1);
     bool rewrite = false;
+    int builds_seen_rewriting = 0;
     ReloadEngine engine(dir_.path(), lifecycle::ReloadSettings{milliseconds(250), [&]() {
                                                                    if (rewrite) {
+                                                                       ++builds_seen_rewriting;
                                                                        dir_.write("podman", half);
                                                                    }
                                                                }});
@@ -635,6 +683,8 @@ TEST_F(ReloadEngineTest, AFileRewrittenDuringAFullBuildIsHeldBackNotTakenForANew
     now_ += milliseconds(10);
     result = engine.run_pass(now_);
     ASSERT_TRUE(result.store);
+    EXPECT_EQ(builds_seen_rewriting, 1);
+    EXPECT_EQ(result.store->tables()[0]->base(), nullptr);
     EXPECT_EQ(answer_of("ctr-299"), "10.89.2.50");
     EXPECT_THAT(result.store->tables()[0]->network().dns_servers,
                 ElementsAre(base::IpAddress::parse("127.0.0.54").value()));
