@@ -4,8 +4,11 @@
 # rewrites the file without one line; ctrdns walks the file once in pieces and applies the
 # removal over its last full build, while the old table still serves. Prints, for ctrdns and
 # dnsmasq on the same containers: RSS idle, peak at start, peak over N teardowns, over one
-# `network update`, and over a teardown on a network that has a stale line (a full build; VmHWM
-# reset through clear_refs before each; dnsmasq's column is its peak over the same moments).
+# `network update`, over a setup that makes a line stale and a teardown beside it, over the
+# seed's case (a container recreated under its old name while its old line stays), and over a
+# full build for comparison (VmHWM reset through clear_refs before each; dnsmasq's column is its
+# peak over the same moments). The seed's case also prints the time from SIGHUP to the name
+# answering only its new address.
 #
 # Usage (as root): bench/teardown_peak.sh [--ctrdns PATH] [--dnsmasq PATH] [--size N] [--teardowns N]
 # Runs inside a private mount+net+pid namespace with only `lo` and a resolv.conf naming nothing.
@@ -78,7 +81,7 @@ wait_answer() { # address name
     done
 }
 
-declare -A idle start peak update stale
+declare -A idle start peak update stale seed full
 "${ctrdns_bin}" --config "${work}/ctrdns" -p 53 run
 pid_ctrdns=$(cat "${work}/ctrdns/aardvark.pid")
 "${dnsmasq_bin}" --conf-file="${work}/dnsmasq.conf"
@@ -144,9 +147,9 @@ sleep 1
 wait_answer 127.0.0.31 "ctr-$((size - 1)).dns.podman"
 read_peaks update
 
-# A stale line (a newer container took ctr-(teardowns+1)'s address, as after a lost teardown): on
-# such a network every change is a full build, which holds the old table and the new one for a
-# moment. Measured over the next teardown.
+# A stale line (a newer container took ctr-(teardowns+1)'s address, as after a lost teardown),
+# then the next teardown: both are applied over the last full build, the lines the stale-entry
+# rules must judge again (the stale line and its taker) with them.
 host=$((teardowns + 1 + 65538)) # ctr-(teardowns+1), still there
 echo "$(printf '%064x' 7) 127.$((host / 65536)).$((host / 256 % 256)).$((host % 256))  stale-taker" \
     >> "${work}/ctrdns/podman"
@@ -159,6 +162,33 @@ sleep 0.4
 kill -HUP "${pid_ctrdns}"
 wait_gone ctrdns 127.0.0.31 "ctr-${teardowns}.dns.podman" 1 0.05
 read_peaks stale
+
+# The seed's case: ctr-K recreated under a new ID and address with its names, while its old line
+# stays (its teardown never ran). The old line becomes shadowed: ctr-K answers the new address
+# only, from the SIGHUP that follows netavark's append.
+k=$((teardowns + 2))
+host=$((size + 65538 + 10))
+new_address="127.$((host / 65536)).$((host / 256 % 256)).$((host % 256))"
+reset_peaks
+echo "$(printf '%064x' 8) ${new_address}  ctr-${k},web-${k},$(printf '%012x' 8)" \
+    >> "${work}/ctrdns/podman"
+start_ns=$(date +%s%N)
+kill -HUP "${pid_ctrdns}"
+deadline=$((SECONDS + 60))
+until [[ $(dig +time=1 +tries=1 +short @127.0.0.31 "ctr-${k}.dns.podman" A) == "${new_address}" ]]; do
+    ((SECONDS < deadline)) || { echo "teardown_peak: ctr-${k} never answered alone" >&2; exit 1; }
+done
+seed_ms=$(awk -v ns="$(($(date +%s%N) - start_ns))" 'BEGIN { printf "%.1f", ns / 1e6 }')
+read_peaks seed
+
+# For comparison, a full build: ctr-(teardowns+3)'s line repeated at the end (a second line of
+# a container the last full build serves as it is), which only a full build judges. It holds
+# the old table, which serves until the swap, and the new one.
+reset_peaks
+grep " ctr-$((teardowns + 3)),web-" "${work}/ctrdns/podman" >> "${work}/ctrdns/podman"
+kill -HUP "${pid_ctrdns}"
+sleep 2
+read_peaks full
 kill "${pid_ctrdns}" "${pid_dnsmasq}"
 
 echo "== teardown reloads at ${size} containers (${teardowns} teardowns) =="
@@ -173,5 +203,8 @@ row "RSS idle after start (MiB)" "${idle[ctrdns]}" "${idle[dnsmasq]}"
 row "peak RSS at start (MiB)" "${start[ctrdns]}" "${start[dnsmasq]}"
 row "peak RSS over the teardowns (MiB)" "${peak[ctrdns]}" "${peak[dnsmasq]}"
 row "peak RSS over a network update (MiB)" "${update[ctrdns]}" "${update[dnsmasq]}"
-row "peak, teardown with a stale line (MiB)" "${stale[ctrdns]}" "${stale[dnsmasq]}"
+row "peak, stale line + teardown (MiB)" "${stale[ctrdns]}" "${stale[dnsmasq]}"
+row "peak, recreated under old name (MiB)" "${seed[ctrdns]}" "${seed[dnsmasq]}"
+row "peak, a full build (MiB)" "${full[ctrdns]}" "${full[dnsmasq]}"
+echo "recreated under its old name: SIGHUP to its new address alone: ${seed_ms} ms (dig polls included)"
 echo "reproduce (as root): bench/teardown_peak.sh --ctrdns ${ctrdns_bin#"${repo_dir}"/} --size ${size} --teardowns ${teardowns}"

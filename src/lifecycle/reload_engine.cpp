@@ -510,8 +510,9 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
     state.root.reset();
     state.added_lines.clear();
     state.added_line_numbers.clear();
-    state.removed_keys.clear();
-    state.moved_lines.clear();
+    state.hidden_keys.clear();
+    state.restated_keys.clear();
+    state.added_line_orders.clear();
     state.table = std::move(table);
     if (!state.table) {
         return;
@@ -529,19 +530,21 @@ void ReloadEngine::evaluate(const std::string& network, const Candidates& files,
     }
 }
 
-// The added lines and removed keys a change leaves, before they become a table.
+// The lines a change leaves to judge again and the root containers it hides, before they
+// become a table.
 struct ReloadEngine::Overlay {
     std::string header; // the file's header line, with its '\n'
     std::string lines;  // entry lines, each with its '\n'
     std::vector<std::uint32_t> line_numbers;
-    std::vector<std::uint64_t> removed_keys;
-    std::vector<records::NetworkTable::LineMove> moved_lines;
+    std::vector<std::uint64_t> hidden_keys; // sorted: root containers gone or judged again
+    std::vector<std::uint32_t> orders;      // parallel to line_numbers, see build_overlay
 };
 
 std::shared_ptr<const records::NetworkTable>
 ReloadEngine::build_overlay(const std::string& file_name, const NetworkState& state,
-                            const Overlay& overlay, PassResult& result) const {
-    if (overlay.lines.empty() && overlay.removed_keys.empty() &&
+                            const Overlay& overlay, PassResult& result,
+                            std::vector<std::uint64_t>* clashing) const {
+    if (overlay.lines.empty() && overlay.hidden_keys.empty() &&
         overlay.header == state.root_header) {
         return state.root; // the file is the root's text again
     }
@@ -571,8 +574,14 @@ ReloadEngine::build_overlay(const std::string& file_name, const NetworkState& st
     for (auto& entry : parsed.file->entries) {
         entry.line = file_line(entry.line);
     }
-    auto table = records::NetworkTable::build_overlay(state.root, *parsed.file,
-                                                      overlay.removed_keys, overlay.moved_lines);
+    if (clashing != nullptr) {
+        *clashing = state.root->clashing_keys(*parsed.file, overlay.hidden_keys);
+        if (!clashing->empty()) {
+            return nullptr; // their lines are to be judged again too
+        }
+    }
+    auto table = records::NetworkTable::build_overlay(state.root, *parsed.file, overlay.hidden_keys,
+                                                      overlay.orders);
     if (!table) {
         return nullptr;
     }
@@ -616,11 +625,12 @@ bool ReloadEngine::apply_append(const std::string& network, const std::string& f
     }
     const std::string_view new_bytes = tail.substr(checked);
     Overlay overlay{state.applied_header, state.added_lines, state.added_line_numbers,
-                    state.removed_keys, state.moved_lines};
+                    state.hidden_keys, state.added_line_orders};
     const std::size_t new_lines =
         add_lines(new_bytes, state.applied_lines, overlay.lines, overlay.line_numbers);
+    overlay.orders.resize(overlay.line_numbers.size(), records::NetworkTable::kNewest);
     const std::size_t limit = std::max(kMinAppendLimit, state.root->entry_count() / 4);
-    if (overlay.line_numbers.size() + overlay.removed_keys.size() > limit) {
+    if (overlay.line_numbers.size() + overlay.hidden_keys.size() > limit) {
         return false; // time for a full build to become the new root
     }
     auto table = build_overlay(file_name, state, overlay, result);
@@ -699,126 +709,117 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
         return true;
     }
 
-    // Second walk, a few bytes per line: which root containers are still there, where the
-    // root's entangled lines are now, and the lines beyond the root. Any line that is neither
-    // a root line as applied nor after all of them stops it: only a full build gets that right;
-    // so does a text that is not the one judged.
-    std::vector<bool> still_there(root_keys.size(), false);
-    // The root's entangled lines by key (lines of one ID in line order): the n-th line with
-    // such a key is the n-th of them. They must all stay, in their order.
-    std::vector<records::EntangledLine> entangled(state.root->entangled_lines().begin(),
-                                                  state.root->entangled_lines().end());
-    std::sort(entangled.begin(), entangled.end(),
-              [](const records::EntangledLine& a, const records::EntangledLine& b) {
-                  return std::tie(a.key, a.line) < std::tie(b.key, b.line);
-              });
-    std::vector<int> entangled_now(entangled.size(), 0);
-    Overlay overlay;
-    overlay.header = std::move(*header);
-    std::uint64_t hash = config::kTextHashSeed;
-    std::size_t line_number = 0;
-    bool past_header = false;
-    std::string id;
-    const config::FileScan again = config::scan_network_file(
-        directory_, file_name, [&](std::string_view line, bool terminated) {
-            ++line_number;
-            hash = config::extend_text_hash(hash, line);
-            hash = terminated ? config::extend_text_hash(hash, "\n") : hash;
-            if (line.empty() || !terminated || !past_header) {
-                // Blank, the cut-off last line, or the header (checked by the first walk).
-                past_header = past_header || (!line.empty() && terminated);
-                return true;
-            }
-            // IDs are matched as the parser stores them: lowercased.
-            id.assign(line.substr(0, line.find(' ')));
-            for (char& c : id) {
-                c = base::ascii_lower(c);
-            }
-            const std::uint64_t key = records::container_key(id);
-            const auto at = std::lower_bound(root_keys.begin(), root_keys.end(), key);
-            const auto [first, last] =
-                std::equal_range(entangled.begin(), entangled.end(), records::EntangledLine{key, 0},
-                                 [](const records::EntangledLine& a,
-                                    const records::EntangledLine& b) { return a.key < b.key; });
-            if (first != last) {
-                const auto unmatched =
-                    std::find(entangled_now.begin() + (first - entangled.begin()),
-                              entangled_now.begin() + (last - entangled.begin()), 0);
-                // One more line of an entangled container than the root had (it came back), a
-                // line that changed, or one after an added line: only a full build knows.
-                if (unmatched == entangled_now.begin() + (last - entangled.begin()) ||
-                    !overlay.line_numbers.empty() ||
+    // Second walk, a few bytes per line: which root containers are still there as applied,
+    // and the lines to judge again: those beyond the root, and those of the containers in
+    // `again` (the root's entangled lines, and lines that clash with a judged one). Any other
+    // line that is not a root line as applied, or comes after a line beyond the root, stops it:
+    // only a full build gets that right; so does a text that is not the one judged.
+    std::vector<std::uint64_t> again;
+    for (const records::EntangledLine& line : state.root->entangled_lines()) {
+        again.push_back(line.key);
+    }
+    again.insert(again.end(), state.restated_keys.begin(), state.restated_keys.end());
+    std::sort(again.begin(), again.end());
+    again.erase(std::unique(again.begin(), again.end()), again.end());
+    Overlay overlay; // A line that clashes with a judged one is found once the judged ones are
+                     // parsed: then the
+    // file is walked once more with its container among `again` (a root line clashes with no
+    // other root line unless it is entangled, so one more walk finds them all).
+    for (int round = 0;; ++round) {
+        std::vector<bool> kept(root_keys.size(), false);
+        overlay = Overlay{*header, {}, {}, {}, {}};
+        std::uint32_t last_kept = 0; // order_of_key of the last root line left as it is
+        bool past_root = false;
+        std::uint64_t hash = config::kTextHashSeed;
+        std::size_t line_number = 0;
+        bool past_header = false;
+        std::string id;
+        const config::FileScan scan_again = config::scan_network_file(
+            directory_, file_name, [&](std::string_view line, bool terminated) {
+                ++line_number;
+                hash = config::extend_text_hash(hash, line);
+                hash = terminated ? config::extend_text_hash(hash, "\n") : hash;
+                if (line.empty() || !terminated || !past_header) {
+                    // Blank, the cut-off last line, or the header (checked by the first walk).
+                    past_header = past_header || (!line.empty() && terminated);
+                    return true;
+                }
+                // IDs are matched as the parser stores them: lowercased.
+                id.assign(line.substr(0, line.find(' ')));
+                for (char& c : id) {
+                    c = base::ascii_lower(c);
+                }
+                const std::uint64_t key = records::container_key(id);
+                const auto at = std::lower_bound(root_keys.begin(), root_keys.end(), key);
+                const bool root_key = at != root_keys.end() && *at == key;
+                // Stale root lines serve no container, so their keys are found in `again`
+                // only. A root container whose line went away and came back (the same ID set
+                // up again) has a new line, judged like any other.
+                const bool judged_again = std::binary_search(again.begin(), again.end(), key);
+                const bool beyond_root =
+                    !judged_again &&
+                    (!root_key ||
+                     std::binary_search(state.hidden_keys.begin(), state.hidden_keys.end(), key));
+                if (judged_again || beyond_root) {
+                    past_root = past_root || beyond_root;
+                    overlay.orders.push_back(past_root ? records::NetworkTable::kNewest
+                                                       : last_kept);
+                    overlay.lines.append(line).push_back('\n');
+                    overlay.line_numbers.push_back(static_cast<std::uint32_t>(line_number));
+                    return overlay.line_numbers.size() <= limit;
+                }
+                const auto index = static_cast<std::size_t>(at - root_keys.begin());
+                // A root line left as it is must come before every line beyond the root, once,
+                // and as it was applied.
+                if (past_root || kept[index] ||
                     !std::binary_search(applied_hashes.begin(), applied_hashes.end(),
                                         config::line_hash(line))) {
                     return false;
                 }
-                *unmatched = static_cast<int>(line_number);
-                if (at != root_keys.end() && *at == key) {
-                    still_there[static_cast<std::size_t>(at - root_keys.begin())] = true;
-                }
+                kept[index] = true;
+                last_kept = state.root->order_of_key(index);
                 return true;
-            }
-            // A root container whose line went away and came back (the same ID set up again)
-            // has a new line, added like any other.
-            if (at == root_keys.end() || *at != key ||
-                std::binary_search(state.removed_keys.begin(), state.removed_keys.end(), key)) {
-                overlay.lines.append(line).push_back('\n');
-                overlay.line_numbers.push_back(static_cast<std::uint32_t>(line_number));
-                return overlay.line_numbers.size() <= limit;
-            }
-            const auto index = static_cast<std::size_t>(at - root_keys.begin());
-            // A root line must come before every added one, once, and as it was applied.
-            if (!overlay.line_numbers.empty() || still_there[index] ||
-                !std::binary_search(applied_hashes.begin(), applied_hashes.end(),
-                                    config::line_hash(line))) {
-                return false;
-            }
-            still_there[index] = true;
-            return true;
-        });
-    if (again.problem || again.stopped || hash != walk.hash() ||
-        std::find(entangled_now.begin(), entangled_now.end(), 0) != entangled_now.end()) {
-        return false;
-    }
-    for (std::size_t i = 0; i < entangled.size(); ++i) {
-        overlay.moved_lines.push_back({entangled[i].line, entangled_now[i]});
-    }
-    std::sort(overlay.moved_lines.begin(), overlay.moved_lines.end(),
-              [](const auto& a, const auto& b) { return a.from < b.from; });
-    if (std::adjacent_find(overlay.moved_lines.begin(), overlay.moved_lines.end(),
-                           [](const auto& a, const auto& b) { return a.to >= b.to; }) !=
-        overlay.moved_lines.end()) {
-        return false; // reordered: the rules look at line order
-    }
-    for (std::size_t i = 0; i < root_keys.size(); ++i) {
-        if (!still_there[i]) {
-            overlay.removed_keys.push_back(root_keys[i]);
+            });
+        if (scan_again.problem || scan_again.stopped || hash != walk.hash()) {
+            return false;
         }
+        for (std::size_t i = 0; i < root_keys.size(); ++i) {
+            if (!kept[i]) {
+                overlay.hidden_keys.push_back(root_keys[i]); // gone, or judged again
+            }
+        }
+        if (overlay.line_numbers.size() + overlay.hidden_keys.size() > limit) {
+            return false; // time for a full build to become the new root
+        }
+        std::vector<std::uint64_t> clashing;
+        auto table = build_overlay(file_name, state, overlay, result, &clashing);
+        if (table) {
+            AppliedFile& updated = state.files.begin()->second;
+            updated.identity = scan.identity;
+            updated.size = scan.size;
+            updated.digest = std::move(walk.judge().digest());
+            updated.text_hash = walk.hash();
+            updated.verify = verify;
+            state.applied_lines = walk.newlines();
+            std::tie(state.window_begin, state.window_hash) = walk.window();
+            state.applied_header = std::move(overlay.header);
+            state.added_lines = std::move(overlay.lines);
+            state.added_line_numbers = std::move(overlay.line_numbers);
+            state.hidden_keys = std::move(overlay.hidden_keys);
+            state.restated_keys = std::move(again);
+            state.added_line_orders = std::move(overlay.orders);
+            state.held_back = false;
+            state.table = std::move(table);
+            result.rebuilt_networks.push_back(network);
+            return true;
+        }
+        if (clashing.empty() || round > 0) {
+            return false;
+        }
+        again.insert(again.end(), clashing.begin(), clashing.end());
+        std::sort(again.begin(), again.end());
+        again.erase(std::unique(again.begin(), again.end()), again.end());
     }
-    if (overlay.line_numbers.size() + overlay.removed_keys.size() > limit) {
-        return false; // time for a full build to become the new root
-    }
-    auto table = build_overlay(file_name, state, overlay, result);
-    if (!table) {
-        return false;
-    }
-    AppliedFile& updated = state.files.begin()->second;
-    updated.identity = scan.identity;
-    updated.size = scan.size;
-    updated.digest = std::move(walk.judge().digest());
-    updated.text_hash = walk.hash();
-    updated.verify = verify;
-    state.applied_lines = walk.newlines();
-    std::tie(state.window_begin, state.window_hash) = walk.window();
-    state.applied_header = std::move(overlay.header);
-    state.added_lines = std::move(overlay.lines);
-    state.added_line_numbers = std::move(overlay.line_numbers);
-    state.removed_keys = std::move(overlay.removed_keys);
-    state.moved_lines = std::move(overlay.moved_lines);
-    state.held_back = false;
-    state.table = std::move(table);
-    result.rebuilt_networks.push_back(network);
-    return true;
 }
 
 } // namespace lifecycle

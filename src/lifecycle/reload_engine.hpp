@@ -84,18 +84,21 @@ private:
         std::shared_ptr<const records::NetworkTable> table; // last applied; null: none yet
         std::map<std::string, AppliedFile> files;           // by file name, as applied
         // Single-file networks: the last full build (the root) and how the file has moved on
-        // from it since: lines added (setups) and root containers whose lines are gone
-        // (teardowns). Both are applied as one small table over the root
+        // from it since: lines added (setups), root containers whose lines are gone
+        // (teardowns), and root lines the rules must judge again with the added ones (stale
+        // lines and their neighbours). All are applied as one small table over the root
         // (records::NetworkTable::build_overlay), so a change costs its own lines, not the
         // network's size, and never holds two full tables at once.
         std::shared_ptr<const records::NetworkTable> root;
-        std::string added_lines;                       // entry lines beyond the root, each + '\n'
+        std::string added_lines; // entry lines beyond the root or judged again, each + '\n'
         std::vector<std::uint32_t> added_line_numbers; // their line numbers in the file
-        std::vector<std::uint64_t> removed_keys;       // root containers no longer in the file
-        // The root's entangled lines (records::EntangledLine) where lines removed before them
-        // moved them; the root's findings are shown at these numbers.
-        std::vector<records::NetworkTable::LineMove> moved_lines;
-        std::size_t applied_lines = 0; // '\n' in the applied file
+        std::vector<std::uint64_t> hidden_keys; // root containers gone, or in added_lines again
+        // Root containers whose lines are judged again with the added ones (the root's
+        // entangled lines and those clashing with a judged line): their lines are among
+        // added_lines, in file order, so the stale-entry rules see them all together.
+        std::vector<std::uint64_t> restated_keys;
+        std::vector<std::uint32_t> added_line_orders; // their places among the root's lines
+        std::size_t applied_lines = 0;                // '\n' in the applied file
         // The header line (with its '\n') the root was built with, and the one applied now
         // (`podman network update` changes it; the overlay then carries the new one). Empty:
         // changes take the full path.
@@ -124,10 +127,9 @@ private:
     bool apply_scanned(const std::string& network, const std::string& file_name,
                        NetworkState& state, ReloadClock::time_point now, PassResult& result);
     struct Overlay;
-    std::shared_ptr<const records::NetworkTable> build_overlay(const std::string& file_name,
-                                                               const NetworkState& state,
-                                                               const Overlay& overlay,
-                                                               PassResult& result) const;
+    std::shared_ptr<const records::NetworkTable>
+    build_overlay(const std::string& file_name, const NetworkState& state, const Overlay& overlay,
+                  PassResult& result, std::vector<std::uint64_t>* clashing = nullptr) const;
     enum class WriterVerdict {
         Apply,  // complete: apply now
         Wait,   // being written: keep the last content (a new network: its complete lines)

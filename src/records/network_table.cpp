@@ -147,10 +147,12 @@ public:
         std::sort(keys.begin(), keys.end());
         keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
         keys.shrink_to_fit();
-        auto& hashes = table_.entangled_hashes_;
-        std::sort(hashes.begin(), hashes.end());
-        hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
-        hashes.shrink_to_fit();
+        auto& key_entries = table_.key_entries_;
+        key_entries.resize(keys.size());
+        for (std::uint32_t index = 0; index < table_.entries_.size(); ++index) {
+            const auto at = std::lower_bound(keys.begin(), keys.end(), table_.entries_[index].key);
+            key_entries[static_cast<std::size_t>(at - keys.begin())] = index;
+        }
         table_.entangled_lines_.shrink_to_fit();
         // Only lists left well below their reserved size are copied smaller.
         shrink_if_slack(table_.entries_);
@@ -213,9 +215,6 @@ private:
         std::move(findings.rbegin(), findings.rend(), std::back_inserter(table_.findings_));
         const auto lines = classifier.take_entangled_lines();
         table_.entangled_lines_.insert(table_.entangled_lines_.end(), lines.begin(), lines.end());
-        const auto hashes = classifier.take_entangled_hashes();
-        table_.entangled_hashes_.insert(table_.entangled_hashes_.end(), hashes.begin(),
-                                        hashes.end());
         return result;
     }
 
@@ -240,9 +239,22 @@ private:
             const auto shadowed = classified.shadowed_names.find(index);
             add_entry(source.header(), source.read(index, scratch),
                       shadowed == classified.shadowed_names.end() ? no_names : shadowed->second);
+            if (!orders_.empty()) {
+                table_.orders_.push_back(orders_[index]);
+            }
         }
     }
 
+public:
+    /// An overlay's lines' places among its base's (see NetworkTable::build_overlay).
+    void set_orders(std::span<const std::uint32_t> orders) {
+        if (std::any_of(orders.begin(), orders.end(),
+                        [](std::uint32_t order) { return order != NetworkTable::kNewest; })) {
+            orders_ = orders;
+        }
+    }
+
+private:
     template <typename List>
     static void shrink_if_slack(List& list) {
         if (list.capacity() - list.size() > list.size() / 8 + 64) {
@@ -434,6 +446,7 @@ private:
     }
 
     NetworkTable& table_;
+    std::span<const std::uint32_t> orders_;
     std::vector<std::pair<std::uint32_t, std::uint32_t>> withheld_; // (entry, name): shadowed
     std::size_t name_count_ = 0;
     std::size_t reserved_names_ = 0; // what name_index_ is sized for
@@ -477,84 +490,93 @@ bool NetworkTable::can_carry_overlay() const noexcept {
                         [&](const EntangledLine& line) { return line.key == no_id; });
 }
 
-std::shared_ptr<const NetworkTable> NetworkTable::build_overlay(
-    std::shared_ptr<const NetworkTable> base, const config::NetworkFile& added,
-    std::vector<std::uint64_t> removed_keys, std::span<const LineMove> moved_lines) {
-    if (!base || !base->can_carry_overlay()) {
-        return nullptr;
-    }
-    const auto entangled = [&](std::uint64_t hash) {
-        return std::binary_search(base->entangled_hashes_.begin(), base->entangled_hashes_.end(),
-                                  hash);
-    };
-    std::sort(removed_keys.begin(), removed_keys.end());
-    if (std::adjacent_find(removed_keys.begin(), removed_keys.end()) != removed_keys.end()) {
-        return nullptr;
-    }
-    for (const std::uint64_t key : removed_keys) {
-        if (!std::binary_search(base->sorted_keys_.begin(), base->sorted_keys_.end(), key) ||
-            entangled(key)) {
-            return nullptr;
+std::vector<std::uint64_t>
+NetworkTable::clashing_keys(const config::NetworkFile& lines,
+                            std::span<const std::uint64_t> hidden) const {
+    std::vector<std::uint64_t> keys;
+    const auto add_holders = [&](std::string_view name) {
+        const std::uint32_t name_id = find_name(name);
+        if (name_id == kNoName) {
+            return;
         }
-    }
-    const std::span<const std::uint64_t> hidden = removed_keys;
-    // The stale rules only ever look from a line at newer lines. Added lines are the newest,
-    // so they judge each other alone, and the base's lines still in the file keep their
-    // verdicts unless an added line shares an ID, an address or a first name with one of them
-    // (a serving line, found in the base's tables, or a stale one, among the entangled keys).
-    // A removed line that shared none of them was looked at by no other line.
-    for (const auto& entry : added.entries) {
+        const std::uint32_t word = hits_word(name_id);
+        for (std::uint32_t hit = 0; hit < hits_count(name_id); ++hit) {
+            const std::uint64_t holder = entries_[hit_entry(word, hit)].key;
+            if (!is_hidden(hidden, holder)) {
+                keys.push_back(holder);
+            }
+        }
+    };
+    for (const auto& entry : lines.entries) {
         const std::uint64_t key = container_key(entry.id);
-        if ((std::binary_search(base->sorted_keys_.begin(), base->sorted_keys_.end(), key) &&
-             !is_hidden(hidden, key)) ||
-            entangled(key)) {
-            return nullptr;
+        if (std::binary_search(sorted_keys_.begin(), sorted_keys_.end(), key) &&
+            !is_hidden(hidden, key)) {
+            keys.push_back(key);
         }
         for (const auto* list : {&entry.ipv4, &entry.ipv6}) {
             for (const auto& address : *list) {
-                if (base->own_holds(address, nullptr, hidden) || entangled(address.hash())) {
-                    return nullptr;
-                }
+                own_holds(address, &keys, hidden);
             }
         }
         if (!entry.names.empty()) {
+            // The stale rules compare first names; holders by any name are more, never less.
+            add_holders(entry.names.front());
+        }
+    }
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    return keys;
+}
+
+std::shared_ptr<const NetworkTable> NetworkTable::build_overlay(
+    std::shared_ptr<const NetworkTable> base, const config::NetworkFile& lines,
+    std::vector<std::uint64_t> hidden_keys, std::span<const std::uint32_t> orders) {
+    if (!base || !base->can_carry_overlay()) {
+        return nullptr;
+    }
+    std::sort(hidden_keys.begin(), hidden_keys.end());
+    if (std::adjacent_find(hidden_keys.begin(), hidden_keys.end()) != hidden_keys.end()) {
+        return nullptr;
+    }
+    const auto& base_keys = base->sorted_keys_;
+    for (const std::uint64_t key : hidden_keys) {
+        if (!std::binary_search(base_keys.begin(), base_keys.end(), key)) {
+            return nullptr;
+        }
+    }
+    const std::span<const std::uint64_t> hidden = hidden_keys;
+    for (const EntangledLine& line : base->entangled_lines_) {
+        if (std::binary_search(base_keys.begin(), base_keys.end(), line.key) &&
+            !is_hidden(hidden, line.key)) {
+            return nullptr;
+        }
+    }
+    for (const auto& entry : lines.entries) {
+        if (!entry.names.empty()) {
             const std::uint32_t name_id = base->find_name(entry.names.front());
-            // A name held only by entries without addresses has no hit to tell by: kept out.
-            if (name_id != kNoName &&
-                (base->hits_count(name_id) == 0 || base->name_serves(name_id, hidden))) {
-                return nullptr;
-            }
-            if (entangled(hash_name(entry.names.front()))) {
+            // A name held only by entries without addresses has no hit to find its lines by.
+            if (name_id != kNoName && base->hits_count(name_id) == 0) {
                 return nullptr;
             }
         }
+    }
+    if (!base->clashing_keys(lines, hidden).empty() ||
+        (!orders.empty() && orders.size() != lines.entries.size())) {
+        return nullptr;
     }
     std::shared_ptr<NetworkTable> table(new NetworkTable());
     // The header is the file's as it is now (`podman network update` rewrites it).
     table->network_ = base->network_;
-    table->network_.bind_ips = added.bind_ips;
-    table->network_.dns_servers = added.dns_servers;
-    // The base's findings first (its lines come before the added ones), where their lines are
-    // now: only entangled lines have findings or are named by one, and they all stayed.
-    const auto moved = [&](int line) {
-        const auto at =
-            std::lower_bound(moved_lines.begin(), moved_lines.end(), line,
-                             [](const LineMove& move, int from) { return move.from < from; });
-        return at != moved_lines.end() && at->from == line ? at->to : line;
-    };
-    table->findings_ = base->findings_;
-    for (Finding& finding : table->findings_) {
-        finding.line = moved(finding.line);
-        finding.newer_line = moved(finding.newer_line);
-        describe(finding);
-    }
+    table->network_.bind_ips = lines.bind_ips;
+    table->network_.dns_servers = lines.dns_servers;
     NetworkTableBuilder builder(*table);
-    const std::array sources{LineSource(added)};
+    builder.set_orders(orders);
+    const std::array sources{LineSource(lines)};
     builder.add_files(sources, false);
     builder.finish();
     table->base_ = std::move(base);
-    table->removed_keys_ = std::move(removed_keys);
-    table->removed_keys_.shrink_to_fit();
+    table->hidden_keys_ = std::move(hidden_keys);
+    table->hidden_keys_.shrink_to_fit();
     return table;
 }
 
@@ -597,10 +619,70 @@ void NetworkTable::for_each_slot_holding(const base::IpAddress& address, Visit&&
 
 void NetworkTable::append_addresses(std::string_view name, std::size_t keep,
                                     std::vector<base::IpAddress>& out) const {
+    if (!orders_.empty()) {
+        append_merged_addresses(name, keep, out);
+        return;
+    }
     // Newer lines first; build_overlay guarantees the levels share no serving address.
     append_own_addresses(name, keep, out, {});
     if (base_) {
-        base_->append_own_addresses(name, keep, out, removed_keys_);
+        base_->append_own_addresses(name, keep, out, hidden_keys_);
+    }
+}
+
+// An overlay with restated lines: they may be older than lines of the base that hold the same
+// name, so both levels' hits (each newest first) are merged by their places in the file.
+void NetworkTable::append_merged_addresses(std::string_view name, std::size_t keep,
+                                           std::vector<base::IpAddress>& out) const {
+    const NetworkTable& base = *base_;
+    const std::uint32_t own_id = find_name(name);
+    const std::uint32_t base_id = base.find_name(name);
+    const std::uint32_t own_count = own_id == kNoName ? 0 : hits_count(own_id);
+    const std::uint32_t base_count = base_id == kNoName ? 0 : base.hits_count(base_id);
+    const std::uint32_t own_word = own_id == kNoName ? 0 : hits_word(own_id);
+    const std::uint32_t base_word = base_id == kNoName ? 0 : base.hits_word(base_id);
+    const auto base_entries = static_cast<std::uint32_t>(base.entries_.size());
+    const std::size_t first_here = out.size();
+    // Levels share no serving address (build_overlay), so only lines without an ID may repeat.
+    const bool may_repeat = shared_addresses_ || base.shared_addresses_;
+    std::uint32_t own = 0;
+    std::uint32_t other = 0;
+    while (own < own_count || other < base_count) {
+        const std::uint32_t base_entry = other < base_count ? base.hit_entry(base_word, other) : 0;
+        if (other < base_count && is_hidden(hidden_keys_, base.entries_[base_entry].key)) {
+            ++other;
+            continue;
+        }
+        const bool take_own =
+            other == base_count ||
+            (own < own_count && orders_[hit_entry(own_word, own)] >= base_entries - base_entry);
+        if (take_own) {
+            append_entry_addresses(entries_[hit_entry(own_word, own)], keep, first_here, may_repeat,
+                                   out);
+            ++own;
+        } else {
+            base.append_entry_addresses(base.entries_[base_entry], keep, first_here, may_repeat,
+                                        out);
+            ++other;
+        }
+    }
+}
+
+void NetworkTable::append_entry_addresses(const Entry& entry, std::size_t keep,
+                                          std::size_t first_here, bool after_first,
+                                          std::vector<base::IpAddress>& out) const {
+    for (std::uint32_t a = 0; a < entry.addr_count; ++a) {
+        const base::IpAddress& address = addresses_[entry.addr_begin + a];
+        const auto begin = out.begin();
+        if (keep > 0 && std::find(begin, begin + static_cast<std::ptrdiff_t>(keep), address) !=
+                            begin + static_cast<std::ptrdiff_t>(keep)) {
+            continue;
+        }
+        if (after_first && std::find(begin + static_cast<std::ptrdiff_t>(first_here), out.end(),
+                                     address) != out.end()) {
+            continue;
+        }
+        out.push_back(address);
     }
 }
 
@@ -619,22 +701,8 @@ void NetworkTable::append_own_addresses(std::string_view name, std::size_t keep,
     const std::size_t first_here = out.size();
     for (std::uint32_t hit = 0; hit < count; ++hit) {
         const Entry& entry = entries_[hit_entry(word, hit)];
-        if (is_hidden(hidden, entry.key)) {
-            continue;
-        }
-        for (std::uint32_t a = 0; a < entry.addr_count; ++a) {
-            const base::IpAddress& address = addresses_[entry.addr_begin + a];
-            const auto begin = out.begin();
-            if (keep > 0 && std::find(begin, begin + static_cast<std::ptrdiff_t>(keep), address) !=
-                                begin + static_cast<std::ptrdiff_t>(keep)) {
-                continue;
-            }
-            if (shared_addresses_ && hit > 0 &&
-                std::find(begin + static_cast<std::ptrdiff_t>(first_here), out.end(), address) !=
-                    out.end()) {
-                continue;
-            }
-            out.push_back(address);
+        if (!is_hidden(hidden, entry.key)) {
+            append_entry_addresses(entry, keep, first_here, shared_addresses_ && hit > 0, out);
         }
     }
 }
@@ -642,7 +710,7 @@ void NetworkTable::append_own_addresses(std::string_view name, std::size_t keep,
 bool NetworkTable::append_names(const base::IpAddress& address,
                                 std::vector<std::string_view>& out) const {
     return append_own_names(address, out, {}) ||
-           (base_ && base_->append_own_names(address, out, removed_keys_));
+           (base_ && base_->append_own_names(address, out, hidden_keys_));
 }
 
 bool NetworkTable::append_own_names(const base::IpAddress& address,
@@ -667,8 +735,7 @@ bool NetworkTable::append_own_names(const base::IpAddress& address,
 }
 
 bool NetworkTable::holds(const base::IpAddress& address, std::vector<std::uint64_t>* keys) const {
-    return own_holds(address, keys, {}) ||
-           (base_ && base_->own_holds(address, keys, removed_keys_));
+    return own_holds(address, keys, {}) || (base_ && base_->own_holds(address, keys, hidden_keys_));
 }
 
 bool NetworkTable::own_holds(const base::IpAddress& address, std::vector<std::uint64_t>* keys,
@@ -693,13 +760,13 @@ void NetworkTable::append_container_keys(std::vector<std::uint64_t>& out) const 
     out.insert(out.end(), sorted_keys_.begin(), sorted_keys_.end());
     if (base_) {
         std::set_difference(base_->sorted_keys_.begin(), base_->sorted_keys_.end(),
-                            removed_keys_.begin(), removed_keys_.end(), std::back_inserter(out));
+                            hidden_keys_.begin(), hidden_keys_.end(), std::back_inserter(out));
     }
 }
 
 bool NetworkTable::has_container(std::uint64_t key) const noexcept {
     return std::binary_search(sorted_keys_.begin(), sorted_keys_.end(), key) ||
-           (base_ && !is_hidden(removed_keys_, key) &&
+           (base_ && !is_hidden(hidden_keys_, key) &&
             std::binary_search(base_->sorted_keys_.begin(), base_->sorted_keys_.end(), key));
 }
 
@@ -707,7 +774,7 @@ NetworkTable::DnsServersOf
 NetworkTable::dns_servers_of(const base::IpAddress& address) const noexcept {
     DnsServersOf result = own_dns_servers_of(address, {});
     if (!result.found && base_) {
-        return base_->own_dns_servers_of(address, removed_keys_);
+        return base_->own_dns_servers_of(address, hidden_keys_);
     }
     return result;
 }
@@ -766,8 +833,8 @@ std::size_t NetworkTable::memory_bytes() const noexcept {
            dns_pool_.capacity() * sizeof(base::IpAddress) + arena_.capacity() +
            hits_.capacity() * sizeof(std::uint32_t) + name_index_.memory_bytes() +
            address_index_.memory_bytes() +
-           (sorted_keys_.capacity() + removed_keys_.capacity() + entangled_hashes_.capacity()) *
-               sizeof(std::uint64_t) +
+           (sorted_keys_.capacity() + hidden_keys_.capacity()) * sizeof(std::uint64_t) +
+           (key_entries_.capacity() + orders_.capacity()) * sizeof(std::uint32_t) +
            entangled_lines_.capacity() * sizeof(EntangledLine) +
            (base_ ? base_->memory_bytes() : 0);
 }

@@ -93,47 +93,61 @@ public:
     static std::shared_ptr<const NetworkTable>
     build(std::span<const config::NetworkFileLines* const> files);
 
-    /// An overlay over a full build: `base` (a table with no findings and one line per container
-    /// key, i.e. every line serving and unshadowed) minus the containers in `removed_keys` (their
-    /// lines left the file: a teardown), plus `added` (the lines the file holds beyond `base`'s,
-    /// parsed on their own with their real line numbers and the file's header, whose bind
-    /// addresses and DNS servers the overlay serves: `podman network update` rewrites only
-    /// that, and the entries do not depend on it). Returns null when
-    /// that is not what a full build would give: a removed key `base` does not hold once, or an
-    /// added line that shares a container key, an address, or its first name with a line of
-    /// `base` still in the file (the stale rules could then change old lines). Removing lines from
-    /// a file whose lines all serve changes no other line's verdict: the rules only ever look from
-    /// a line at newer lines. Costs the added lines and the removed keys, not the size of `base`.
+    /// An overlay over a full build: `base` (a full build of one file, see can_carry_overlay)
+    /// minus the containers in `hidden_keys`, plus `lines`, parsed on their own with their real
+    /// line numbers and the file's header (whose bind addresses and DNS servers the overlay
+    /// serves: `podman network update` rewrites only that, and no entry depends on it).
     ///
-    /// A base with findings (stale lines) carries an overlay too, as long as the change keeps
-    /// off its entangled lines (those sharing an ID, an address or a first name with another
-    /// line): none may be removed, and no added line may share a key with one. The lines that
-    /// went away before them move them up: `moved_lines` (sorted by `from`) gives their numbers
-    /// now, and the base's findings are carried over renumbered.
-    struct LineMove {
-        int from = 0; // line number in the base's file
-        int to = 0;   // line number now
-    };
-
+    /// `lines` holds, in file order, every line the rules must judge again: lines of `base`
+    /// (restated: every entangled line still in the file, and those clashing_keys names) and
+    /// the lines beyond `base`'s (setups). `hidden_keys` holds the containers of `base` whose
+    /// lines are gone (teardowns) or restated. `orders` (parallel to `lines.entries`, or empty
+    /// when all lie beyond `base`) places each line among `base`'s: the order_of_key() of the
+    /// nearest line of `base` before it that is left as it is (0 when none), kNewest past them
+    /// all. A name shared across the levels answers in file order from it, newest first.
+    ///
+    /// Why that is what a full build gives: the rules only ever look from a line at the newer
+    /// lines it shares an ID, an address or a first name with, so a line whose keys nothing in
+    /// the change shares keeps its verdict, and the lines that do are all judged again,
+    /// together and in file order. Returns null when that does not hold: a hidden key `base`
+    /// does not hold once, a serving entangled container left unhidden, or a line of `lines`
+    /// that clashes with a line of `base` left as it is (clashing_keys is not empty). Costs the
+    /// lines and the hidden keys,
+    /// not the size of `base`. The findings are the overlay's own: every finding of `base`
+    /// is about an entangled line.
     static std::shared_ptr<const NetworkTable>
-    build_overlay(std::shared_ptr<const NetworkTable> base, const config::NetworkFile& added,
-                  std::vector<std::uint64_t> removed_keys,
-                  std::span<const LineMove> moved_lines = {});
+    build_overlay(std::shared_ptr<const NetworkTable> base, const config::NetworkFile& lines,
+                  std::vector<std::uint64_t> hidden_keys,
+                  std::span<const std::uint32_t> orders = {});
+
+    static constexpr std::uint32_t kNewest = 0xffffffffU;
+
+    /// Where the serving line of own_container_keys()[index] lies in a full build's file: higher
+    /// is newer (see build_overlay).
+    std::uint32_t order_of_key(std::size_t index) const noexcept {
+        return static_cast<std::uint32_t>(entries_.size()) - key_entries_[index];
+    }
+
+    /// The containers of this full build, not hidden, that share a container key, an address or
+    /// a first name with a line of `lines` (sorted, each once): build_overlay needs their lines
+    /// among its own.
+    std::vector<std::uint64_t> clashing_keys(const config::NetworkFile& lines,
+                                             std::span<const std::uint64_t> hidden) const;
 
     /// True when build_overlay accepts this table as its base: a full build of one file
     /// whose serving entries have distinct container keys, and where no line without an ID
     /// is entangled (its key tells it from no other).
     bool can_carry_overlay() const noexcept;
 
-    /// The lines of this full build that an overlay must leave where they are (see
-    /// build_overlay), in line order.
+    /// The lines of this full build an overlay judges again (see build_overlay), in line order.
     std::span<const EntangledLine> entangled_lines() const noexcept { return entangled_lines_; }
 
     /// The container keys of this level's serving entries, sorted, each once.
     std::span<const std::uint64_t> own_container_keys() const noexcept { return sorted_keys_; }
 
-    /// The containers of base() this overlay no longer serves (sorted).
-    std::span<const std::uint64_t> removed_keys() const noexcept { return removed_keys_; }
+    /// The containers of base() this overlay does not serve from it (sorted): their lines are
+    /// gone, or judged again here.
+    std::span<const std::uint64_t> hidden_keys() const noexcept { return hidden_keys_; }
 
     /// The full build an overlay lies over (null for a full build).
     const std::shared_ptr<const NetworkTable>& base() const noexcept { return base_; }
@@ -185,7 +199,7 @@ public:
                     names.push_back(level->name_text(id));
                 }
             }
-            hidden = level->removed_keys_;
+            hidden = level->hidden_keys_;
         }
         std::sort(names.begin(), names.end());
         names.erase(std::unique(names.begin(), names.end()), names.end());
@@ -198,8 +212,8 @@ public:
     std::size_t memory_bytes() const noexcept;
 
     std::size_t entry_count() const noexcept {
-        // build_overlay checked that each removed key is one entry of the base.
-        return entries_.size() + (base_ ? base_->entry_count() - removed_keys_.size() : 0);
+        // build_overlay checked that each hidden key is one entry of the base.
+        return entries_.size() + (base_ ? base_->entry_count() - hidden_keys_.size() : 0);
     }
 
 private:
@@ -250,7 +264,7 @@ private:
 
     friend class NetworkTableBuilder;
 
-    // `hidden` (sorted container keys) is the overlay's removed_keys() when this level is its
+    // `hidden` (sorted container keys) is the overlay's hidden_keys() when this level is its
     // base, empty otherwise: those entries are skipped as if their lines were gone.
     static bool is_hidden(std::span<const std::uint64_t> hidden, std::uint64_t key) noexcept {
         return !hidden.empty() && std::binary_search(hidden.begin(), hidden.end(), key);
@@ -261,6 +275,10 @@ private:
     void append_own_addresses(std::string_view name, std::size_t keep,
                               std::vector<base::IpAddress>& out,
                               std::span<const std::uint64_t> hidden) const;
+    void append_entry_addresses(const Entry& entry, std::size_t keep, std::size_t first_here,
+                                bool after_first, std::vector<base::IpAddress>& out) const;
+    void append_merged_addresses(std::string_view name, std::size_t keep,
+                                 std::vector<base::IpAddress>& out) const;
     bool append_own_names(const base::IpAddress& address, std::vector<std::string_view>& out,
                           std::span<const std::uint64_t> hidden) const;
     bool own_holds(const base::IpAddress& address, std::vector<std::uint64_t>* keys,
@@ -284,11 +302,12 @@ private:
     FlatIndex name_index_;            // name hash -> name id (arena offset)
     FlatIndex address_index_;         // address hash -> address index, in entry order
     std::vector<std::uint64_t> sorted_keys_;
+    std::vector<std::uint32_t> key_entries_; // full builds: the entry of each of sorted_keys_
+    std::vector<std::uint32_t> orders_;      // overlays: each entry's place, see build_overlay
     bool shared_addresses_ = false; // two serving entries hold one address (lines without ID)
-    std::shared_ptr<const NetworkTable> base_;    // older lines, consulted after this level's own
-    std::vector<std::uint64_t> removed_keys_;     // containers of base_ whose lines are gone
-    std::vector<EntangledLine> entangled_lines_;  // full builds: see build_overlay
-    std::vector<std::uint64_t> entangled_hashes_; // full builds: StreamClassifier's, sorted
+    std::shared_ptr<const NetworkTable> base_;   // older lines, consulted after this level's own
+    std::vector<std::uint64_t> hidden_keys_;     // containers of base_ not served from it
+    std::vector<EntangledLine> entangled_lines_; // full builds: see build_overlay
 };
 
 } // namespace records

@@ -237,23 +237,12 @@ EntryClass StreamClassifier::classify(std::uint32_t index, const config::Contain
     return shadowed_names(index, entry, key, finding);
 }
 
-// Both lines of a clash are entangled. The older one's keys are all kept: it may not serve, so
-// no table would find them. The newer one is found by its key alone when it serves, and when it
-// does not, it met a still newer line and is noted as the older line of that clash.
+// Both lines of a clash are entangled: removing either, or adding a line next to them, may
+// change a verdict.
 void StreamClassifier::note_clash(const config::ContainerEntry& older, std::uint64_t older_key,
                                   std::uint32_t newer_index, int newer_line) {
     entangled_lines_.push_back({older_key, older.line});
     entangled_lines_.push_back({keys_[newer_index], newer_line});
-    entangled_hashes_.push_back(older_key);
-    entangled_hashes_.push_back(keys_[newer_index]);
-    for (const auto* list : {&older.ipv4, &older.ipv6}) {
-        for (const auto& address : *list) {
-            entangled_hashes_.push_back(address.hash());
-        }
-    }
-    if (!older.names.empty()) {
-        entangled_hashes_.push_back(name_hash(older.names.front()));
-    }
 }
 
 std::vector<EntangledLine> StreamClassifier::take_entangled_lines() {
@@ -266,13 +255,6 @@ std::vector<EntangledLine> StreamClassifier::take_entangled_lines() {
                             }),
                 lines.end());
     return lines;
-}
-
-std::vector<std::uint64_t> StreamClassifier::take_entangled_hashes() {
-    auto hashes = std::move(entangled_hashes_);
-    std::sort(hashes.begin(), hashes.end());
-    hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
-    return hashes;
 }
 
 FileClassification classify_entries(const config::NetworkFile& file) {

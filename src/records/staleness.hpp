@@ -51,8 +51,7 @@ bool is_short_id_alias(std::string_view id, std::string_view name) noexcept;
 /// neither is an identity. Scaled replicas sharing only an alias are never touched.
 FileClassification classify_entries(const config::NetworkFile& file);
 
-/// Writes `finding.reason` from its other fields; again when its lines moved (an overlay on a
-/// file whose earlier lines went away renumbers the findings it carries over).
+/// Writes `finding.reason` from its other fields (the one place its wording lives).
 void describe(Finding& finding);
 
 /// The same rules, one line at a time: every rule looks from a line only at newer lines, so
@@ -79,12 +78,6 @@ public:
     /// After the last classify(): every entangled line, in line order, each once.
     std::vector<EntangledLine> take_entangled_lines();
 
-    /// After the last classify(): the keys an added line must not share with this file for an
-    /// overlay to hold (sorted, each once): the container key of every entangled line, and the
-    /// address and first-name hashes of every line that met a newer one (the newest line of a
-    /// clash serves, and a table finds its addresses and names by itself).
-    std::vector<std::uint64_t> take_entangled_hashes();
-
 private:
     struct Newer {
         std::uint32_t index = 0;
@@ -109,7 +102,6 @@ private:
     FlatIndex address_owner_;               // rule 2: address -> newest line holding it
     FlatIndex first_name_;                  // rule 3: first name -> newest line carrying it
     std::vector<EntangledLine> entangled_lines_;
-    std::vector<std::uint64_t> entangled_hashes_;
 };
 
 } // namespace records
