@@ -185,7 +185,8 @@ read_peaks seed
 # a container the last full build serves as it is), which only a full build judges. It holds
 # the old table, which serves until the swap, and the new one.
 reset_peaks
-grep " ctr-$((teardowns + 3)),web-" "${work}/ctrdns/podman" >> "${work}/ctrdns/podman"
+grep " ctr-$((teardowns + 3)),web-" "${work}/ctrdns/podman" > "${work}/repeat"
+cat "${work}/repeat" >> "${work}/ctrdns/podman"
 kill -HUP "${pid_ctrdns}"
 sleep 2
 read_peaks full

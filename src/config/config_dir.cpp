@@ -286,6 +286,12 @@ FileScan scan_lines(int dir_fd, const std::string& path, const std::string& name
         if (!carry.empty() && !deliver(carry, false)) {
             return result;
         }
+
+        struct stat info {};
+
+        if (::fstat(fd.get(), &info) == 0) {
+            result.identity_after = identity_of(info);
+        }
         if (keep_open != nullptr) {
             *keep_open = std::move(fd);
         }

@@ -86,6 +86,7 @@ FilePieces read_network_file_pieces(const std::string& directory, std::string_vi
 /// was visited must be dropped.
 struct FileScan {
     FileIdentity identity;          // of the version opened
+    FileIdentity identity_after;    // once walked to the end: unchanged when nothing wrote
     std::size_t size = 0;           // bytes walked
     bool stopped = false;           // visit returned false
     bool ends_with_newline = false; // the last byte walked was '\n'

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "base/ascii.hpp"
+#include "config/write_progress.hpp"
 
 namespace config {
 
@@ -475,13 +476,7 @@ NetworkFileLinesResult NetworkFileIndexer::finish(base::UniqueFd fd) {
 }
 
 std::uint64_t NetworkFileLines::line_hash_of(std::string_view line) noexcept {
-    // FNV-1a: the lines are read back in pieces of the file, not as one text.
-    std::uint64_t hash = 0xcbf29ce484222325ULL;
-    for (const char c : line) {
-        hash ^= static_cast<unsigned char>(c);
-        hash *= 0x100000001b3ULL;
-    }
-    return hash;
+    return extend_text_hash(kTextHashSeed, line);
 }
 
 // The walks from the newest line to the oldest read the file back in 64 KiB windows that end a

@@ -1,6 +1,7 @@
 #include "config/write_progress.hpp"
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <utility>
 
@@ -91,10 +92,42 @@ void extend_digest(LineDigest& digest, std::string_view entry_lines) {
     std::inplace_merge(hashes.begin(), hashes.begin() + old_size, hashes.end());
 }
 
+namespace {
+
+// The polynomial's base: odd (so no byte's weight is ever 0 mod 2^64) and dense in bits.
+constexpr std::uint64_t kTextHashBase = 0x9e3779b97f4a7c15ULL;
+
+constexpr std::array<std::uint64_t, 9> text_hash_powers() {
+    std::array<std::uint64_t, 9> powers{};
+    powers[0] = 1;
+    for (std::size_t i = 1; i < powers.size(); ++i) {
+        powers[i] = powers[i - 1] * kTextHashBase;
+    }
+    return powers;
+}
+
+constexpr std::array<std::uint64_t, 9> kTextHashPowers = text_hash_powers();
+
+} // namespace
+
 std::uint64_t extend_text_hash(std::uint64_t hash, std::string_view bytes) noexcept {
-    for (const char c : bytes) {
-        hash ^= static_cast<unsigned char>(c);
-        hash *= 0x100000001b3ULL;
+    // hash * B^n + sum(byte_i * B^(n-1-i)) mod 2^64, eight bytes at a time: the eight
+    // products are independent, so this runs near a byte per cycle where a byte-serial hash
+    // (FNV) waits on a multiply per byte. Any split of the bytes gives the same value.
+    const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
+    std::size_t left = bytes.size();
+    constexpr std::size_t kBlock = 8;
+    while (left >= kBlock) {
+        std::uint64_t block = 0;
+        for (std::size_t k = 0; k < kBlock; ++k) {
+            block += data[k] * kTextHashPowers[kBlock - 1 - k];
+        }
+        hash = hash * kTextHashPowers[kBlock] + block;
+        data += kBlock;
+        left -= kBlock;
+    }
+    for (; left > 0; --left, ++data) {
+        hash = hash * kTextHashBase + *data;
     }
     return hash;
 }

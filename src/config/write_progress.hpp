@@ -60,8 +60,10 @@ WriteState judge_write(std::string_view text, const LineDigest* applied, LineDig
 /// append applied without judging the whole file again.
 void extend_digest(LineDigest& digest, std::string_view entry_lines);
 
-/// A hash of a file's bytes that an append extends from the bytes appended alone (FNV-1a, 64
-/// bits): the engine then knows the whole text it applied without reading it again.
+/// A hash of a file's bytes that an append extends from the bytes appended alone (a polynomial
+/// over the bytes mod 2^64, so any split of them gives the same value): the engine then knows
+/// the whole text it applied without reading it again. It tells versions of a file apart; it is
+/// not a defence against someone choosing bytes to collide (the files are netavark's).
 /// `kTextHashSeed` is the hash of no bytes.
 inline constexpr std::uint64_t kTextHashSeed = 0xcbf29ce484222325ULL;
 

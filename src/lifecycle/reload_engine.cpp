@@ -4,6 +4,7 @@
 #include <ctime>
 #include <functional>
 #include <new>
+#include <optional>
 #include <string_view>
 #include <tuple>
 #include <utility>
@@ -663,7 +664,6 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
         return false;
     }
     const AppliedFile& applied = state.files.begin()->second;
-    const auto root_keys = state.root->own_container_keys();
     const auto& applied_hashes = applied.digest.entry_hashes;
     const std::size_t limit = std::max(kMinAppendLimit, state.root->entry_count() / 4);
 
@@ -725,20 +725,32 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
                      // parsed: then the
     // file is walked once more with its container among `again` (a root line clashes with no
     // other root line unless it is entangled, so one more walk finds them all).
+    const records::NetworkTable& root = *state.root;
     for (int round = 0;; ++round) {
-        std::vector<bool> kept(root_keys.size(), false);
+        std::vector<bool> kept(root.serving_lines(), false);
+        std::vector<std::uint64_t> kept_hashes; // checked against the applied lines at the end
         overlay = Overlay{*header, {}, {}, {}, {}};
-        std::uint32_t last_kept = 0; // order_of_key of the last root line left as it is
+        std::uint32_t last_kept = 0; // 1 + position of the last root line left as it is
+        std::size_t next_position = 0;
         bool past_root = false;
-        std::uint64_t hash = config::kTextHashSeed;
         std::size_t line_number = 0;
         bool past_header = false;
         std::string id;
+        // Kept lines come in the root's order: the next one is nearly always the line expected
+        // next, or a few after it (the lines between were torn down).
+        const auto position_of = [&](std::uint64_t key) -> std::optional<std::size_t> {
+            constexpr std::size_t kLookAhead = 8;
+            const std::size_t end = std::min(root.serving_lines(), next_position + kLookAhead);
+            for (std::size_t position = next_position; position < end; ++position) {
+                if (root.key_at(position) == key) {
+                    return position;
+                }
+            }
+            return root.position_of(key);
+        };
         const config::FileScan scan_again = config::scan_network_file(
             directory_, file_name, [&](std::string_view line, bool terminated) {
                 ++line_number;
-                hash = config::extend_text_hash(hash, line);
-                hash = terminated ? config::extend_text_hash(hash, "\n") : hash;
                 if (line.empty() || !terminated || !past_header) {
                     // Blank, the cut-off last line, or the header (checked by the first walk).
                     past_header = past_header || (!line.empty() && terminated);
@@ -750,15 +762,15 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
                     c = base::ascii_lower(c);
                 }
                 const std::uint64_t key = records::container_key(id);
-                const auto at = std::lower_bound(root_keys.begin(), root_keys.end(), key);
-                const bool root_key = at != root_keys.end() && *at == key;
                 // Stale root lines serve no container, so their keys are found in `again`
                 // only. A root container whose line went away and came back (the same ID set
                 // up again) has a new line, judged like any other.
                 const bool judged_again = std::binary_search(again.begin(), again.end(), key);
+                const std::optional<std::size_t> position =
+                    judged_again ? std::nullopt : position_of(key);
                 const bool beyond_root =
                     !judged_again &&
-                    (!root_key ||
+                    (!position ||
                      std::binary_search(state.hidden_keys.begin(), state.hidden_keys.end(), key));
                 if (judged_again || beyond_root) {
                     past_root = past_root || beyond_root;
@@ -768,26 +780,36 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
                     overlay.line_numbers.push_back(static_cast<std::uint32_t>(line_number));
                     return overlay.line_numbers.size() <= limit;
                 }
-                const auto index = static_cast<std::size_t>(at - root_keys.begin());
                 // A root line left as it is must come before every line beyond the root, once,
-                // and as it was applied.
-                if (past_root || kept[index] ||
-                    !std::binary_search(applied_hashes.begin(), applied_hashes.end(),
-                                        config::line_hash(line))) {
+                // in the root's order, and as it was applied (its hash, checked at the end).
+                if (past_root || *position < last_kept) {
                     return false;
                 }
-                kept[index] = true;
-                last_kept = state.root->order_of_key(index);
+                kept[*position] = true;
+                kept_hashes.push_back(config::line_hash(line));
+                last_kept = static_cast<std::uint32_t>(*position + 1);
+                next_position = *position + 1;
                 return true;
             });
-        if (scan_again.problem || scan_again.stopped || hash != walk.hash()) {
+        // The very text judged: nothing wrote between the first walk's open and this walk's end
+        // (a write within the file system's timestamp granularity is looked at again at the
+        // next pass: `verify`).
+        if (scan_again.problem || scan_again.stopped || scan_again.identity != scan.identity ||
+            scan_again.identity_after != scan.identity) {
             return false;
         }
-        for (std::size_t i = 0; i < root_keys.size(); ++i) {
-            if (!kept[i]) {
-                overlay.hidden_keys.push_back(root_keys[i]); // gone, or judged again
+        // Sorted and merged: a lookup per line would cost a cache miss per step.
+        std::sort(kept_hashes.begin(), kept_hashes.end());
+        if (!std::includes(applied_hashes.begin(), applied_hashes.end(), kept_hashes.begin(),
+                           kept_hashes.end())) {
+            return false;
+        }
+        for (std::size_t position = 0; position < kept.size(); ++position) {
+            if (!kept[position]) {
+                overlay.hidden_keys.push_back(root.key_at(position)); // gone, or judged again
             }
         }
+        std::sort(overlay.hidden_keys.begin(), overlay.hidden_keys.end());
         if (overlay.line_numbers.size() + overlay.hidden_keys.size() > limit) {
             return false; // time for a full build to become the new root
         }

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -102,9 +103,10 @@ public:
     /// (restated: every entangled line still in the file, and those clashing_keys names) and
     /// the lines beyond `base`'s (setups). `hidden_keys` holds the containers of `base` whose
     /// lines are gone (teardowns) or restated. `orders` (parallel to `lines.entries`, or empty
-    /// when all lie beyond `base`) places each line among `base`'s: the order_of_key() of the
-    /// nearest line of `base` before it that is left as it is (0 when none), kNewest past them
-    /// all. A name shared across the levels answers in file order from it, newest first.
+    /// when all lie beyond `base`) places each line among `base`'s: 1 + the position (see
+    /// key_at) of the nearest line of `base` before it that is left as it is (0 when none),
+    /// kNewest past them all. A name shared across the levels answers in file order from it, newest
+    /// first.
     ///
     /// Why that is what a full build gives: the rules only ever look from a line at the newer
     /// lines it shares an ID, an address or a first name with, so a line whose keys nothing in
@@ -122,10 +124,22 @@ public:
 
     static constexpr std::uint32_t kNewest = 0xffffffffU;
 
-    /// Where the serving line of own_container_keys()[index] lies in a full build's file: higher
-    /// is newer (see build_overlay).
-    std::uint32_t order_of_key(std::size_t index) const noexcept {
-        return static_cast<std::uint32_t>(entries_.size()) - key_entries_[index];
+    /// A full build of one file: its serving lines in file order, 0 the oldest. The container
+    /// key of the line at `position`, and the position of a key's line (none: not a serving
+    /// container here). build_overlay's `orders` are positions + 1.
+    std::size_t serving_lines() const noexcept { return entries_.size(); }
+
+    std::uint64_t key_at(std::size_t position) const noexcept {
+        return entries_[entries_.size() - 1 - position].key;
+    }
+
+    std::optional<std::size_t> position_of(std::uint64_t key) const noexcept {
+        const auto at = std::lower_bound(sorted_keys_.begin(), sorted_keys_.end(), key);
+        if (at == sorted_keys_.end() || *at != key) {
+            return std::nullopt;
+        }
+        return entries_.size() - 1 -
+               key_entries_[static_cast<std::size_t>(at - sorted_keys_.begin())];
     }
 
     /// The containers of this full build, not hidden, that share a container key, an address or

@@ -132,9 +132,7 @@ void expect_same_answers(const NetworkTable& overlay, const NetworkTable& full,
 
 // Where the root's line of container `id` lies, as the engine tells build_overlay.
 std::uint32_t order_of(const NetworkTable& root, std::string_view id) {
-    const auto keys = root.own_container_keys();
-    const auto at = std::lower_bound(keys.begin(), keys.end(), records::container_key(id));
-    return root.order_of_key(static_cast<std::size_t>(at - keys.begin()));
+    return static_cast<std::uint32_t>(*root.position_of(records::container_key(id)) + 1);
 }
 
 TEST(NetworkTableOverlay, ABaseWithStaleLinesCarriesChangesThatJudgeThemAgain) {
@@ -352,8 +350,7 @@ RandomChange random_change(RandomFiles& random, const std::shared_ptr<const Netw
                 orders.push_back(last_kept);
             } else {
                 kept.push_back(key);
-                const auto at = std::lower_bound(root_keys.begin(), root_keys.end(), key);
-                last_kept = root->order_of_key(static_cast<std::size_t>(at - root_keys.begin()));
+                last_kept = static_cast<std::uint32_t>(*root->position_of(key) + 1);
             }
         }
         for (const auto& line : added) {
