@@ -114,20 +114,20 @@ std::uint64_t extend_text_hash(std::uint64_t hash, std::string_view bytes) noexc
     // hash * B^n + sum(byte_i * B^(n-1-i)) mod 2^64, eight bytes at a time: the eight
     // products are independent, so this runs near a byte per cycle where a byte-serial hash
     // (FNV) waits on a multiply per byte. Any split of the bytes gives the same value.
-    const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
-    std::size_t left = bytes.size();
+    std::size_t at = 0;
     constexpr std::size_t kBlock = 8;
-    while (left >= kBlock) {
+    const auto byte = [&](std::size_t index) {
+        return static_cast<std::uint64_t>(static_cast<unsigned char>(bytes[index]));
+    };
+    for (; at + kBlock <= bytes.size(); at += kBlock) {
         std::uint64_t block = 0;
         for (std::size_t k = 0; k < kBlock; ++k) {
-            block += data[k] * kTextHashPowers[kBlock - 1 - k];
+            block += byte(at + k) * kTextHashPowers[kBlock - 1 - k];
         }
         hash = hash * kTextHashPowers[kBlock] + block;
-        data += kBlock;
-        left -= kBlock;
     }
-    for (; left > 0; --left, ++data) {
-        hash = hash * kTextHashBase + *data;
+    for (; at < bytes.size(); ++at) {
+        hash = hash * kTextHashBase + byte(at);
     }
     return hash;
 }

@@ -98,4 +98,26 @@ TEST(WriteProgress, TextHashExtendsOverAnAppend) {
               config::extend_text_hash(config::kTextHashSeed, "ba"));
 }
 
+TEST(WriteProgress, TextHashIsTheSameForEverySplitOfTheBytes) {
+    // Blocks of eight bytes inside, single bytes at the ends: every split point, across block
+    // boundaries, in three pieces too.
+    const std::string_view text = "10.89.0.1\na1 10.89.0.2  app,a1\nb1 10.89.0.3 fd00::3 db\n";
+    const std::uint64_t whole = config::extend_text_hash(config::kTextHashSeed, text);
+    for (std::size_t first = 0; first <= text.size(); ++first) {
+        for (std::size_t second = first; second <= text.size(); second += 3) {
+            std::uint64_t hash =
+                config::extend_text_hash(config::kTextHashSeed, text.substr(0, first));
+            hash = config::extend_text_hash(hash, text.substr(first, second - first));
+            hash = config::extend_text_hash(hash, text.substr(second));
+            ASSERT_EQ(hash, whole) << first << " " << second;
+        }
+    }
+    // One byte changed anywhere changes it.
+    for (std::size_t at = 0; at < text.size(); ++at) {
+        std::string changed(text);
+        changed[at] = static_cast<char>(changed[at] ^ 1);
+        EXPECT_NE(config::extend_text_hash(config::kTextHashSeed, changed), whole) << at;
+    }
+}
+
 } // namespace
