@@ -721,8 +721,8 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
     again.insert(again.end(), state.restated_keys.begin(), state.restated_keys.end());
     std::sort(again.begin(), again.end());
     again.erase(std::unique(again.begin(), again.end()), again.end());
-    Overlay overlay; // A line that clashes with a judged one is found once the judged ones are
-                     // parsed: then the
+    Overlay overlay;
+    // A line that clashes with a judged one is found once the judged ones are parsed: then the
     // file is walked once more with its container among `again` (a root line clashes with no
     // other root line unless it is entangled, so one more walk finds them all).
     const records::NetworkTable& root = *state.root;

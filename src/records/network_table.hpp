@@ -64,8 +64,8 @@ struct Finding {
 };
 
 /// A line that shares its ID, an address or its first name with another line of its file: its
-/// verdict, or another line's, depends on it, so only a full build may remove it, move it, or
-/// add a line that shares a key with it (see NetworkTable::build_overlay).
+/// verdict, or another line's, depends on it, so an overlay judges it again at every change
+/// (see NetworkTable::build_overlay).
 struct EntangledLine {
     std::uint64_t key = 0; // container_key of its ID
     int line = 0;
@@ -105,8 +105,8 @@ public:
     /// lines are gone (teardowns) or restated. `orders` (parallel to `lines.entries`, or empty
     /// when all lie beyond `base`) places each line among `base`'s: 1 + the position (see
     /// key_at) of the nearest line of `base` before it that is left as it is (0 when none),
-    /// kNewest past them all. A name shared across the levels answers in file order from it, newest
-    /// first.
+    /// kNewest past them all. A name shared across the levels answers from it in file order,
+    /// newest first.
     ///
     /// Why that is what a full build gives: the rules only ever look from a line at the newer
     /// lines it shares an ID, an address or a first name with, so a line whose keys nothing in
@@ -114,9 +114,8 @@ public:
     /// together and in file order. Returns null when that does not hold: a hidden key `base`
     /// does not hold once, a serving entangled container left unhidden, or a line of `lines`
     /// that clashes with a line of `base` left as it is (clashing_keys is not empty). Costs the
-    /// lines and the hidden keys,
-    /// not the size of `base`. The findings are the overlay's own: every finding of `base`
-    /// is about an entangled line.
+    /// lines and the hidden keys, not the size of `base`. The findings are the overlay's own:
+    /// every finding of `base` is about an entangled line.
     static std::shared_ptr<const NetworkTable>
     build_overlay(std::shared_ptr<const NetworkTable> base, const config::NetworkFile& lines,
                   std::vector<std::uint64_t> hidden_keys,
