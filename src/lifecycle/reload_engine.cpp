@@ -5,6 +5,7 @@
 #include <functional>
 #include <new>
 #include <optional>
+#include <span>
 #include <string_view>
 #include <tuple>
 #include <utility>
@@ -575,14 +576,8 @@ ReloadEngine::build_overlay(const std::string& file_name, const NetworkState& st
     for (auto& entry : parsed.file->entries) {
         entry.line = file_line(entry.line);
     }
-    if (clashing != nullptr) {
-        *clashing = state.root->clashing_keys(*parsed.file, overlay.hidden_keys);
-        if (!clashing->empty()) {
-            return nullptr; // their lines are to be judged again too
-        }
-    }
     auto table = records::NetworkTable::build_overlay(state.root, *parsed.file, overlay.hidden_keys,
-                                                      overlay.orders);
+                                                      overlay.orders, clashing);
     if (!table) {
         return nullptr;
     }
@@ -715,12 +710,15 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
     // line that is not a root line as applied, or comes after a line beyond the root, stops it:
     // only a full build gets that right; so does a text that is not the one judged.
     std::vector<std::uint64_t> again;
+    const auto judge_again = [&](std::span<const std::uint64_t> keys) {
+        again.insert(again.end(), keys.begin(), keys.end());
+        std::sort(again.begin(), again.end());
+        again.erase(std::unique(again.begin(), again.end()), again.end());
+    };
     for (const records::EntangledLine& line : state.root->entangled_lines()) {
         again.push_back(line.key);
     }
-    again.insert(again.end(), state.restated_keys.begin(), state.restated_keys.end());
-    std::sort(again.begin(), again.end());
-    again.erase(std::unique(again.begin(), again.end()), again.end());
+    judge_again(state.restated_keys);
     Overlay overlay;
     // A line that clashes with a judged one is found once the judged ones are parsed: then the
     // file is walked once more with its container among `again` (a root line clashes with no
@@ -838,9 +836,7 @@ bool ReloadEngine::apply_scanned(const std::string& network, const std::string& 
         if (clashing.empty() || round > 0) {
             return false;
         }
-        again.insert(again.end(), clashing.begin(), clashing.end());
-        std::sort(again.begin(), again.end());
-        again.erase(std::unique(again.begin(), again.end()), again.end());
+        judge_again(clashing);
     }
 }
 

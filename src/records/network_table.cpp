@@ -530,7 +530,8 @@ NetworkTable::clashing_keys(const config::NetworkFile& lines,
 
 std::shared_ptr<const NetworkTable> NetworkTable::build_overlay(
     std::shared_ptr<const NetworkTable> base, const config::NetworkFile& lines,
-    std::vector<std::uint64_t> hidden_keys, std::span<const std::uint32_t> orders) {
+    std::vector<std::uint64_t> hidden_keys, std::span<const std::uint32_t> orders,
+    std::vector<std::uint64_t>* clashing) {
     if (!base || !base->can_carry_overlay()) {
         return nullptr;
     }
@@ -560,8 +561,14 @@ std::shared_ptr<const NetworkTable> NetworkTable::build_overlay(
             }
         }
     }
-    if (!base->clashing_keys(lines, hidden).empty() ||
-        (!orders.empty() && orders.size() != lines.entries.size())) {
+    if (!orders.empty() && orders.size() != lines.entries.size()) {
+        return nullptr;
+    }
+    std::vector<std::uint64_t> clashes = base->clashing_keys(lines, hidden);
+    if (!clashes.empty()) {
+        if (clashing != nullptr) {
+            *clashing = std::move(clashes);
+        }
         return nullptr;
     }
     std::shared_ptr<NetworkTable> table(new NetworkTable());

@@ -113,13 +113,15 @@ public:
     /// the change shares keeps its verdict, and the lines that do are all judged again,
     /// together and in file order. Returns null when that does not hold: a hidden key `base`
     /// does not hold once, a serving entangled container left unhidden, or a line of `lines`
-    /// that clashes with a line of `base` left as it is (clashing_keys is not empty). Costs the
+    /// that clashes with a line of `base` left as it is (clashing_keys is not empty; `clashing`,
+    /// if given, then receives those containers, whose lines are to be judged too). Costs the
     /// lines and the hidden keys, not the size of `base`. The findings are the overlay's own:
     /// every finding of `base` is about an entangled line.
     static std::shared_ptr<const NetworkTable>
     build_overlay(std::shared_ptr<const NetworkTable> base, const config::NetworkFile& lines,
                   std::vector<std::uint64_t> hidden_keys,
-                  std::span<const std::uint32_t> orders = {});
+                  std::span<const std::uint32_t> orders = {},
+                  std::vector<std::uint64_t>* clashing = nullptr);
 
     static constexpr std::uint32_t kNewest = 0xffffffffU;
 
