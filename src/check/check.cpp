@@ -164,7 +164,8 @@ void print_json(const Options& options, const config::LoadResult& load,
     out += fmt::format("  \"config_dir_origin\": {},\n", json_string(options.config_origin));
     out += "  \"problems\": [";
     for (std::size_t i = 0; i < load.problems.size(); ++i) {
-        out += (i == 0 ? "" : ", ") + json_string(load.problems[i].to_string());
+        out += i == 0 ? "" : ", ";
+        out += json_string(load.problems[i].to_string());
     }
     out += "],\n  \"networks\": [";
     std::size_t stale = 0;
@@ -178,7 +179,8 @@ void print_json(const Options& options, const config::LoadResult& load,
         for (std::size_t i = 0; i < served.size(); ++i) {
             out += fmt::format("{}{}: [", i == 0 ? "" : ", ", json_string(served[i].name));
             for (std::size_t a = 0; a < served[i].addresses.size(); ++a) {
-                out += (a == 0 ? "" : ", ") + json_string(served[i].addresses[a].to_string());
+                out += a == 0 ? "" : ", ";
+                out += json_string(served[i].addresses[a].to_string());
             }
             out += "]";
         }
@@ -194,7 +196,8 @@ void print_json(const Options& options, const config::LoadResult& load,
                                records::status_name(f.status), json_string(f.newer_id),
                                json_string(f.reason), f.removable ? "true" : "false");
             for (std::size_t s = 0; s < f.shadowed_names.size(); ++s) {
-                out += (s == 0 ? "" : ", ") + json_string(f.shadowed_names[s]);
+                out += s == 0 ? "" : ", ";
+                out += json_string(f.shadowed_names[s]);
             }
             out += "]}";
         }

@@ -4,31 +4,19 @@
 
 #include <chrono>
 #include <system_error>
-#include <utility>
-#include <variant>
 
 #include <asio/awaitable.hpp>
-#include <asio/experimental/as_tuple.hpp>
-#include <asio/experimental/awaitable_operators.hpp>
-#include <asio/steady_timer.hpp>
-#include <asio/this_coro.hpp>
-#include <asio/use_awaitable.hpp>
 
 namespace server {
 
-inline asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
-    asio::steady_timer timer(co_await asio::this_coro::executor, duration);
-    co_await timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
-}
+// Defined in deadline.cpp, not inline here: GCC gives each translation unit's copy of an inline
+// coroutine its own frame layout under one name, which LTO reports as an ODR violation (GCC bug
+// 101118).
+asio::awaitable<void> sleep_for(std::chrono::milliseconds duration);
 
 /// Races `operation` against `limit`; the loser is cancelled. True when the operation finished
 /// first and without error.
-inline asio::awaitable<bool> within(asio::awaitable<std::error_code> operation,
-                                    std::chrono::milliseconds limit) {
-    using namespace asio::experimental::awaitable_operators;
-    const std::variant<std::error_code, std::monostate> result =
-        co_await (std::move(operation) || sleep_for(limit));
-    co_return result.index() == 0 && !std::get<0>(result);
-}
+asio::awaitable<bool> within(asio::awaitable<std::error_code> operation,
+                             std::chrono::milliseconds limit);
 
 } // namespace server
