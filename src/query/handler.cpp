@@ -113,7 +113,6 @@ public:
             return;
         }
         const auto qtype = static_cast<dns::RecordType>(query.question.type);
-        qname_text_ = query.question.name.format_text(qname_buffer_, false);
         if (qtype == dns::RecordType::Ptr && answer_ptr()) {
             return;
         }
@@ -134,6 +133,13 @@ public:
     }
 
 private:
+    std::string_view qname_text() noexcept {
+        if (!qname_text_) {
+            qname_text_ = verdict_.query.question.name.format_text(qname_buffer_, false);
+        }
+        return *qname_text_;
+    }
+
     void finish_reply(std::size_t size) noexcept {
         verdict_.reply_size = size;
         verdict_.action = size == 0 ? Verdict::Action::Drop : Verdict::Action::Reply;
@@ -153,7 +159,7 @@ private:
     // Contract §4.5. Only known containers get local PTR answers; the first of their networks
     // that knows the address answers.
     bool answer_ptr() noexcept {
-        const auto address = parse_reverse_name(qname_text_);
+        const auto address = reverse_address(verdict_.query.question.name);
         if (!address) {
             return false;
         }
@@ -229,7 +235,7 @@ private:
     void not_answered_locally() {
         const auto& source = client_.source;
         if (settings_.no_proxy || store_.is_internal_only(source) ||
-            qname_text_.ends_with(settings_.search_domain)) {
+            qname_text().ends_with(settings_.search_domain)) {
             reply(dns::Rcode::NxDomain);
             return;
         }
@@ -256,8 +262,10 @@ private:
     const Settings& settings_;
     std::span<std::uint8_t> out_;
     Verdict& verdict_;
-    NameText qname_buffer_;       // written by format_text before any read
-    std::string_view qname_text_; // presentation form as asked, inside qname_buffer_
+    NameText qname_buffer_; // written by format_text before any read
+    // The question's presentation form as asked, inside qname_buffer_: formatted on first use,
+    // since names answered locally are looked up without it.
+    std::optional<std::string_view> qname_text_;
 };
 
 } // namespace

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 
 namespace query {
 
@@ -57,6 +58,72 @@ void for_each_label_reversed(std::string_view text, Visit visit) noexcept {
     }
 }
 
+// A decimal octet as inet_pton reads one: 1-3 digits, no leading zero, at most 255.
+std::optional<std::uint8_t> canonical_octet(std::string_view label) noexcept {
+    if (label.empty() || label.size() > 3 || (label.size() > 1 && label.front() == '0')) {
+        return std::nullopt;
+    }
+    unsigned value = 0;
+    for (const char c : label) {
+        if (c < '0' || c > '9') {
+            return std::nullopt;
+        }
+        value = value * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (value > 255) {
+        return std::nullopt;
+    }
+    return static_cast<std::uint8_t>(value);
+}
+
+std::optional<std::uint8_t> nibble(std::string_view label) noexcept {
+    if (label.size() != 1) {
+        return std::nullopt;
+    }
+    const char c = label.front();
+    if (c >= '0' && c <= '9') {
+        return static_cast<std::uint8_t>(c - '0');
+    }
+    if (c >= 'a' && c <= 'f') {
+        return static_cast<std::uint8_t>(c - 'a' + 10);
+    }
+    if (c >= 'A' && c <= 'F') {
+        return static_cast<std::uint8_t>(c - 'A' + 10);
+    }
+    return std::nullopt;
+}
+
+constexpr std::size_t kV4Labels = 4;
+constexpr std::size_t kV6Labels = 32;
+
+// Labels [0, kV4Labels) are the octets, last first; nullopt when one is not canonical.
+std::optional<base::IpAddress> canonical_v4(const dns::Name& name) noexcept {
+    std::array<std::uint8_t, 4> bytes{};
+    for (std::size_t i = 0; i < kV4Labels; ++i) {
+        const auto octet = canonical_octet(name.label(i));
+        if (!octet) {
+            return std::nullopt;
+        }
+        bytes.at(kV4Labels - 1 - i) = *octet;
+    }
+    return base::IpAddress::v4(bytes);
+}
+
+// Labels [0, kV6Labels) are the nibbles, least significant first.
+std::optional<base::IpAddress> canonical_v6(const dns::Name& name) noexcept {
+    std::array<std::uint8_t, 16> bytes{};
+    for (std::size_t i = 0; i < kV6Labels; ++i) {
+        const auto value = nibble(name.label(i));
+        if (!value) {
+            return std::nullopt;
+        }
+        const std::size_t position = kV6Labels - 1 - i; // nibble index from the most significant
+        bytes.at(position / 2) |=
+            static_cast<std::uint8_t>(position % 2 == 0 ? *value << 4 : *value);
+    }
+    return base::IpAddress::v6(bytes);
+}
+
 } // namespace
 
 std::optional<base::IpAddress> parse_reverse_name(std::string_view text) noexcept {
@@ -77,6 +144,25 @@ std::optional<base::IpAddress> parse_reverse_name(std::string_view text) noexcep
         return address.parse();
     }
     return std::nullopt;
+}
+
+std::optional<base::IpAddress> reverse_address(const dns::Name& name) noexcept {
+    const std::size_t labels = name.label_count();
+    if (labels == kV4Labels + 2 && name.label(kV4Labels) == "in-addr" &&
+        name.label(kV4Labels + 1) == "arpa") {
+        if (auto address = canonical_v4(name)) {
+            return address;
+        }
+    } else if (labels == kV6Labels + 2 && name.label(kV6Labels) == "ip6" &&
+               name.label(kV6Labels + 1) == "arpa") {
+        if (auto address = canonical_v6(name)) {
+            return address;
+        }
+    }
+    // Left uninitialised on purpose, as in the handler: format_text writes before any read.
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init)
+    std::array<char, dns::kMaxNameTextLength> text;
+    return parse_reverse_name(name.format_text(text, false));
 }
 
 } // namespace query

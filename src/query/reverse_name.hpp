@@ -1,11 +1,12 @@
 // query/: reverse-lookup names (in-addr.arpa, ip6.arpa) to addresses, the way aardvark-dns reads
-// them (contract §4.5). Pure text handling: no DNS packets, no store, no allocation.
+// them (contract §4.5). Names and text only: no packets, no store, no allocation.
 #pragma once
 
 #include <optional>
 #include <string_view>
 
 #include "base/ip_address.hpp"
+#include "dns/name.hpp"
 
 namespace query {
 
@@ -15,5 +16,11 @@ namespace query {
 /// concatenated and grouped by four with ':' (labels are not checked to be single nibbles; the
 /// address parser decides). Partial zones, escapes and garbage give nullopt.
 std::optional<base::IpAddress> parse_reverse_name(std::string_view text) noexcept;
+
+/// The same answer as parse_reverse_name on the name's presentation text, read from its labels
+/// when they have the canonical shape (four decimal octets, or 32 single hex nibbles): the form
+/// every resolver sends, converted without building and parsing text. Any other shape takes the
+/// text path, so odd names keep aardvark's reading.
+std::optional<base::IpAddress> reverse_address(const dns::Name& name) noexcept;
 
 } // namespace query

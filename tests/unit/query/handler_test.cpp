@@ -1,7 +1,9 @@
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
 #include <ostream>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -673,6 +675,71 @@ TEST(ReverseName, ParsesAardvarksWay) {
               std::nullopt);
     EXPECT_EQ(query::parse_reverse_name(""), std::nullopt);
     EXPECT_EQ(query::parse_reverse_name("."), std::nullopt);
+}
+
+dns::Name wire_name(const std::vector<std::string>& labels) {
+    std::vector<std::uint8_t> wire;
+    for (const std::string& label : labels) {
+        wire.push_back(static_cast<std::uint8_t>(label.size()));
+        wire.insert(wire.end(), label.begin(), label.end());
+    }
+    wire.push_back(0);
+    dns::WireReader reader(wire);
+    dns::Name name;
+    EXPECT_TRUE(name.read(reader));
+    return name;
+}
+
+TEST(ReverseName, LabelsGiveTheTextPathsAnswer) {
+    const auto v4 = [](std::vector<std::string> octets) {
+        octets.insert(octets.end(), {"in-addr", "arpa"});
+        return wire_name(octets);
+    };
+    EXPECT_EQ(query::reverse_address(v4({"53", "117", "187", "10"})), ip("10.187.117.53"));
+    EXPECT_EQ(query::reverse_address(v4({"0", "0", "0", "0"})), ip("0.0.0.0"));
+    EXPECT_EQ(query::reverse_address(v4({"255", "255", "255", "255"})), ip("255.255.255.255"));
+    EXPECT_EQ(query::reverse_address(v4({"256", "0", "0", "10"})), std::nullopt);
+    EXPECT_EQ(query::reverse_address(v4({"053", "0", "0", "10"})), std::nullopt);
+    EXPECT_EQ(query::reverse_address(v4({"1.2", "0", "10"})), std::nullopt);
+    EXPECT_EQ(query::reverse_address(wire_name({"1", "0", "0", "10", "IN-ADDR", "ARPA"})),
+              std::nullopt);
+    const auto v6 = ip("2001:db8:ab::cd:ef");
+    for (const bool upper : {false, true}) {
+        dns::Name name;
+        ASSERT_TRUE(name.assign_text(ip6_arpa(v6, upper)));
+        EXPECT_EQ(query::reverse_address(name), v6);
+    }
+
+    // Every shape, canonical or not: random labels from a pool of near misses must read as the
+    // text path reads them.
+    const std::vector<std::string> pool = {"0",  "1",   "9",       "00",      "01",  "255", "256",
+                                           "a",  "F",   "g",       "ab",      "abc", "",    "1.2",
+                                           "-1", "ip6", "in-addr", "IN-ADDR", "arpa"};
+    std::mt19937 random(7); // NOLINT(cert-msc32-c,cert-msc51-cpp): reproducible on purpose
+    int canonical = 0;
+    for (int round = 0; round < 20000; ++round) {
+        const bool six = round % 2 == 1;
+        const std::size_t count = (six ? 32 : 4) + random() % 3 - 1;
+        std::vector<std::string> labels;
+        for (std::size_t i = 0; i < count; ++i) {
+            // Mostly well-formed digits, so near-canonical names are common.
+            const bool plain = random() % 8 != 0;
+            labels.push_back(plain ? (six ? std::string(1, "0123456789abcdefABCDEF"[random() % 22])
+                                          : std::to_string(random() % 300))
+                                   : pool[random() % pool.size()]);
+        }
+        if (std::any_of(labels.begin(), labels.end(), [](const auto& l) { return l.empty(); })) {
+            continue;
+        }
+        labels.insert(labels.end(), {six ? "ip6" : "in-addr", "arpa"});
+        const dns::Name name = wire_name(labels);
+        std::array<char, dns::kMaxNameTextLength> text{};
+        const std::string_view shown = name.format_text(text, false);
+        const auto expected = query::parse_reverse_name(shown);
+        canonical += expected.has_value() ? 1 : 0;
+        ASSERT_EQ(query::reverse_address(name), expected) << shown;
+    }
+    EXPECT_GT(canonical, 1000); // the fast path was exercised, not only the fallback
 }
 
 } // namespace
