@@ -302,20 +302,35 @@ private:
                                     std::span<const std::uint64_t> hidden) const noexcept;
     std::uint32_t find_name(std::string_view name) const noexcept;
 
+    // address_index_ values: an entry's index and the place of the address among its addresses
+    // (kLastOrdinal for that place and all after it: only a hand-written line has that many).
+    static constexpr std::uint32_t kOrdinalBits = 8;
+    static constexpr std::uint32_t kLastOrdinal = (1U << kOrdinalBits) - 1;
+
+    static std::uint32_t held_at(std::uint32_t entry, std::uint32_t at) noexcept {
+        return (entry << kOrdinalBits) | std::min(at, kLastOrdinal);
+    }
+
+    static std::uint32_t holder_of(std::uint32_t held) noexcept { return held >> kOrdinalBits; }
+
+    // True when the address_index_ value `held` stands for `address`.
+    bool holds_at(std::uint32_t held, const base::IpAddress& address) const noexcept;
+    // Calls visit(entry index) for each entry holding `address`, newest first, until it
+    // returns false. An entry holding more than kLastOrdinal addresses may be met once per
+    // address of it from kLastOrdinal on that shares the probe: every caller takes a repeat.
     template <typename Visit>
-    void for_each_slot_holding(const base::IpAddress& address, Visit&& visit) const;
+    void for_each_entry_holding(const base::IpAddress& address, Visit&& visit) const;
 
     Network network_;
     std::vector<Finding> findings_;
     std::vector<Entry> entries_; // serving entries only, newest first per file
     std::vector<base::IpAddress> addresses_;
-    std::vector<std::uint32_t> address_owner_; // parallel to addresses_: entry index
-    std::vector<std::uint32_t> entry_names_;   // name ids, all names of each entry
+    std::vector<std::uint32_t> entry_names_; // name ids, all names of each entry
     std::vector<base::IpAddress> dns_pool_;
     std::string arena_;               // name records, see kNameHeader
     std::vector<std::uint32_t> hits_; // names with several hits: count, then entries
     FlatIndex name_index_;            // name hash -> name id (arena offset)
-    FlatIndex address_index_;         // address hash -> address index, in entry order
+    FlatIndex address_index_;         // address hash -> held_at(entry, place), in entry order
     std::vector<std::uint64_t> sorted_keys_;
     std::vector<std::uint32_t> key_entries_; // full builds: the entry of each of sorted_keys_
     std::vector<std::uint32_t> orders_;      // overlays: each entry's place, see build_overlay

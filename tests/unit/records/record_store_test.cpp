@@ -4,6 +4,7 @@
 #include <string_view>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -19,6 +20,7 @@ using records_test::ips;
 using records_test::network_file;
 using testing::ElementsAre;
 using testing::IsEmpty;
+using testing::Optional;
 
 std::vector<base::IpAddress> lookup(const RecordStore& store, std::span<const NetworkId> nets,
                                     std::string_view name) {
@@ -226,6 +228,30 @@ TEST(RecordStore, ReverseNamesComeFromTheFirstNetworkThatKnowsTheAddress) {
     EXPECT_THAT(*names, ElementsAre("two"));
     EXPECT_EQ(names_for(*store, std::array{NetworkId{0}}, "10.5.0.3"), std::nullopt);
     EXPECT_EQ(names_for(*store, std::array{NetworkId{9}}, "10.5.0.2"), std::nullopt);
+}
+
+TEST(RecordStore, ALineWithHundredsOfAddressesAnswersEveryOne) {
+    // The address index keeps an address's place in its line up to 254; later places share one
+    // mark and are checked by a scan of the line's rest. A second such line shares an address.
+    std::string addresses;
+    for (int i = 0; i < 300; ++i) {
+        addresses += fmt::format("{}10.6.{}.{}", i == 0 ? "" : ",", i / 200, i % 200 + 2);
+    }
+    std::vector<config::NetworkFile> files;
+    files.push_back(network_file("n", "10.6.0.1\n"
+                                      " " +
+                                          addresses +
+                                          "  many\n"
+                                          " 10.6.1.90,10.6.9.9  other\n"));
+    const auto store = RecordStore::build(files);
+    const std::array nets{NetworkId{0}};
+    for (const char* address : {"10.6.0.2", "10.6.1.55", "10.6.1.56", "10.6.1.101"}) {
+        EXPECT_THAT(names_for(*store, nets, address), Optional(ElementsAre("many"))) << address;
+        EXPECT_THAT(store->networks_of(ip(address)), ElementsAre(NetworkId{0})) << address;
+    }
+    EXPECT_THAT(names_for(*store, nets, "10.6.1.90"), Optional(ElementsAre("other", "many")));
+    EXPECT_EQ(names_for(*store, nets, "10.6.1.102"), std::nullopt);
+    EXPECT_EQ(lookup(*store, nets, "many").size(), 300U);
 }
 
 TEST(RecordStore, InternalOnlyIsTrueOnlyForContainersWhoseNetworksAreAllInternal) {

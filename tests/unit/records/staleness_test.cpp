@@ -21,6 +21,7 @@ using records_test::network_file;
 using testing::ElementsAre;
 using testing::HasSubstr;
 using testing::IsEmpty;
+using testing::Optional;
 using testing::UnorderedElementsAre;
 
 constexpr std::string_view kOld =
@@ -337,6 +338,23 @@ TEST(Staleness, EmptyIdsAndEmptyFirstNamesAreNotIdentities) {
     EXPECT_THAT(lookup(*store, "one"), ElementsAre(ip("10.1.0.2")));
     EXPECT_THAT(lookup(*store, "two"), ElementsAre(ip("10.1.0.3")));
     EXPECT_THAT(lookup(*store, ""), ElementsAre(ip("10.1.0.5"), ip("10.1.0.4")));
+}
+
+TEST(Staleness, LinesWithoutIdsMayShareAnAddress) {
+    // Nothing proves either line stale, so both serve the address: a name they share answers it
+    // once, and its reverse name lists both lines' names, newest first, each once.
+    const auto file = network_file("net", "10.1.0.1\n"
+                                          " 10.1.0.2,10.1.0.7  one,web\n"
+                                          " 10.1.0.2  two,web\n");
+    EXPECT_THAT(records::classify_entries(file).findings, IsEmpty());
+    const auto store = store_of(file);
+    EXPECT_THAT(lookup(*store, "web"), ElementsAre(ip("10.1.0.2"), ip("10.1.0.7")));
+    EXPECT_THAT(lookup(*store, "two"), ElementsAre(ip("10.1.0.2")));
+    const auto names = names_of(*store, "10.1.0.2");
+    ASSERT_NE(names, std::nullopt);
+    EXPECT_THAT(*names, ElementsAre("two", "web", "one"));
+    EXPECT_THAT(names_of(*store, "10.1.0.7"), Optional(ElementsAre("one", "web")));
+    EXPECT_EQ(names_of(*store, "10.1.0.8"), std::nullopt);
 }
 
 TEST(Staleness, FindingsFollowLineOrder) {
