@@ -1,6 +1,7 @@
 #include "base/ip_address.hpp"
 
 #include <algorithm>
+#include <cstring>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -77,13 +78,18 @@ std::string IpAddress::to_endpoint_string(std::uint16_t port) const {
 }
 
 std::size_t IpAddress::hash() const noexcept {
-    // FNV-1a over the significant bytes; addresses are short and this is on the query path.
-    std::size_t h = is_v4() ? 0xcbf29ce484222325ULL : 0x84222325cbf29ce4ULL;
-    for (const std::uint8_t byte : bytes()) {
-        h ^= byte;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
+    // Two 8-byte words folded by multiplication: a few instructions, where FNV over 16 bytes was
+    // 16 dependent multiplications on every lookup. An IPv4 address's other 12 bytes are zero;
+    // the family seeds the first word so ::a.b.c.d and a.b.c.d differ.
+    std::uint64_t low = 0;
+    std::uint64_t high = 0;
+    std::memcpy(&low, bytes_.data(), sizeof(low));
+    std::memcpy(&high, &bytes_[sizeof(low)], sizeof(high));
+    std::uint64_t h =
+        (low ^ (is_v4() ? 0x9e3779b97f4a7c15ULL : 0xc2b2ae3d27d4eb4fULL)) * 0xbf58476d1ce4e5b9ULL;
+    h = (h ^ (h >> 31) ^ high) * 0x94d049bb133111ebULL;
+    // Hash tables that take the low bits (std::unordered_map's modulo) see the high ones too.
+    return static_cast<std::size_t>(h ^ (h >> 32));
 }
 
 } // namespace base

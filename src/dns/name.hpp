@@ -20,6 +20,12 @@ inline constexpr std::size_t kMaxNameTextLength = 4 * kMaxNameWireLength + 1;
 
 class Name {
 public:
+    /// No name yet: empty wire form, no labels. The label storage is left uninitialised on
+    /// purpose: every path writes the bytes it later reads (size_ and label_count_ bound them),
+    /// and zeroing its 400 bytes cost every query, once for the question and once per PTR target.
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init,modernize-use-equals-default)
+    Name() noexcept {}
+
     /// Reads a possibly compressed name at the reader's position (RFC 1035 §4.1.4), following
     /// pointers only backwards-or-anywhere within the packet but at most `kMaxLabels` hops, and
     /// rejecting names longer than 255 bytes. On success the reader sits after the name's
@@ -49,8 +55,8 @@ public:
     void write(WireWriter& writer) const noexcept;
 
 private:
-    std::array<std::uint8_t, kMaxNameWireLength> wire_{};
-    std::array<std::uint8_t, kMaxLabels> label_offsets_{};
+    std::array<std::uint8_t, kMaxNameWireLength> wire_;  // [0, size_) written
+    std::array<std::uint8_t, kMaxLabels> label_offsets_; // [0, label_count_) written
     std::size_t size_ = 0;
     std::size_t label_count_ = 0;
 };
