@@ -5,11 +5,11 @@
 #include <optional>
 #include <string_view>
 
-#include "base/ascii.hpp"
 #include "dns/name.hpp"
 #include "dns/response.hpp"
 #include "dns/types.hpp"
 #include "liveness/filter.hpp"
+#include "query/lookup_key.hpp"
 #include "query/reverse_name.hpp"
 
 namespace query {
@@ -17,26 +17,6 @@ namespace query {
 namespace {
 
 using NameText = std::array<char, dns::kMaxNameTextLength>;
-
-bool ends_with_ignoring_case(std::string_view text, std::string_view suffix) noexcept {
-    if (suffix.size() > text.size()) {
-        return false;
-    }
-    const auto tail = text.substr(text.size() - suffix.size());
-    return std::equal(tail.begin(), tail.end(), suffix.begin(), suffix.end(),
-                      [](char a, char b) { return base::ascii_lower(a) == base::ascii_lower(b); });
-}
-
-// Contract §4.4 steps 1-3: lowercase, strip the search domain, then strip one trailing dot.
-std::string_view lookup_key(std::string_view lowered, std::string_view search_domain) noexcept {
-    if (ends_with_ignoring_case(lowered, search_domain)) {
-        lowered.remove_suffix(search_domain.size());
-    }
-    if (lowered.ends_with('.')) {
-        lowered.remove_suffix(1);
-    }
-    return lowered;
-}
 
 bool is_plain_label(std::string_view label) noexcept {
     if (label.empty() || label.size() > dns::kMaxLabelLength || label.front() == '-') {

@@ -1,5 +1,6 @@
 #include "query/reverse_name.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -58,29 +59,23 @@ void for_each_label_reversed(std::string_view text, Visit visit) noexcept {
     }
 }
 
-// A decimal octet as inet_pton reads one: 1-3 digits, no leading zero, at most 255.
-std::optional<std::uint8_t> canonical_octet(std::string_view label) noexcept {
-    if (label.empty() || label.size() > 3 || (label.size() > 1 && label.front() == '0')) {
-        return std::nullopt;
-    }
-    unsigned value = 0;
-    for (const char c : label) {
-        if (c < '0' || c > '9') {
-            return std::nullopt;
-        }
-        value = value * 10 + static_cast<unsigned>(c - '0');
-    }
-    if (value > 255) {
-        return std::nullopt;
-    }
-    return static_cast<std::uint8_t>(value);
+constexpr std::size_t kV4Labels = 4;
+constexpr std::size_t kV6Labels = 32;
+
+// The wire bytes after the address labels, root included: the suffixes aardvark matches (in
+// lowercase only).
+constexpr std::array<std::uint8_t, 14> kV4Tail = {7,   'i', 'n', '-', 'a', 'd', 'd',
+                                                  'r', 4,   'a', 'r', 'p', 'a', 0};
+constexpr std::array<std::uint8_t, 10> kV6Tail = {3, 'i', 'p', '6', 4, 'a', 'r', 'p', 'a', 0};
+
+template <std::size_t N>
+bool has_tail(std::span<const std::uint8_t> wire, std::size_t at,
+              const std::array<std::uint8_t, N>& tail) noexcept {
+    return wire.size() >= at + N &&
+           std::equal(tail.begin(), tail.end(), wire.begin() + static_cast<std::ptrdiff_t>(at));
 }
 
-std::optional<std::uint8_t> nibble(std::string_view label) noexcept {
-    if (label.size() != 1) {
-        return std::nullopt;
-    }
-    const char c = label.front();
+std::optional<std::uint8_t> nibble(std::uint8_t c) noexcept {
     if (c >= '0' && c <= '9') {
         return static_cast<std::uint8_t>(c - '0');
     }
@@ -93,27 +88,14 @@ std::optional<std::uint8_t> nibble(std::string_view label) noexcept {
     return std::nullopt;
 }
 
-constexpr std::size_t kV4Labels = 4;
-constexpr std::size_t kV6Labels = 32;
-
-// Labels [0, kV4Labels) are the octets, last first; nullopt when one is not canonical.
-std::optional<base::IpAddress> canonical_v4(const dns::Name& name) noexcept {
-    std::array<std::uint8_t, 4> bytes{};
-    for (std::size_t i = 0; i < kV4Labels; ++i) {
-        const auto octet = canonical_octet(name.label(i));
-        if (!octet) {
-            return std::nullopt;
-        }
-        bytes.at(kV4Labels - 1 - i) = *octet;
+// 32 one-byte labels, least significant nibble first, then ip6.arpa.
+std::optional<base::IpAddress> canonical_v6(std::span<const std::uint8_t> wire) noexcept {
+    if (!has_tail(wire, 2 * kV6Labels, kV6Tail)) {
+        return std::nullopt;
     }
-    return base::IpAddress::v4(bytes);
-}
-
-// Labels [0, kV6Labels) are the nibbles, least significant first.
-std::optional<base::IpAddress> canonical_v6(const dns::Name& name) noexcept {
     std::array<std::uint8_t, 16> bytes{};
     for (std::size_t i = 0; i < kV6Labels; ++i) {
-        const auto value = nibble(name.label(i));
+        const auto value = wire[2 * i] == 1 ? nibble(wire[2 * i + 1]) : std::nullopt;
         if (!value) {
             return std::nullopt;
         }
@@ -122,6 +104,36 @@ std::optional<base::IpAddress> canonical_v6(const dns::Name& name) noexcept {
             static_cast<std::uint8_t>(position % 2 == 0 ? *value << 4 : *value);
     }
     return base::IpAddress::v6(bytes);
+}
+
+// Four decimal octets as inet_pton reads them (1-3 digits, no leading zero, at most 255), last
+// first, then in-addr.arpa.
+std::optional<base::IpAddress> canonical_v4(std::span<const std::uint8_t> wire) noexcept {
+    std::array<std::uint8_t, 4> bytes{};
+    std::size_t at = 0;
+    for (std::size_t i = 0; i < kV4Labels; ++i) {
+        const std::size_t length = at < wire.size() ? wire[at] : 0;
+        if (length == 0 || length > 3 || at + 1 + length > wire.size() ||
+            (length > 1 && wire[at + 1] == '0')) {
+            return std::nullopt;
+        }
+        unsigned value = 0;
+        for (std::size_t k = at + 1; k <= at + length; ++k) {
+            if (wire[k] < '0' || wire[k] > '9') {
+                return std::nullopt;
+            }
+            value = value * 10 + (wire[k] - '0');
+        }
+        if (value > 255) {
+            return std::nullopt;
+        }
+        bytes.at(kV4Labels - 1 - i) = static_cast<std::uint8_t>(value);
+        at += 1 + length;
+    }
+    if (!has_tail(wire, at, kV4Tail)) {
+        return std::nullopt;
+    }
+    return base::IpAddress::v4(bytes);
 }
 
 } // namespace
@@ -146,18 +158,19 @@ std::optional<base::IpAddress> parse_reverse_name(std::string_view text) noexcep
     return std::nullopt;
 }
 
+std::optional<base::IpAddress>
+canonical_reverse_address(std::span<const std::uint8_t> wire) noexcept {
+    if (!wire.empty() && wire.front() == 1) {
+        if (auto address = canonical_v6(wire)) {
+            return address;
+        }
+    }
+    return canonical_v4(wire);
+}
+
 std::optional<base::IpAddress> reverse_address(const dns::Name& name) noexcept {
-    const std::size_t labels = name.label_count();
-    if (labels == kV4Labels + 2 && name.label(kV4Labels) == "in-addr" &&
-        name.label(kV4Labels + 1) == "arpa") {
-        if (auto address = canonical_v4(name)) {
-            return address;
-        }
-    } else if (labels == kV6Labels + 2 && name.label(kV6Labels) == "ip6" &&
-               name.label(kV6Labels + 1) == "arpa") {
-        if (auto address = canonical_v6(name)) {
-            return address;
-        }
+    if (auto address = canonical_reverse_address(name.wire())) {
+        return address;
     }
     // Left uninitialised on purpose, as in the handler: format_text writes before any read.
     // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init)

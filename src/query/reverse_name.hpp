@@ -2,7 +2,9 @@
 // them (contract §4.5). Names and text only: no packets, no store, no allocation.
 #pragma once
 
+#include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "base/ip_address.hpp"
@@ -16,6 +18,13 @@ namespace query {
 /// concatenated and grouped by four with ':' (labels are not checked to be single nibbles; the
 /// address parser decides). Partial zones, escapes and garbage give nullopt.
 std::optional<base::IpAddress> parse_reverse_name(std::string_view text) noexcept;
+
+/// The address a reverse name gives when it has the canonical shape (four decimal octets, or 32
+/// single hex nibbles, then the suffix in lowercase), read from its uncompressed wire form
+/// (bytes after the root label are ignored). nullopt for every other shape, where only
+/// parse_reverse_name decides.
+std::optional<base::IpAddress>
+canonical_reverse_address(std::span<const std::uint8_t> wire) noexcept;
 
 /// The same answer as parse_reverse_name on the name's presentation text, read from its labels
 /// when they have the canonical shape (four decimal octets, or 32 single hex nibbles): the form

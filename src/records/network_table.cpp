@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "base/prefetch.hpp"
 #include "config/write_progress.hpp"
 #include "records/staleness.hpp"
 
@@ -761,6 +762,84 @@ bool NetworkTable::append_own_names(const base::IpAddress& address,
         return true;
     });
     return found;
+}
+
+std::uint64_t NetworkTable::name_hash(std::string_view name) noexcept {
+    return hash_name(name);
+}
+
+void NetworkTable::warm_name(std::string_view name, std::uint64_t hash,
+                             unsigned step) const noexcept {
+    for (const NetworkTable* level = this; level != nullptr; level = level->base_.get()) {
+        level->warm_own_name(name, hash, step);
+    }
+}
+
+void NetworkTable::warm_address(std::uint64_t hash, unsigned step) const noexcept {
+    for (const NetworkTable* level = this; level != nullptr; level = level->base_.get()) {
+        level->warm_own_address(hash, step);
+    }
+}
+
+// The path of append_own_addresses: index slot, name record, entries, their addresses. Only the
+// first few hits are warmed: a name of 1,000 replicas is rare and long either way.
+void NetworkTable::warm_own_name(std::string_view name, std::uint64_t hash,
+                                 unsigned step) const noexcept {
+    constexpr std::uint32_t kWarmHits = 4;
+    if (step == 0) {
+        name_index_.prefetch(hash);
+        return;
+    }
+    name_index_.for_each(hash, [&](std::uint32_t name_id) {
+        if (step == 1) {
+            base::prefetch(&arena_[name_id]);
+            return true;
+        }
+        if (name_text(name_id) != name) {
+            return true;
+        }
+        const std::uint32_t word = hits_word(name_id);
+        const std::uint32_t count = std::min(hits_count(name_id), kWarmHits);
+        for (std::uint32_t hit = 0; hit < count; ++hit) {
+            const Entry& entry = entries_[hit_entry(word, hit)];
+            if (step == 2) {
+                base::prefetch(&entry);
+            } else if (entry.addr_count > 0) {
+                base::prefetch(&addresses_[entry.addr_begin]);
+            }
+        }
+        return false;
+    });
+}
+
+// The path of append_own_names: index slot, entry, its address and name ids, the names. Every
+// entry whose tag matches is warmed (the address is checked only by the lookup itself).
+void NetworkTable::warm_own_address(std::uint64_t hash, unsigned step) const noexcept {
+    constexpr std::uint32_t kWarmNames = 4;
+    if (step == 0) {
+        address_index_.prefetch(hash);
+        return;
+    }
+    address_index_.for_each(hash, [&](std::uint32_t held) {
+        const Entry& entry = entries_[holder_of(held)];
+        if (step == 1) {
+            base::prefetch(&entry);
+        } else if (step == 2) {
+            // Every value in the index stands for an address of its entry, so addr_count > 0.
+            const std::uint32_t at =
+                std::min<std::uint32_t>(held & kLastOrdinal, entry.addr_count - 1U);
+            base::prefetch(&addresses_[entry.addr_begin + at]);
+            if (entry.names_count > 0) {
+                base::prefetch(&entry_names_[entry.names_begin]);
+            }
+        } else {
+            const std::uint32_t count = std::min(entry.names_count, kWarmNames);
+            for (std::uint32_t n = 0; n < count; ++n) {
+                base::prefetch(&arena_[entry_names_[entry.names_begin + n]]);
+            }
+        }
+        return true;
+    });
 }
 
 bool NetworkTable::holds(const base::IpAddress& address, std::vector<std::uint64_t>* keys) const {

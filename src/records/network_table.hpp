@@ -181,6 +181,16 @@ public:
     /// false when no entry holds it.
     bool append_names(const base::IpAddress& address, std::vector<std::string_view>& out) const;
 
+    /// Warming for a batch of lookups: step `step` (0 to kWarmSteps - 1) of append_addresses(name)
+    /// or append_names(address) asks the CPU to load the memory the next step reads, having read
+    /// what the steps before loaded. Running each step over the whole batch before the next lets
+    /// the batch's cache misses overlap. Changes nothing and answers nothing.
+    /// `hash` is name_hash(name) or address.hash(), computed once for all steps.
+    static constexpr unsigned kWarmSteps = 4;
+    static std::uint64_t name_hash(std::string_view name) noexcept;
+    void warm_name(std::string_view name, std::uint64_t hash, unsigned step) const noexcept;
+    void warm_address(std::uint64_t hash, unsigned step) const noexcept;
+
     /// True when a serving entry holds `address`; `keys` (if given) receives their container keys.
     bool holds(const base::IpAddress& address, std::vector<std::uint64_t>* keys = nullptr) const;
 
@@ -301,6 +311,8 @@ private:
     DnsServersOf own_dns_servers_of(const base::IpAddress& address,
                                     std::span<const std::uint64_t> hidden) const noexcept;
     std::uint32_t find_name(std::string_view name) const noexcept;
+    void warm_own_name(std::string_view name, std::uint64_t hash, unsigned step) const noexcept;
+    void warm_own_address(std::uint64_t hash, unsigned step) const noexcept;
 
     // address_index_ values: an entry's index and the place of the address among its addresses
     // (kLastOrdinal for that place and all after it: only a hand-written line has that many).

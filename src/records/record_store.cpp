@@ -15,6 +15,7 @@ struct RecordStore::Tables {
     // Containers present in two or more networks: their networks, sorted. Contract §3.4: every
     // address of a container maps to all networks of that container.
     std::unordered_map<std::uint64_t, std::vector<NetworkId>> shared_containers;
+    bool worth_warming = false;
 
     // Into `out` (cleared first), sorted and unique: the requester table of contract §3.4.
     void networks_of(const base::IpAddress& requester, std::vector<NetworkId>& out) const {
@@ -81,6 +82,11 @@ RecordStore::compose(std::vector<std::shared_ptr<const NetworkTable>> tables) {
         std::copy(table.findings().begin(), table.findings().end(),
                   std::back_inserter(result->findings));
     }
+    std::size_t table_bytes = 0;
+    for (const auto& table : result->tables) {
+        table_bytes += table->memory_bytes();
+    }
+    result->worth_warming = table_bytes > kWarmThresholdBytes;
     if (count > 1) {
         // Every container key with the networks it appears in; only the shared ones are kept.
         std::unordered_map<std::uint64_t, std::vector<NetworkId>> seen;
@@ -153,6 +159,28 @@ bool RecordStore::names_for(std::span<const NetworkId> nets, const base::IpAddre
         }
     }
     return false;
+}
+
+bool RecordStore::worth_warming() const noexcept {
+    return tables_->worth_warming;
+}
+
+void RecordStore::warm_name(std::span<const NetworkId> nets, std::string_view name,
+                            std::uint64_t hash, unsigned step) const noexcept {
+    for (const NetworkId id : nets) {
+        if (id < tables_->tables.size()) {
+            tables_->tables[id]->warm_name(name, hash, step);
+        }
+    }
+}
+
+void RecordStore::warm_address(std::span<const NetworkId> nets, std::uint64_t hash,
+                               unsigned step) const noexcept {
+    for (const NetworkId id : nets) {
+        if (id < tables_->tables.size()) {
+            tables_->tables[id]->warm_address(hash, step);
+        }
+    }
 }
 
 bool RecordStore::is_internal_only(const base::IpAddress& requester) const {

@@ -60,6 +60,18 @@ public:
     bool names_for(std::span<const NetworkId> nets, const base::IpAddress& address,
                    std::vector<std::string_view>& out) const;
 
+    /// True when the tables are too large to stay in a CPU cache between queries (over
+    /// kWarmThresholdBytes together): only then do batches warm their lookups first, which
+    /// costs more than it saves on a small store.
+    static constexpr std::size_t kWarmThresholdBytes = std::size_t{256} * 1024;
+    bool worth_warming() const noexcept;
+
+    /// One step of warming lookup_name or names_for in `nets` (NetworkTable::warm_name).
+    void warm_name(std::span<const NetworkId> nets, std::string_view name, std::uint64_t hash,
+                   unsigned step) const noexcept;
+    void warm_address(std::span<const NetworkId> nets, std::uint64_t hash,
+                      unsigned step) const noexcept;
+
     /// True when `requester` is a known container and every one of its networks is internal.
     bool is_internal_only(const base::IpAddress& requester) const;
 

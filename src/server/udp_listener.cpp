@@ -50,7 +50,8 @@ UdpListener::UdpListener(asio::ip::udp::socket socket, std::shared_ptr<ServeStat
     : socket_(std::move(socket))
     , state_(std::move(state))
     , network_(network)
-    , batch_(std::make_unique<DatagramBatch>()) {}
+    , batch_(std::make_unique<DatagramBatch>())
+    , warmers_(std::make_unique<std::array<query::LookupWarmer, DatagramBatch::kSlots>>()) {}
 
 UdpListener::~UdpListener() {
     stop();
@@ -85,6 +86,7 @@ UdpListener::receive_loop([[maybe_unused]] std::shared_ptr<UdpListener> self) {
                              error.message());
             continue;
         }
+        warm_batch(count);
         for (std::size_t slot = 0; slot < count; ++slot) {
             try {
                 serve_datagram(slot);
@@ -105,6 +107,28 @@ UdpListener::receive_loop([[maybe_unused]] std::shared_ptr<UdpListener> self) {
         }
     }
     base::log::debug("udp listener on {} stopped", local_endpoint().address().to_string());
+}
+
+// Each lookup of a large store is a chain of cache misses (index, record, entry, data), each
+// waiting for the one before. Walking every query's chain one step at a time, the whole batch
+// before the next step, lets the batch's misses overlap.
+void UdpListener::warm_batch(std::size_t count) {
+    const std::shared_ptr<const Snapshot>& snapshot = state_->snapshot();
+    const records::RecordStore& store = *snapshot->store;
+    if (count < 2 || !store.worth_warming()) {
+        return; // nothing to overlap with, or nothing that misses the cache
+    }
+    auto& warmers = *warmers_;
+    for (std::size_t slot = 0; slot < count; ++slot) {
+        const query::Client client{from_asio(batch_->sender(slot).address()), network_,
+                                   dns::Transport::Udp};
+        warmers[slot].note(batch_->request(slot), client, store, snapshot->settings);
+    }
+    for (unsigned step = 1; step < query::LookupWarmer::kSteps; ++step) {
+        for (std::size_t slot = 0; slot < count; ++slot) {
+            warmers[slot].warm(store, step);
+        }
+    }
 }
 
 void UdpListener::serve_datagram(std::size_t slot) {

@@ -2,6 +2,7 @@
 // ServeState only; nothing from lifecycle/ or config/.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 
@@ -12,6 +13,7 @@
 #include "base/error.hpp"
 #include "dns/types.hpp"
 #include "query/handler.hpp"
+#include "query/lookup_warmer.hpp"
 #include "records/record_store.hpp"
 #include "server/batched_socket.hpp"
 #include "server/serve_state.hpp"
@@ -56,6 +58,7 @@ private:
                 records::NetworkId network);
 
     asio::awaitable<void> receive_loop(std::shared_ptr<UdpListener> self);
+    void warm_batch(std::size_t count);
     void serve_datagram(std::size_t slot);
     asio::awaitable<void> forward(std::shared_ptr<UdpListener> self, AdmittedSlot slot,
                                   std::vector<std::uint8_t> request,
@@ -67,6 +70,7 @@ private:
     std::shared_ptr<ServeState> state_;
     records::NetworkId network_;
     std::unique_ptr<DatagramBatch> batch_;
+    std::unique_ptr<std::array<query::LookupWarmer, DatagramBatch::kSlots>> warmers_;
     query::Verdict verdict_;
 };
 

@@ -241,6 +241,16 @@ private:
     std::mt19937 random_;
 };
 
+// Every warm-up step, on every level, for a name or an address that may be held or not: it
+// must only read inside the tables (the ASan preset runs this), whatever they hold.
+void warm_every_step(const NetworkTable& table, const std::string& name,
+                     const base::IpAddress& address) {
+    for (unsigned step = 0; step < NetworkTable::kWarmSteps; ++step) {
+        table.warm_name(name, NetworkTable::name_hash(name), step);
+        table.warm_address(address.hash(), step);
+    }
+}
+
 void expect_same_answers(const NetworkTable& overlay, const NetworkTable& full,
                          const std::string& context) {
     SCOPED_TRACE(context);
@@ -249,6 +259,8 @@ void expect_same_answers(const NetworkTable& overlay, const NetworkTable& full,
         EXPECT_EQ(addresses_of(overlay, name), addresses_of(full, name)) << name;
     }
     for (int host = 2; host < 32; ++host) {
+        warm_every_step(overlay, fmt::format("n{}", host), ip(fmt::format("10.89.0.{}", host)));
+        warm_every_step(full, fmt::format("c{:02}", host), ip(fmt::format("fd00::{:x}", host)));
         for (const std::string& address :
              {fmt::format("10.89.0.{}", host), fmt::format("fd00::{:x}", host)}) {
             EXPECT_EQ(names_of(overlay, address), names_of(full, address)) << address;
