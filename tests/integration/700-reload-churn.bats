@@ -281,7 +281,7 @@ rl_assert_alive "$pid" "$NA_CONFIG/aardvark-dns"
 for c in stay1 stay2; do
     grep -q "^$(hex_id "ctr-$c") " "$file" || fail "netavark's own teardown race removed $c's line from the file (not the server's fault; rerun):"$'\n'"$(cat "$file")"
 done
-rl_assert_load_clean
+rl_assert_load_clean "$pid" "$NA_CONFIG/aardvark-dns" stay1
 EOF
 }
 
@@ -329,6 +329,6 @@ sleep 0.5
 rl_load_stop new
 rl_assert_alive "$pid" "$NA_CONFIG/aardvark-dns"
 ((${#failed[@]} == 0)) || fail "netavark failed ${#failed[@]} times:"$'\n'"$(printf '%s\n' "${failed[@]}")"
-rl_assert_load_clean
+rl_assert_load_clean "$pid" "$NA_CONFIG/aardvark-dns" stay
 EOF
 }

@@ -15,6 +15,10 @@ many queries outstanding on each: pipelined), for S seconds or until PATH exists
   wrong    any other reply: another address, an empty answer, NXDOMAIN, SERVFAIL, ...,
   lost     no reply within --timeout (a reply after that is also counted as "late", for
            information; the query stays lost).
+A reply is timed by when the kernel received it (SO_TIMESTAMPNS), not when this process read
+it, and the sockets are read before any query is expired: a checker that the machine stalls
+for longer than --timeout does not count replies waiting in its socket as lost. The longest
+such stall is printed (max_stall_ms), so a loss can be told from a checker that did not run.
 It prints one summary line "checker: sent=... correct=... wrong=... lost=..." (and details of
 the first failures) and exits 1 on any wrong or lost query, 0 otherwise.
 
@@ -37,6 +41,11 @@ import socket
 import struct
 import sys
 import time
+
+# Linux's values (asm-generic/socket.h); Python's socket module does not name them.
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+SCM_TIMESTAMPNS = SO_TIMESTAMPNS
+TIMESTAMP_SPACE = socket.CMSG_SPACE(16)  # struct timespec
 
 NXDOMAIN = "NXDOMAIN"
 RCODE_NAMES = {0: "NOERROR", 1: "FORMERR", 2: "SERVFAIL", 3: "NXDOMAIN", 4: "NOTIMP", 5: "REFUSED"}
@@ -174,6 +183,7 @@ def run_load(args):
     for _ in range(args.sockets):
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        s.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         s.connect((args.server, args.port))
         s.setblocking(False)
         socks.append(s)
@@ -206,12 +216,21 @@ def run_load(args):
         if len(failures) < 20 and failure_kinds[kind] <= 5:
             failures.append((t - start, pairs[idx][0], pairs[idx][1], what))
 
+    def arrival_time(ancillary, now):
+        # The kernel's receive time (CLOCK_REALTIME) moved onto the monotonic clock the send
+        # times use; without the timestamp, the time this process read the reply.
+        for level, kind, data in ancillary:
+            if level == socket.SOL_SOCKET and kind == SCM_TIMESTAMPNS and len(data) >= 16:
+                seconds, nanoseconds = struct.unpack("qq", data[:16])
+                return now - max(0.0, time.time() - (seconds + nanoseconds / 1e9))
+        return now
+
     def receive(sock_index, now):
         sock = socks[sock_index]
         table = outstanding[sock_index]
         while True:
             try:
-                msg = sock.recv(4096)
+                msg, ancillary, _, _ = sock.recvmsg(4096, TIMESTAMP_SPACE)
             except BlockingIOError:
                 return
             except ConnectionRefusedError:
@@ -231,7 +250,14 @@ def run_load(args):
                 counts["late_or_stray"] += 1
                 continue
             sent_at, idx = entry
-            latencies.append(now - sent_at)
+            latency = arrival_time(ancillary, now) - sent_at
+            latencies.append(latency)
+            if latency > args.timeout:
+                counts["lost"] += 1
+                counts["late_or_stray"] += 1
+                record_failure(sent_at, idx, "no reply within %.1f s (it came after %.0f ms)" %
+                               (args.timeout, latency * 1000))
+                continue
             what = None
             if question != questions[idx]:
                 what = "reply for another question"
@@ -243,8 +269,12 @@ def run_load(args):
                 counts["wrong"] += 1
                 record_failure(sent_at, idx, what)
 
+    last_turn = start
+    max_stall = 0.0
     while True:
         now = time.monotonic()
+        max_stall = max(max_stall, now - last_turn)
+        last_turn = now
         if sending and (now >= stop_at or (args.stop_file and os.path.exists(args.stop_file))):
             sending = False
             sending_time = now - start
@@ -281,8 +311,12 @@ def run_load(args):
                 table[qid] = (now, idx)
                 in_flight.append((now, si, qid))
                 sent += 1
-        # Expire queries older than the timeout.
+        # Expire queries older than the timeout, after reading what is already queued: after a
+        # stall of this process, replies that came in time are waiting in the sockets.
         limit = now - args.timeout
+        if in_flight and in_flight[0][0] <= limit:
+            for si in range(len(socks)):
+                receive(si, now)
         while in_flight and in_flight[0][0] <= limit:
             sent_at, si, qid = in_flight.popleft()
             entry = outstanding[si].get(qid)
@@ -309,10 +343,10 @@ def run_load(args):
     sending_time = max(sending_time, 1e-3)
     print(
         "checker: sent=%d correct=%d wrong=%d lost=%d late_or_stray=%d refused=%d garbage=%d "
-        "skipped=%d rate=%.0f/s p50_ms=%.2f p99_ms=%.2f max_ms=%.1f names=%d"
+        "skipped=%d rate=%.0f/s p50_ms=%.2f p99_ms=%.2f max_ms=%.1f names=%d max_stall_ms=%.0f"
         % (sent, counts["correct"], counts["wrong"], counts["lost"], counts["late_or_stray"],
            counts["refused"], counts["garbage"], skipped, sent / sending_time, pct(0.5), pct(0.99),
-           (latencies[-1] * 1000 if latencies else 0.0), len(pairs)))
+           (latencies[-1] * 1000 if latencies else 0.0), len(pairs), max_stall * 1000))
     if sent < 0.7 * args.rate * sending_time:
         print("checker: warning: sent only %d queries (target %.0f/s); the machine is busy" %
               (sent, args.rate))

@@ -100,15 +100,9 @@ pm_ip() {
     pm inspect -f "{{(index .NetworkSettings.Networks \"$2\").IPAddress}}" "$1"
 }
 
-# pm_pin_bridge_mac NETWORK: a Linux bridge without an explicitly set MAC takes the lowest MAC of
-# its ports, so it changes when a container's veth comes or goes (a killed container's with it),
-# and the other containers' ARP entries for the gateway go stale: their queries time out for
-# seconds. netavark 1.4 does not pin it (later versions do); setting it to its current value does.
+# pm_pin_bridge_mac NETWORK: pins the network's bridge MAC (bridge_pin_mac, helpers.bash).
 pm_pin_bridge_mac() {
-    local bridge mac
-    bridge=$(pm network inspect -f '{{.NetworkInterface}}' "$1")
-    mac=$(ip -o link show dev "$bridge" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
-    ip link set dev "$bridge" address "$mac"
+    bridge_pin_mac "$(pm network inspect -f '{{.NetworkInterface}}' "$1")"
 }
 
 # The pid of the DNS server netavark started for rootful Podman (waits up to 5 s for the file).

@@ -74,16 +74,40 @@ rl_writer() { # netavark_writer.py ARGS...: its output in RL_OUT, and appended t
 # The longest half-written state the writer left (ms). Pauses in the tests are 40 ms; a stall
 # of the writer beyond the server's settle time (150-250 ms) makes the server right to read the
 # file as it was.
-rl_writer_max_gap() {
-    grep -o 'max_gap_ms=[0-9]*' <<<"$RL_WRITER_OUT" | cut -d= -f2 | sort -n | tail -n 1
+rl_writer_max_gap() { # empty when no writer ran (tests driving real netavark)
+    { grep -o 'max_gap_ms=[0-9]*' <<<"$RL_WRITER_OUT" || true; } | cut -d= -f2 | sort -n | tail -n 1
 }
 
-rl_assert_load_clean() { # after rl_load_stop
+# rl_drop_counters PID|NETNS: the network counters that are not zero (but TCP's) and each interface's
+# drops, in PID's network namespace or the named one. Whether the kernel dropped a datagram, and
+# where, tells a query the server never saw, or answered into a lost reply, from one it did not
+# answer.
+rl_drop_counters() {
+    local run=(ip netns exec "$1")
+    [[ $1 =~ ^[0-9]+$ ]] && run=(nsenter -t "$1" -n)
+    { "${run[@]}" nstat -asz 2>/dev/null || true; } |
+        awk '$2 != 0 && ($1 !~ /^Tcp/ || $1 ~ /ReversePath|Drop/) { printf "%s=%s ", $1, $2 }'
+    { "${run[@]}" ip -j -s link 2>/dev/null || echo '[]'; } | python3 -c '
+import json, sys
+for link in json.load(sys.stdin):
+    stats = link.get("stats64", {})
+    print("%s:rx_dropped=%s,tx_dropped=%s" % (link["ifname"], stats.get("rx", {}).get("dropped"),
+                                            stats.get("tx", {}).get("dropped")), end=" ")'
+}
+
+rl_assert_load_clean() { # [SERVER_PID [CONFIG_DIR [CHECKER_NETNS]]], after rl_load_stop
     ((RL_LOAD_RC == 0)) && return 0
     local gap hint=
     gap=$(rl_writer_max_gap)
     if [[ -n $gap ]] && ((gap >= 140)); then
         hint=$'\n'"NOTE: the writer stalled $gap ms between two writes (longer than the settle time): the machine was too busy for this run to judge the server; rerun."
+    fi
+    if [[ -n ${1:-} ]]; then
+        hint+=$'\n'"the server's network namespace: $(rl_drop_counters "$1")"
+        [[ -z ${3:-} ]] || hint+=$'\n'"the checker's network namespace ($3): $(rl_drop_counters "$3")"
+    fi
+    if [[ -n ${2:-} ]]; then
+        hint+=$'\n'"the server's own counters (status):"$'\n'"$({ "$CTRDNS_BIN" --config "$2" status 2>&1 || true; } | sed -n '1,60p')"
     fi
     fail "the checker found wrong or lost answers (exit $RL_LOAD_RC):"$'\n'"$RL_LOAD_REPORT$hint"
 }

@@ -40,13 +40,10 @@ st_setup() {
             >"$NA_JSON_DIR/ctr-$ns"
     [[ -e /run/netns/$ns ]] || ctr_create "$ns"
     st_run setup "$ns"
-    # Pin each bridge's MAC, as na_setup does (netavark 1.4 does not): a bridge takes the lowest
-    # MAC of its ports, so deleting a namespace would otherwise change the gateway's MAC under
-    # the other containers' ARP caches.
-    local bridge mac
+    # Pin each bridge's MAC, as na_setup does (bridge_pin_mac: netavark 1.4 does not).
+    local bridge
     for bridge in $(jq -r '.network_info[].network_interface' "$NA_JSON_DIR/ctr-$ns"); do
-        mac=$(ip -o link show dev "$bridge" | sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
-        ip link set dev "$bridge" address "$mac"
+        bridge_pin_mac "$bridge"
     done
 }
 
