@@ -6,7 +6,8 @@
 # server's user and system CPU time from /proc. Prints every round, then medians: answers/s, CPU
 # per answer (user + system) and its user part, each build's answers/s over the echo responder's.
 # CPU per answer is the steadier figure on a shared machine: answers/s also depends on how the
-# server and dnsperf share the CPUs.
+# server and dnsperf share the CPUs. All three servers run in their own sessions (autogroups), as in
+# scale_compare.sh.
 #
 # Everything runs inside a private mount+net+pid namespace with only `lo`, /etc/resolv.conf bind-
 # mounted to a loopback address where nothing listens: no packet leaves the machine.
@@ -96,7 +97,10 @@ awk -v n="${size}" -v dir="${work}" '
     }'
 "${ctrdns_bin}" --config "${work}/new" -p 53 run
 "${baseline_bin}" --config "${work}/old" -p 53 run
-"${echo_bin}" 127.0.0.32 53 "${work}/echo.pid" &
+# In its own session, as the daemons put themselves (setsid): with the kernel's autogroup
+# scheduling, a responder left in this script's session would share dnsperf's CPU share and
+# reach less than it can, flattering both builds' ratios to it.
+setsid -f "${echo_bin}" 127.0.0.32 53 "${work}/echo.pid" < /dev/null > /dev/null 2>&1
 for file in new/aardvark.pid old/aardvark.pid echo.pid; do
     for ((t = 0; t < 500; t++)); do [[ -s ${work}/${file} ]] && break; sleep 0.01; done
     [[ -s ${work}/${file} ]] || die "a server did not start (${file})"
