@@ -5,6 +5,7 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <span>
 #include <string>
@@ -52,7 +53,16 @@ public:
 
     // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads the defaulted <=>'s "0"
     auto operator<=>(const IpAddress&) const noexcept = default;
-    bool operator==(const IpAddress&) const noexcept = default;
+
+    /// Two 8-byte words and the family, where the defaulted operator called memcmp: PTR answers
+    /// compare addresses for every name they list.
+    bool operator==(const IpAddress& other) const noexcept {
+        std::array<std::uint64_t, 2> mine{};
+        std::array<std::uint64_t, 2> theirs{};
+        std::memcpy(mine.data(), bytes_.data(), sizeof(mine));
+        std::memcpy(theirs.data(), other.bytes_.data(), sizeof(theirs));
+        return ((mine[0] ^ theirs[0]) | (mine[1] ^ theirs[1])) == 0 && family_ == other.family_;
+    }
 
 private:
     std::array<std::uint8_t, 16> bytes_{};

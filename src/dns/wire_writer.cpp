@@ -7,39 +7,6 @@ namespace dns {
 WireWriter::WireWriter(std::span<std::uint8_t> buffer) noexcept
     : buffer_(buffer) {}
 
-bool WireWriter::reserve(std::size_t count) noexcept {
-    // Compare against the room left so a huge count cannot wrap pos_ + count.
-    if (!ok_ || count > buffer_.size() - pos_) {
-        ok_ = false;
-        return false;
-    }
-    return true;
-}
-
-void WireWriter::write_u8(std::uint8_t value) noexcept {
-    if (reserve(1)) {
-        buffer_[pos_++] = value;
-    }
-}
-
-void WireWriter::write_u16(std::uint16_t value) noexcept {
-    if (reserve(2)) {
-        buffer_[pos_] = static_cast<std::uint8_t>(value >> 8);
-        buffer_[pos_ + 1] = static_cast<std::uint8_t>(value);
-        pos_ += 2;
-    }
-}
-
-void WireWriter::write_u32(std::uint32_t value) noexcept {
-    if (reserve(4)) {
-        buffer_[pos_] = static_cast<std::uint8_t>(value >> 24);
-        buffer_[pos_ + 1] = static_cast<std::uint8_t>(value >> 16);
-        buffer_[pos_ + 2] = static_cast<std::uint8_t>(value >> 8);
-        buffer_[pos_ + 3] = static_cast<std::uint8_t>(value);
-        pos_ += 4;
-    }
-}
-
 void WireWriter::write_bytes(std::span<const std::uint8_t> bytes) noexcept {
     if (reserve(bytes.size()) && !bytes.empty()) {
         std::copy(bytes.begin(), bytes.end(), buffer_.begin() + static_cast<std::ptrdiff_t>(pos_));

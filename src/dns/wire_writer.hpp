@@ -13,9 +13,32 @@ class WireWriter {
 public:
     explicit WireWriter(std::span<std::uint8_t> buffer) noexcept;
 
-    void write_u8(std::uint8_t value) noexcept;
-    void write_u16(std::uint16_t value) noexcept;
-    void write_u32(std::uint32_t value) noexcept;
+    // The fixed-size writes are in the header: a reply is built from dozens of them, and GCC
+    // did not inline them across translation units even with LTO.
+    void write_u8(std::uint8_t value) noexcept {
+        if (reserve(1)) {
+            buffer_[pos_++] = value;
+        }
+    }
+
+    void write_u16(std::uint16_t value) noexcept {
+        if (reserve(2)) {
+            buffer_[pos_] = static_cast<std::uint8_t>(value >> 8);
+            buffer_[pos_ + 1] = static_cast<std::uint8_t>(value);
+            pos_ += 2;
+        }
+    }
+
+    void write_u32(std::uint32_t value) noexcept {
+        if (reserve(4)) {
+            buffer_[pos_] = static_cast<std::uint8_t>(value >> 24);
+            buffer_[pos_ + 1] = static_cast<std::uint8_t>(value >> 16);
+            buffer_[pos_ + 2] = static_cast<std::uint8_t>(value >> 8);
+            buffer_[pos_ + 3] = static_cast<std::uint8_t>(value);
+            pos_ += 4;
+        }
+    }
+
     void write_bytes(std::span<const std::uint8_t> bytes) noexcept;
     void patch_u16(std::size_t position, std::uint16_t value) noexcept;
 
@@ -32,7 +55,14 @@ public:
     std::span<std::uint8_t> written() const noexcept { return buffer_.first(pos_); }
 
 private:
-    bool reserve(std::size_t count) noexcept;
+    bool reserve(std::size_t count) noexcept {
+        // Compare against the room left so a huge count cannot wrap pos_ + count.
+        if (!ok_ || count > buffer_.size() - pos_) {
+            ok_ = false;
+            return false;
+        }
+        return true;
+    }
 
     std::span<std::uint8_t> buffer_;
     std::size_t pos_ = 0;

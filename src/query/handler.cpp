@@ -63,13 +63,14 @@ public:
     // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init)
     Decision(std::span<const std::uint8_t> request, const Client& client,
              const records::RecordStore& store, const Settings& settings,
-             std::span<std::uint8_t> out, Verdict& verdict) noexcept
+             std::span<std::uint8_t> out, Verdict& verdict, const KnownLookup* known) noexcept
         : request_(request)
         , client_(client)
         , store_(store)
         , settings_(settings)
         , out_(out)
-        , verdict_(verdict) {}
+        , verdict_(verdict)
+        , known_(known) {}
 
     void run() {
         const dns::Query& query = verdict_.query;
@@ -139,13 +140,20 @@ private:
     // Contract §4.5. Only known containers get local PTR answers; the first of their networks
     // that knows the address answers.
     bool answer_ptr() noexcept {
-        const auto address = reverse_address(verdict_.query.question.name);
-        if (!address) {
-            return false;
-        }
-        const auto networks = store_.networks_of(client_.source);
-        if (networks.empty()) {
-            return false;
+        std::optional<base::IpAddress> address;
+        std::span<const records::NetworkId> networks;
+        if (known_ != nullptr && known_->reverse) {
+            address = known_->reverse;
+            networks = known_->networks;
+        } else {
+            address = reverse_address(verdict_.query.question.name);
+            if (!address) {
+                return false;
+            }
+            networks = store_.networks_of(client_.source);
+            if (networks.empty()) {
+                return false;
+            }
         }
         // Kept per thread so its capacity survives between queries: no steady-state allocation.
         thread_local std::vector<std::string_view> names;
@@ -167,6 +175,9 @@ private:
     // Every address of the asked name in the requester's networks (the listener's network for
     // an unknown source), into `addresses`; false when no container holds the name.
     bool lookup_asked_name(std::vector<base::IpAddress>& addresses) {
+        if (known_ != nullptr && known_->name_key) {
+            return store_.lookup_name(known_->networks, *known_->name_key, addresses);
+        }
         NameText lowered_buffer;
         const auto lowered = verdict_.query.question.name.format_text(lowered_buffer, true);
         const auto key = lookup_key(lowered, settings_.search_domain);
@@ -242,6 +253,7 @@ private:
     const Settings& settings_;
     std::span<std::uint8_t> out_;
     Verdict& verdict_;
+    const KnownLookup* known_;
     NameText qname_buffer_; // written by format_text before any read
     // The question's presentation form as asked, inside qname_buffer_: formatted on first use,
     // since names answered locally are looked up without it.
@@ -252,12 +264,12 @@ private:
 
 void handle(std::span<const std::uint8_t> request, const Client& client,
             const records::RecordStore& store, const Settings& settings,
-            std::span<std::uint8_t> out, Verdict& verdict) noexcept {
+            std::span<std::uint8_t> out, Verdict& verdict, const KnownLookup* known) noexcept {
     verdict.action = Verdict::Action::Drop;
     verdict.reply_size = 0;
     verdict.source = UpstreamSource::Host;
     verdict.servers.clear();
-    Decision decision(request, client, store, settings, out, verdict);
+    Decision decision(request, client, store, settings, out, verdict, known);
     try {
         decision.run();
     } catch (...) {

@@ -5,8 +5,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/ip_address.hpp"
@@ -57,11 +59,24 @@ struct Verdict {
     std::vector<base::Nameserver> servers; // Container/Network servers, in order
 };
 
+/// What a batch's warm-up already worked out for one request (LookupWarmer::known()), so that
+/// handle() does not work it out again: the requester's networks as handle() uses them, and the
+/// asked name's lookup key or the reverse name's address. Valid only for the request and the
+/// store it was noted with.
+struct KnownLookup {
+    std::span<const records::NetworkId> networks;
+    std::optional<std::string_view> name_key; // a question of any type but PTR
+    std::optional<base::IpAddress> reverse;   // a PTR question with a canonical reverse name
+};
+
 /// Decides what to do with one request (contract §4.3-4.7) and, for local answers, writes the
 /// response into `out` (at least kMaxUdpPayload bytes for UDP, 65535 for TCP). `verdict` is
-/// reused between calls so its vectors keep their capacity. Never throws on any input.
+/// reused between calls so its vectors keep their capacity. `known`, when given, must be what
+/// a LookupWarmer noted for this request and store; the answer is the same without it. Never
+/// throws on any input.
 void handle(std::span<const std::uint8_t> request, const Client& client,
             const records::RecordStore& store, const Settings& settings,
-            std::span<std::uint8_t> out, Verdict& verdict) noexcept;
+            std::span<std::uint8_t> out, Verdict& verdict,
+            const KnownLookup* known = nullptr) noexcept;
 
 } // namespace query

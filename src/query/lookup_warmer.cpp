@@ -111,6 +111,7 @@ void LookupWarmer::note_lookup(std::span<const std::uint8_t> request, const Clie
         kind_ = Kind::Name;
     }
     network_count_ = std::min(networks.size(), kMaxNetworks);
+    networks_complete_ = network_count_ == networks.size();
     std::copy_n(networks.begin(), network_count_, networks_.begin());
     // Step 0 at once: the notes of the rest of the batch give its load time to arrive.
     warm(store, 0);
@@ -127,6 +128,19 @@ void LookupWarmer::warm(const records::RecordStore& store, unsigned step) const 
         store.warm_address(networks(), hash_, step);
         return;
     }
+}
+
+std::optional<KnownLookup> LookupWarmer::known() const noexcept {
+    if (kind_ == Kind::Nothing || !networks_complete_) {
+        return std::nullopt;
+    }
+    KnownLookup lookup{networks(), std::nullopt, std::nullopt};
+    if (kind_ == Kind::Name) {
+        lookup.name_key = std::string_view(key_.data(), key_size_);
+    } else {
+        lookup.reverse = address_;
+    }
+    return lookup;
 }
 
 std::optional<std::string_view> LookupWarmer::noted_name() const noexcept {

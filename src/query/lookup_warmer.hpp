@@ -32,6 +32,11 @@ public:
 
     void warm(const records::RecordStore& store, unsigned step) const noexcept;
 
+    /// What note() worked out, for handle() to use instead of working it out again: nullopt when
+    /// nothing was noted or the requester is in more networks than were kept. Valid until the
+    /// next note().
+    std::optional<KnownLookup> known() const noexcept;
+
     /// What note() found, for tests: the key of a name to look up, or the address of a reverse
     /// name (nullopt for the other kind, or when nothing is warmed).
     std::optional<std::string_view> noted_name() const noexcept;
@@ -58,6 +63,7 @@ private:
 
     Kind kind_ = Kind::Nothing;
     std::size_t network_count_ = 0;
+    bool networks_complete_ = false; // all of the requester's networks fit in networks_
     std::size_t key_size_ = 0;
     std::uint64_t hash_ = 0; // of the key or the address, for every step
     std::array<records::NetworkId, kMaxNetworks> networks_{};

@@ -115,9 +115,11 @@ UdpListener::receive_loop([[maybe_unused]] std::shared_ptr<UdpListener> self) {
 void UdpListener::warm_batch(std::size_t count) {
     const std::shared_ptr<const Snapshot>& snapshot = state_->snapshot();
     const records::RecordStore& store = *snapshot->store;
+    warmed_snapshot_ = nullptr;
     if (count < 2 || !store.worth_warming()) {
         return; // nothing to overlap with, or nothing that misses the cache
     }
+    warmed_snapshot_ = snapshot.get();
     auto& warmers = *warmers_;
     for (std::size_t slot = 0; slot < count; ++slot) {
         const query::Client client{from_asio(batch_->sender(slot).address()), network_,
@@ -144,8 +146,14 @@ void UdpListener::serve_datagram(std::size_t slot) {
     }
     const QueryTrace trace =
         observer.begin(request, client.source, sender.port(), network_, *snapshot->store, false);
+    // What the warm-up worked out for this query is handle()'s to reuse (same bytes, same
+    // snapshot: nothing runs between the warm-up and the batch's answers).
+    std::optional<query::KnownLookup> known;
+    if (warmed_snapshot_ == snapshot.get()) {
+        known = (*warmers_)[slot].known();
+    }
     query::handle(request, client, *snapshot->store, snapshot->settings, batch_->reply_space(),
-                  verdict_);
+                  verdict_, known ? &*known : nullptr);
 
     switch (verdict_.action) {
     case query::Verdict::Action::Reply:

@@ -71,6 +71,9 @@ private:
     records::NetworkId network_;
     std::unique_ptr<DatagramBatch> batch_;
     std::unique_ptr<std::array<query::LookupWarmer, DatagramBatch::kSlots>> warmers_;
+    // The snapshot the warmers noted this batch's queries in; nullptr when they did not (their
+    // notes are then a past batch's and must not reach handle()).
+    const Snapshot* warmed_snapshot_ = nullptr;
     query::Verdict verdict_;
 };
 

@@ -1,8 +1,10 @@
 // Fuzz target: request bytes -> query::handle against a small fixed store, from a container, an
 // internal-only container and the host, over UDP and TCP. Besides "no crash", it checks what
 // every client relies on: a reply fits the transport's limit, echoes the ID and has QR set. The
-// batch warm-up (query::LookupWarmer) runs first on the same bytes, and what it notes must be
-// what the handler looks up.
+// batch warm-up (query::LookupWarmer) runs first on the same bytes: what it notes must be what
+// the handler looks up, and the handler given it (KnownLookup) must reply byte for byte as
+// without it.
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -101,14 +103,35 @@ void check(std::span<const std::uint8_t> request, const query::Client& client,
     require((out[2] & 0x80) != 0);
 }
 
+// handle() given what the warm-up worked out must decide exactly as without it.
+void check_known_lookup(std::span<const std::uint8_t> request, const query::Client& client,
+                        const records::RecordStore& store, const query::Settings& settings,
+                        const query::KnownLookup& known) {
+    static std::vector<std::uint8_t> cold_out(dns::kMaxMessageSize);
+    static std::vector<std::uint8_t> known_out(dns::kMaxMessageSize);
+    static query::Verdict cold;
+    static query::Verdict with_known;
+    query::handle(request, client, store, settings, cold_out, cold);
+    query::handle(request, client, store, settings, known_out, with_known, &known);
+    require(cold.action == with_known.action);
+    require(cold.reply_size == with_known.reply_size);
+    require(std::equal(cold_out.begin(),
+                       cold_out.begin() + static_cast<std::ptrdiff_t>(cold.reply_size),
+                       known_out.begin()));
+    require(cold.source == with_known.source && cold.servers == with_known.servers);
+}
+
 // The warm-up reads the question by its own quicker path; whatever it notes must be the key or
-// the address the handler's parse gives.
+// the address the handler's parse gives, and handing it to handle() must not change a reply.
 void check_warmer(std::span<const std::uint8_t> request, const query::Client& client,
                   const records::RecordStore& store, const query::Settings& settings) {
     query::LookupWarmer warmer;
     warmer.note(request, client, store, settings);
     for (unsigned step = 1; step < query::LookupWarmer::kSteps; ++step) {
         warmer.warm(store, step);
+    }
+    if (const auto known = warmer.known()) {
+        check_known_lookup(request, client, store, settings, *known);
     }
     const auto name_key = warmer.noted_name();
     const auto address = warmer.noted_address();

@@ -114,6 +114,65 @@ TEST_F(LookupWarmerTest, NamesItWouldHaveToEscapeOrCannotReadAreLeftCold) {
     EXPECT_TRUE(nothing(warmer));
 }
 
+// What the warm-up worked out, handed to handle(), gives the reply handle() gives alone.
+TEST_F(LookupWarmerTest, WhatItKnowsAnswersAsTheHandlerAlone) {
+    const std::string v6 =
+        "2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.d.f.ip6.arpa.";
+    const std::vector<std::vector<std::uint8_t>> requests = {
+        make_query("web.dns.podman."),
+        make_query("C1SHORT.", kTypeAaaa),
+        make_query("web.", 15),
+        make_query("missing.dns.podman."),
+        make_query("example.com."),
+        make_query("2.0.1.10.in-addr.arpa.", kTypePtr),
+        make_query(v6, kTypePtr),
+        make_query("9.0.1.10.in-addr.arpa.", kTypePtr),
+        make_query("2.0.1.10.in-addr.arpa.")};
+    for (const auto& client : {container_, host_}) {
+        for (const auto& request : requests) {
+            const auto warmer = noted(request, client);
+            const auto known = warmer.known();
+            if (!known) {
+                continue;
+            }
+            std::vector<std::uint8_t> cold_out(512);
+            std::vector<std::uint8_t> known_out(512);
+            query::Verdict cold;
+            query::Verdict with_known;
+            query::handle(request, client, *store_, settings_, cold_out, cold);
+            query::handle(request, client, *store_, settings_, known_out, with_known, &*known);
+            ASSERT_EQ(cold.action, with_known.action);
+            ASSERT_EQ(cold.reply_size, with_known.reply_size);
+            cold_out.resize(cold.reply_size);
+            known_out.resize(with_known.reply_size);
+            EXPECT_EQ(cold_out, known_out);
+        }
+    }
+    // Something known for each kind, so the loop above compared replies.
+    EXPECT_TRUE(noted(make_query("web."), container_).known()->name_key);
+    EXPECT_TRUE(noted(make_query(v6, kTypePtr), container_).known()->reverse);
+    EXPECT_FALSE(noted(make_query("-web."), container_).known());
+}
+
+// A requester in more networks than the warm-up keeps is looked up by handle() itself.
+TEST(LookupWarmerNetworks, ARequesterInManyNetworksIsNotKnown) {
+    std::vector<config::NetworkFile> files;
+    for (int i = 0; i < 6; ++i) {
+        const std::string name = "n" + std::to_string(i);
+        auto result = config::parse_network_file(
+            name, name,
+            "10." + std::to_string(i) + ".0.1\nc1 10.9.0.2  web" + std::to_string(i) + "\n");
+        files.push_back(std::move(*result.file));
+    }
+    const auto store = records::RecordStore::build(files);
+    const query::Settings settings;
+    const query::Client client{ip("10.9.0.2"), 0, dns::Transport::Udp};
+    query::LookupWarmer warmer;
+    warmer.note(make_query("web3."), client, *store, settings);
+    EXPECT_EQ(warmer.noted_name(), "web3");
+    EXPECT_FALSE(warmer.known());
+}
+
 TEST(RecordStoreWarming, OnlyAStoreTooLargeForTheCacheIsWarmed) {
     EXPECT_FALSE(store_of("10.1.0.1\nc1 10.1.0.2  web\n")->worth_warming());
     std::string big = "10.2.0.1\n";
