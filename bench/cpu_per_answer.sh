@@ -68,33 +68,11 @@ trap 'rm -rf "${work}"' EXIT
 echo "nameserver 127.0.0.99" > "${work}/resolv.conf"
 mount --bind "${work}/resolv.conf" /etc/resolv.conf
 mkdir "${work}/new" "${work}/old"
-# The scale benchmark's containers: three names each (name, alias, short ID), one IPv4 and one
-# IPv6 address; the requester 127.1.0.2 is container 0. Queries: 5,000 drawn at random.
-awk -v n="${size}" -v dir="${work}" '
-    function v6(n) { return int(n / 65536) == 0 ? sprintf("fd10:88:a::%x", n) : sprintf("fd10:88:a::%x:%x", int(n / 65536), n % 65536) }
-    function v6_ptr(n,   hex, rev, c) {
-        hex = "fd100088000a000000000000" sprintf("%04x%04x", int(n / 65536), n % 65536); rev = ""
-        for (c = 32; c >= 1; c--) rev = rev substr(hex, c, 1) "."
-        return rev "ip6.arpa"
-    }
-    BEGIN {
-        srand(7)
-        print "127.0.0.31" > (dir "/new/podman"); print "127.0.0.33" > (dir "/old/podman")
-        for (i = 0; i < n; i++) {
-            id = ""; for (k = 0; k < 16; k++) id = id sprintf("%04x", int(rand() * 65536))
-            host = i + 65538; short[i] = substr(id, 1, 12)
-            line = sprintf("%s 127.%d.%d.%d %s ctr-%d,web-%d,%s", id, int(host / 65536), int(host / 256) % 256, host % 256, v6(i + 2), i, i, short[i])
-            print line > (dir "/new/podman"); print line > (dir "/old/podman")
-        }
-        for (k = 0; k < 5000; k++) {
-            i = int(rand() * n); host = i + 65538; pick = int(rand() * 3)
-            name = (pick == 0 ? "ctr-" i : pick == 1 ? "web-" i : short[i]) ".dns.podman"
-            print name " A" > (dir "/q.A"); print name " AAAA" > (dir "/q.AAAA")
-            if (k % 2 == 0) print sprintf("%d.%d.%d.127.in-addr.arpa PTR", host % 256, int(host / 256) % 256, int(host / 65536)) > (dir "/q.PTR")
-            else print v6_ptr(i + 2) " PTR" > (dir "/q.PTR")
-            print "missing-" k ".dns.podman A" > (dir "/q.NX")
-        }
-    }'
+# The scale benchmark's containers and queries (bench/scale_data.awk); the requester 127.1.0.2 is
+# container 0.
+awk -v n="${size}" -v reloads=0 -v dir="${work}" -v dnsmasq=0 -v queries=q -f "${script_dir}/scale_data.awk"
+{ echo 127.0.0.31; cat "${work}/entries"; } > "${work}/new/podman"
+{ echo 127.0.0.33; cat "${work}/entries"; } > "${work}/old/podman"
 "${ctrdns_bin}" --config "${work}/new" -p 53 run
 "${baseline_bin}" --config "${work}/old" -p 53 run
 # In its own session, as the daemons put themselves (setsid): with the kernel's autogroup

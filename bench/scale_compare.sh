@@ -171,49 +171,11 @@ fi
 record() { printf '%s\t%s\t%s\t%s\n' "${size}" "$1" "$2" "$3" >> "${samples}"; }
 
 # --- configuration for one size ----------------------------------------------------------------
-# Container I: a 64-hex ID, names ctr-I and web-I plus Podman's 12-character short-ID alias,
-# IPv4 127.x.y.z counting up from 127.1.0.2, IPv6 fd10:88:a::… . Reload R appends new-R with
-# addresses in 127.4.0.0/16 and fd10:88:b::/64. One awk pass writes everything: forks are slow on
-# a busy 2-CPU box, and 100,000 containers must not take minutes to generate.
+# The containers, reload lines and query files: bench/scale_data.awk says what they are.
 generate() {
     local count=$1 script_lines=$((reloads > timing_reloads ? reloads : timing_reloads))
-    awk -v n="${count}" -v reloads="${script_lines}" -v dir="${work}" 'function hex_id(   s, k) {
-        s = ""; for (k = 0; k < 16; k++) s = s sprintf("%04x", int(rand() * 65536)); return s
-    }
-    function v4(n) { return sprintf("127.%d.%d.%d", int(n / 65536), int(n / 256) % 256, n % 256) }
-    function v6(prefix, n) {
-        return int(n / 65536) == 0 ? sprintf("%s::%x", prefix, n) : sprintf("%s::%x:%x", prefix, int(n / 65536), n % 65536)
-    }
-    function v6_ptr(n,   hex, rev, c) {
-        hex = "fd100088000a000000000000" sprintf("%04x%04x", int(n / 65536), n % 65536); rev = ""
-        for (c = 32; c >= 1; c--) rev = rev substr(hex, c, 1) "."
-        return rev "ip6.arpa"
-    }
-    BEGIN {
-        srand(7)
-        for (i = 0; i < n; i++) {
-            id = hex_id(); short[i] = substr(id, 1, 12); host = i + 65538
-            printf "%s %s %s ctr-%d,web-%d,%s\n", id, v4(host), v6("fd10:88:a", i + 2), i, i, short[i] > (dir "/entries")
-            names = sprintf("ctr-%d.dns.podman web-%d.dns.podman %s.dns.podman", i, i, short[i])
-            printf "%s %s\n%s %s\n", v4(host), names, v6("fd10:88:a", i + 2), names > (dir "/dnsmasq.hosts")
-        }
-        for (r = 0; r < reloads; r++) {
-            id = hex_id(); q = sprintf("new-%d.dns.podman", r)
-            printf "%s\t%s %s %s new-%d,%s\n", q, id, v4(r + 2 + 4 * 65536), v6("fd10:88:b", r + 2), r, substr(id, 1, 12) > (dir "/reload.aardvark")
-            printf "%s\t%s %s %s.dns.podman\n", q, v4(r + 2 + 4 * 65536), q, substr(id, 1, 12) > (dir "/reload.dnsmasq")
-        }
-        # Query files, one per type, looped by dnsperf: existing names drawn from all three kinds.
-        for (k = 0; k < 5000; k++) {
-            i = int(rand() * n); pick = int(rand() * 3)
-            name = (pick == 0 ? "ctr-" i : pick == 1 ? "web-" i : short[i]) ".dns.podman"
-            print name " A" > (dir "/queries.A")
-            print name " AAAA" > (dir "/queries.AAAA")
-            host = i + 65538
-            if (k % 2 == 0) print sprintf("%d.%d.%d.127.in-addr.arpa PTR", host % 256, int(host / 256) % 256, int(host / 65536)) > (dir "/queries.PTR")
-            else print v6_ptr(i + 2) " PTR" > (dir "/queries.PTR")
-            print "missing-" k ".dns.podman A" > (dir "/queries.NX")
-        }
-    }'
+    awk -v n="${count}" -v reloads="${script_lines}" -v dir="${work}" -v dnsmasq=1 -v queries=queries \
+        -f "${script_dir}/scale_data.awk"
     local name
     for name in ctrdns aardvark aardvark_new; do
         mkdir -p "${work}/${name}"
