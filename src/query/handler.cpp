@@ -81,6 +81,7 @@ public:
             reply_header_only(dns::Rcode::FormErr);
             return;
         case dns::ParseStatus::Ok:
+            verdict_.parsed = true;
             break;
         }
         // RFC 6891 §6.1.3: a version we do not implement gets BADVERS, answered here for
@@ -267,6 +268,7 @@ void handle(std::span<const std::uint8_t> request, const Client& client,
             std::span<std::uint8_t> out, Verdict& verdict, const KnownLookup* known) noexcept {
     verdict.action = Verdict::Action::Drop;
     verdict.reply_size = 0;
+    verdict.parsed = false;
     verdict.source = UpstreamSource::Host;
     verdict.servers.clear();
     Decision decision(request, client, store, settings, out, verdict, known);

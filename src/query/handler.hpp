@@ -54,7 +54,8 @@ struct Verdict {
 
     Action action = Action::Drop;
     std::size_t reply_size = 0;
-    dns::Query query; // valid for Reply (when parsed) and Forward
+    dns::Query query;    // valid for Reply (when parsed) and Forward
+    bool parsed = false; // `query` holds the request's header and question
     UpstreamSource source = UpstreamSource::Host;
     std::vector<base::Nameserver> servers; // Container/Network servers, in order
 };

@@ -202,11 +202,6 @@ QueryTrace Observer::begin(std::span<const std::uint8_t> request, const base::Ip
                            const records::RecordStore& store, bool tcp) {
     QueryTrace trace;
     ++counters.queries;
-    if (const std::optional<std::uint16_t> type = peek_question_type(request)) {
-        trace.type = *type;
-        trace.typed = true;
-        counters.count_type(*type);
-    }
     if (!log.enabled()) {
         return trace;
     }
@@ -218,6 +213,17 @@ QueryTrace Observer::begin(std::span<const std::uint8_t> request, const base::Ip
     trace.name = question_name(request);
     trace.transport = tcp ? "tcp" : "udp";
     return trace;
+}
+
+void Observer::typed(QueryTrace& trace, std::span<const std::uint8_t> request,
+                     std::optional<std::uint16_t> parsed_type) {
+    const std::optional<std::uint16_t> type =
+        parsed_type ? parsed_type : peek_question_type(request);
+    if (type) {
+        trace.type = *type;
+        trace.typed = true;
+        counters.count_type(*type);
+    }
 }
 
 void Observer::replied(const QueryTrace& trace, std::span<const std::uint8_t> reply) {

@@ -152,10 +152,15 @@ public:
     QueryLog log;
     SelfChecks self_checks;
 
-    /// Counts the query; fills the log facts when the log is on.
+    /// Counts the query; fills the log facts when the log is on. Its type is counted by typed().
     QueryTrace begin(std::span<const std::uint8_t> request, const base::IpAddress& client,
                      std::uint16_t client_port, records::NetworkId network,
                      const records::RecordStore& store, bool tcp);
+
+    /// Counts the query's type, once per begin(), after the handler ran: `parsed_type` when the
+    /// handler read the question (saves reading it again), else whatever of it is readable.
+    void typed(QueryTrace& trace, std::span<const std::uint8_t> request,
+               std::optional<std::uint16_t> parsed_type);
 
     /// A reply ctrdns built itself.
     void replied(const QueryTrace& trace, std::span<const std::uint8_t> reply);

@@ -174,4 +174,10 @@ private:
 /// servers" (the forwarder then uses its resolv.conf list).
 std::vector<base::Nameserver> upstream_servers_for(const query::Verdict& verdict);
 
+/// The question type the handler read, for Observer::typed.
+inline std::optional<std::uint16_t> parsed_type(const query::Verdict& verdict) noexcept {
+    return verdict.parsed ? std::optional<std::uint16_t>(verdict.query.question.type)
+                          : std::nullopt;
+}
+
 } // namespace server

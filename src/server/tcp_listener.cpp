@@ -180,9 +180,10 @@ asio::awaitable<void> TcpListener::answer(std::vector<std::uint8_t>& message, qu
                                           std::vector<std::uint8_t>& reply) {
     reply.clear();
     const std::shared_ptr<const Snapshot> snapshot = state_->snapshot();
-    const QueryTrace trace = state_->observer.begin(
-        message, client.source, client_port, client.listener_network, *snapshot->store, true);
+    QueryTrace trace = state_->observer.begin(message, client.source, client_port,
+                                              client.listener_network, *snapshot->store, true);
     query::handle(message, client, *snapshot->store, snapshot->settings, response_, verdict_);
+    state_->observer.typed(trace, message, parsed_type(verdict_));
     switch (verdict_.action) {
     case query::Verdict::Action::Reply:
         append_framed(reply, std::span<const std::uint8_t>(response_.data(), verdict_.reply_size));

@@ -9,8 +9,10 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/ip/udp.hpp>
+#include <asio/posix/stream_descriptor.hpp>
 
 #include "base/error.hpp"
+#include "base/unique_fd.hpp"
 #include "dns/types.hpp"
 #include "query/handler.hpp"
 #include "query/lookup_warmer.hpp"
@@ -22,8 +24,9 @@ namespace server {
 
 /// Waits for readability, then drains the socket in batches (recvmmsg) and answers local names
 /// inline with one sendmmsg per batch; a query that must be forwarded becomes its own coroutine
-/// so the loop never waits on an upstream. Owned through shared_ptr: the running loop holds a
-/// reference, so stop() may be called and the owner may let go at any time.
+/// so the loop never waits on an upstream. The socket is watched only while the loop sleeps
+/// (see receive_loop). Owned through shared_ptr: the running loop holds a reference, so stop()
+/// may be called and the owner may let go at any time.
 class UdpListener : public std::enable_shared_from_this<UdpListener> {
 public:
     /// Opens and binds `endpoint` without SO_REUSEADDR, so a socket already holding the port
@@ -51,10 +54,11 @@ public:
 
     asio::ip::udp::endpoint local_endpoint() const;
 
-    bool is_open() const noexcept { return socket_.is_open(); }
+    bool is_open() const noexcept { return socket_.valid(); }
 
 private:
-    UdpListener(asio::ip::udp::socket socket, std::shared_ptr<ServeState> state,
+    UdpListener(base::UniqueFd socket, asio::ip::udp::endpoint local,
+                asio::posix::stream_descriptor wake_set, std::shared_ptr<ServeState> state,
                 records::NetworkId network);
 
     asio::awaitable<void> receive_loop(std::shared_ptr<UdpListener> self);
@@ -65,8 +69,17 @@ private:
                                   std::vector<base::Nameserver> servers,
                                   asio::ip::udp::endpoint client, QueryTrace trace);
     void send_reply(std::span<const std::uint8_t> reply, const asio::ip::udp::endpoint& client);
+    /// False once the listener was stopped.
+    asio::awaitable<bool> sleep_until_readable();
+    bool watch_socket() noexcept;
+    void unwatch_socket() noexcept;
 
-    asio::ip::udp::socket socket_;
+    // Not an asio socket: asio would keep it in its epoll set for good, and every datagram in and
+    // every reply freed would then call into epoll, busy or not (docs/architecture.md).
+    base::UniqueFd socket_;
+    asio::ip::udp::endpoint local_;
+    // A private epoll set that holds socket_ only while the loop sleeps; asio waits on this set.
+    asio::posix::stream_descriptor wake_set_;
     std::shared_ptr<ServeState> state_;
     records::NetworkId network_;
     std::unique_ptr<DatagramBatch> batch_;

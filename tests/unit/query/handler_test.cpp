@@ -268,6 +268,9 @@ protected:
 };
 
 TEST_F(HandlerTest, AnswersAWithTtlZeroAndTheQuestionAsOwner) {
+    const auto verdict = ask_verdict("atwo.dns.podman.", RecordType::Aaaa, from_aone());
+    EXPECT_TRUE(verdict.parsed); // the observer counts this type
+    EXPECT_EQ(verdict.query.question.type, static_cast<std::uint16_t>(RecordType::Aaaa));
     const auto reply = ask("atwo.dns.podman.", RecordType::A, from_aone());
     EXPECT_EQ(reply.header.rcode(), Rcode::NoError);
     EXPECT_TRUE(reply.header.is_response());
@@ -568,6 +571,7 @@ TEST_F(HandlerTest, MalformedQuestionGetsFormerr) {
     ASSERT_EQ(verdict.action, Verdict::Action::Reply);
     EXPECT_EQ(last_.header.rcode(), Rcode::FormErr);
     EXPECT_EQ(last_.header.qdcount, 0);
+    EXPECT_FALSE(verdict.parsed); // the observer must read the type itself
 
     Request no_question;
     no_question.qdcount = 0;

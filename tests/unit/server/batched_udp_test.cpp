@@ -5,8 +5,10 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -90,6 +92,36 @@ TEST_F(BatchedUdpTest, BurstLargerThanSeveralBatchesIsAnsweredCompletely) {
     }
     EXPECT_TRUE(from_first.contains(500)) << "the forwarded query is answered too";
     EXPECT_EQ(on_io([this] { return forwarder.calls; }), 1);
+}
+
+// Between queries the loop sleeps with its socket in a private epoll set and leaves the set on
+// waking (UdpListener::receive_loop): every later query, after a pause or straight after the
+// last reply, wakes it again. Stopping the listener while it sleeps ends the loop, which then
+// lets go of the listener.
+TEST_F(BatchedUdpTest, SleepingLoopWakesForEachQueryAndEndsWhenStopped) {
+    start_serving();
+    UdpClient client;
+    for (std::uint16_t id = 1; id <= 24; ++id) {
+        const std::optional<Bytes> reply =
+            client.exchange(kIp, port, make_query("web.dns.podman", kTypeA, id));
+        ASSERT_TRUE(reply) << id;
+        EXPECT_EQ(test_support::id_of(*reply), id);
+        EXPECT_EQ(test_support::last_a_record(*reply), "10.88.0.2") << id;
+        if (id % 4 == 0) {
+            std::this_thread::sleep_for(20ms); // long enough for the loop to be asleep
+        }
+    }
+    const std::weak_ptr<server::UdpListener> udp = on_io([this] {
+        return std::weak_ptr<server::UdpListener>(
+            listeners->find(server::ListenerKey{"net1", *base::IpAddress::parse(kIp)})->udp);
+    });
+    ASSERT_FALSE(udp.expired());
+    EXPECT_TRUE(reconcile({}).empty());
+    for (int round = 0; round < 100 && !udp.expired(); ++round) {
+        std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_TRUE(udp.expired()) << "the stopped loop still holds the listener";
+    EXPECT_FALSE(client.exchange(kIp, port, make_query("web.dns.podman", kTypeA, 99), 200ms));
 }
 
 // A query larger than the packed head of a slot (EDNS padding) is read whole.

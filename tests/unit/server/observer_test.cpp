@@ -132,8 +132,13 @@ TEST(Observer, CountsRepliesForwardsAndDrops) {
     const auto query = make_query("web.dns.podman", 1, 0x1234);
     auto trace = observer.begin(query, address, 4000, 0, *store, false);
     EXPECT_FALSE(trace.logged);
+    observer.typed(trace, query, std::nullopt); // read from the request: A
+    EXPECT_TRUE(trace.typed);
+    EXPECT_EQ(trace.type, 1);
     observer.replied(trace, reply_to(query, 0, {{10, 89, 0, 5}}));
     trace = observer.begin(make_query("example.com", 28, 0x1234), address, 4000, 0, *store, true);
+    observer.typed(trace, std::vector<std::uint8_t>(5, 0), 28); // as the handler read it
+    EXPECT_EQ(trace.type, 28);
     observer.forwarded(trace, {}, std::nullopt);
     observer.forwarded(trace, {}, reply_to(query, 3, {}));
     observer.dropped(trace);
@@ -144,6 +149,8 @@ TEST(Observer, CountsRepliesForwardsAndDrops) {
     EXPECT_EQ(observer.counters.dropped, 1U);
     EXPECT_EQ(observer.counters.by_rcode[0], 1U);
     EXPECT_EQ(observer.counters.by_rcode[3], 1U);
+    EXPECT_EQ(observer.counters.by_type[0], 1U); // A
+    EXPECT_EQ(observer.counters.by_type[7], 1U); // AAAA
 
     (void)observer.log.set_enabled(true);
     trace = observer.begin(query, address, 4000, 0, *store, true);
