@@ -156,13 +156,17 @@ asio::awaitable<bool> UdpListener::sleep_until_readable() {
     if (!watch_socket()) {
         // Out of kernel memory for epoll (ENOMEM, max_user_watches): poll instead of going deaf,
         // and try to sleep properly again next time round.
-        base::log::warn("udp listener on {}: cannot wait for the socket ({}); polling",
-                        local_.address().to_string(),
-                        std::error_code(errno, std::system_category()).message());
+        if (!polling_) {
+            base::log::warn("udp listener on {}: cannot wait for the socket ({}); polling",
+                            local_.address().to_string(),
+                            std::error_code(errno, std::system_category()).message());
+            polling_ = true;
+        }
         asio::steady_timer pause(wake_set_.get_executor(), kPollInterval);
         co_await pause.async_wait(kUseTuple);
         co_return socket_.valid();
     }
+    polling_ = false;
     auto [error] =
         co_await wake_set_.async_wait(asio::posix::descriptor_base::wait_read, kUseTuple);
     if (error == asio::error::operation_aborted || !socket_.valid()) {
@@ -197,7 +201,9 @@ void UdpListener::warm_batch(std::size_t count) {
 }
 
 void UdpListener::serve_datagram(std::size_t slot) {
-    const std::shared_ptr<const Snapshot> snapshot = state_->snapshot();
+    // Not a copy: the snapshot is swapped only by a handler on this thread, and nothing here
+    // yields; a forward goes on with its own copy of what it needs.
+    const Snapshot* const snapshot = state_->snapshot().get();
     const asio::ip::udp::endpoint& sender = batch_->sender(slot);
     const query::Client client{from_asio(sender.address()), network_, dns::Transport::Udp};
     const std::span<const std::uint8_t> request = batch_->request(slot);
@@ -212,7 +218,7 @@ void UdpListener::serve_datagram(std::size_t slot) {
     // What the warm-up worked out for this query is handle()'s to reuse (same bytes, same
     // snapshot: nothing runs between the warm-up and the batch's answers).
     std::optional<query::KnownLookup> known;
-    if (warmed_snapshot_ == snapshot.get()) {
+    if (warmed_snapshot_ == snapshot) {
         known = (*warmers_)[slot].known();
     }
     query::handle(request, client, *snapshot->store, snapshot->settings, batch_->reply_space(),

@@ -80,6 +80,7 @@ private:
     asio::ip::udp::endpoint local_;
     // A private epoll set that holds socket_ only while the loop sleeps; asio waits on this set.
     asio::posix::stream_descriptor wake_set_;
+    bool polling_ = false; // the set could not take the socket: warned once, polling
     std::shared_ptr<ServeState> state_;
     records::NetworkId network_;
     std::unique_ptr<DatagramBatch> batch_;
