@@ -371,8 +371,18 @@ for size in ${sizes}; do
         qtypes=(A AAAA PTR NX)
         qtypes=("${qtypes[@]:rep % 4}" "${qtypes[@]:0:rep % 4}")
         progress "size ${size}, repetition $((rep + 1))/${repeats}: dnsperf ${qtypes[*]}, ${duration} s each"
+        # ctrdns and the echo responder run back to back, the one first alternating: the noise
+        # of this shared machine drifts over seconds, and their ratio is what is compared.
+        paired=()
+        if [[ -n ${pid[ctrdns]:-} && -n ${pid[echo]:-} ]]; then
+            paired=(ctrdns echo)
+            ((rep % 2 == 0)) || paired=(echo ctrdns)
+        fi
         for qtype in "${qtypes[@]}"; do
-            for name in "${order[@]}"; do run_dnsperf "${name}" "${qtype}"; done
+            for name in "${paired[@]}"; do run_dnsperf "${name}" "${qtype}"; done
+            for name in "${order[@]}"; do
+                [[ " ${paired[*]} " == *" ${name} "* ]] || run_dnsperf "${name}" "${qtype}"
+            done
         done
         count=${timing_reloads}
         ((rep == 0)) && count=${reloads}
