@@ -156,10 +156,10 @@ asio::awaitable<bool> UdpListener::sleep_until_readable() {
     if (!watch_socket()) {
         // Out of kernel memory for epoll (ENOMEM, max_user_watches): poll instead of going deaf,
         // and try to sleep properly again next time round.
+        const std::error_code cause(errno, std::system_category());
         if (!polling_) {
             base::log::warn("udp listener on {}: cannot wait for the socket ({}); polling",
-                            local_.address().to_string(),
-                            std::error_code(errno, std::system_category()).message());
+                            local_.address().to_string(), cause.message());
             polling_ = true;
         }
         asio::steady_timer pause(wake_set_.get_executor(), kPollInterval);
@@ -281,8 +281,8 @@ void UdpListener::send_reply(std::span<const std::uint8_t> reply,
     }
     if (::sendto(socket_.get(), reply.data(), reply.size(), 0, client.data(),
                  static_cast<socklen_t>(client.size())) < 0) {
-        base::log::debug("udp reply to {}: {}", client.address().to_string(),
-                         std::error_code(errno, std::system_category()).message());
+        const std::error_code cause(errno, std::system_category());
+        base::log::debug("udp reply to {}: {}", client.address().to_string(), cause.message());
     }
 }
 
