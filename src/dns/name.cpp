@@ -109,13 +109,31 @@ bool Name::read(WireReader& reader) noexcept {
         return false;
     }
     const auto packet = reader.whole();
+    // Labels that lie back to back in the packet (all of them, unless a pointer intervenes) are
+    // copied together: a reverse IPv6 name has 34 labels of one or two bytes, and a copy per
+    // label cost more than the walk.
+    std::size_t run_from = 0; // packet offset of the labels walked but not yet copied
+    std::size_t run_size = 0;
+    const auto copy_run = [&]() noexcept {
+        std::copy_n(packet.begin() + static_cast<std::ptrdiff_t>(run_from), run_size,
+                    wire_.begin() + static_cast<std::ptrdiff_t>(size_));
+        size_ += run_size;
+        run_size = 0;
+    };
     const auto extent =
-        follow_name(packet, reader.position(), [this, packet](std::size_t at, std::uint8_t length) {
-            label_offsets_[label_count_++] = static_cast<std::uint8_t>(size_);
-            std::copy_n(packet.begin() + static_cast<std::ptrdiff_t>(at), length + 1,
-                        wire_.begin() + static_cast<std::ptrdiff_t>(size_));
-            size_ += std::size_t{length} + 1;
+        follow_name(packet, reader.position(), [&](std::size_t at, std::uint8_t length) {
+            if (run_size != 0 && run_from + run_size != at) {
+                copy_run();
+            }
+            if (run_size == 0) {
+                run_from = at;
+            }
+            label_offsets_[label_count_++] = static_cast<std::uint8_t>(size_ + run_size);
+            run_size += std::size_t{length} + 1;
         });
+    if (extent) {
+        copy_run();
+    }
     if (!extent) {
         wire_[0] = 0;
         size_ = 1;
@@ -148,40 +166,53 @@ std::optional<std::size_t> skip_name(WireReader& reader) noexcept {
     return extent->label_count;
 }
 
-bool Name::assign_text(std::string_view text) noexcept {
-    size_ = 0;
-    label_count_ = 0;
+std::size_t encode_text(std::string_view text,
+                        std::span<std::uint8_t, kMaxNameWireLength> out) noexcept {
     if (!text.empty() && text.back() == '.') {
         text.remove_suffix(1);
     }
-    const auto reject = [this]() noexcept {
-        size_ = 0;
-        label_count_ = 0;
+    if (text.empty()) {
+        out[0] = 0;
+        return 1;
+    }
+    // Every dot becomes the next label's length byte, so the wire form is the text plus a
+    // leading length byte and the root byte.
+    if (text.size() + 2 > kMaxNameWireLength) {
+        return 0;
+    }
+    std::size_t length_at = 0; // where the current label's length byte goes
+    std::size_t at = 1;
+    for (const char c : text) {
+        if (c == '.') {
+            const std::size_t length = at - length_at - 1;
+            if (length == 0 || length > kMaxLabelLength) {
+                return 0; // "a..b", ".a", or a label over 63 bytes
+            }
+            out[length_at] = static_cast<std::uint8_t>(length);
+            length_at = at++;
+            continue;
+        }
+        out[at++] = static_cast<std::uint8_t>(c);
+    }
+    const std::size_t length = at - length_at - 1;
+    if (length == 0 || length > kMaxLabelLength) {
+        return 0; // "a.." ends in an empty label
+    }
+    out[length_at] = static_cast<std::uint8_t>(length);
+    out[at++] = 0;
+    return at;
+}
+
+bool Name::assign_text(std::string_view text) noexcept {
+    size_ = encode_text(text, wire_);
+    label_count_ = 0;
+    if (size_ == 0) {
         wire_[size_++] = 0;
         return false;
-    };
-    while (!text.empty()) {
-        const auto dot = text.find('.');
-        const auto label = text.substr(0, dot);
-        if (label.empty() || label.size() > kMaxLabelLength ||
-            size_ + 1 + label.size() + 1 > kMaxNameWireLength || label_count_ >= kMaxLabels) {
-            return reject();
-        }
-        label_offsets_[label_count_++] = static_cast<std::uint8_t>(size_);
-        wire_[size_++] = static_cast<std::uint8_t>(label.size());
-        for (const char c : label) {
-            wire_[size_++] = static_cast<std::uint8_t>(c);
-        }
-        if (dot == std::string_view::npos) {
-            break;
-        }
-        text.remove_prefix(dot + 1);
-        if (text.empty()) {
-            // "a.." ends in an empty label.
-            return reject();
-        }
     }
-    wire_[size_++] = 0;
+    for (std::size_t at = 0; wire_[at] != 0; at += 1 + std::size_t{wire_[at]}) {
+        label_offsets_[label_count_++] = static_cast<std::uint8_t>(at);
+    }
     return true;
 }
 

@@ -61,6 +61,12 @@ private:
     std::size_t label_count_ = 0;
 };
 
+/// The wire form of presentation text by the rules of `Name::assign_text`, written to `out`
+/// (which has room for the longest name). Returns its size, root byte included, or 0 when the
+/// text is not a valid name. One pass, no Name: a PTR answer writes its targets with it.
+std::size_t encode_text(std::string_view text,
+                        std::span<std::uint8_t, kMaxNameWireLength> out) noexcept;
+
 /// Checks the name at the reader's position by exactly the rules of `Name::read` without copying
 /// it (a record walk only needs to pass over most owners). On success the reader sits after the
 /// name's in-place bytes and the result is its label count (0 for the root); nullopt on any

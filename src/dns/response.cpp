@@ -1,6 +1,7 @@
 #include "dns/response.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "dns/name.hpp"
 
@@ -116,11 +117,14 @@ void ResponseBuilder::add_address(const base::IpAddress& address) noexcept {
 }
 
 void ResponseBuilder::add_ptr(std::string_view target) noexcept {
-    Name name;
-    if (!name.assign_text(target)) {
+    // Left uninitialised on purpose: encode_text writes every byte of what it returns.
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init)
+    std::array<std::uint8_t, kMaxNameWireLength> wire;
+    const std::size_t size = encode_text(target, wire);
+    if (size == 0) {
         return;
     }
-    const auto rdata = name.wire();
+    const auto rdata = std::span<const std::uint8_t>(wire).first(size);
     if (!make_room(writer_, query_, size_limit_, kAnswerFixedSize + rdata.size(), truncated_,
                    answers_)) {
         return;

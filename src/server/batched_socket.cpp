@@ -23,19 +23,26 @@ DatagramBatch::DatagramBatch()
         received_[slot].msg_hdr.msg_iov = request_iovs_[slot].data();
         received_[slot].msg_hdr.msg_iovlen = request_iovs_[slot].size();
         received_[slot].msg_hdr.msg_name = senders_[slot].data();
+        offer_whole(slot);
     }
+}
+
+void DatagramBatch::offer_whole(std::size_t slot) noexcept {
+    // The kernel shrinks msg_namelen to the sender's size; a slot must offer the whole storage
+    // again before its next use (an IPv6 sender after an IPv4 one).
+    received_[slot].msg_hdr.msg_namelen = static_cast<socklen_t>(senders_[slot].capacity());
+    received_[slot].msg_hdr.msg_controllen = 0;
+    received_[slot].msg_hdr.msg_flags = 0;
+    received_[slot].msg_len = 0;
 }
 
 std::size_t DatagramBatch::receive(int fd, std::error_code& error) {
     error.clear();
-    for (std::size_t slot = 0; slot < kSlots; ++slot) {
-        // The kernel shrinks msg_namelen to the sender's size; every call must offer the whole
-        // storage again (an IPv6 sender after an IPv4 one).
-        received_[slot].msg_hdr.msg_namelen = static_cast<socklen_t>(senders_[slot].capacity());
-        received_[slot].msg_hdr.msg_controllen = 0;
-        received_[slot].msg_hdr.msg_flags = 0;
-        received_[slot].msg_len = 0;
+    // Only the slots the last call filled were written by the kernel; most batches are short.
+    for (std::size_t slot = 0; slot < last_received_; ++slot) {
+        offer_whole(slot);
     }
+    last_received_ = 0;
     int count = -1;
     do {
         count = ::recvmmsg(fd, received_.data(), kSlots, MSG_DONTWAIT, nullptr);
@@ -46,6 +53,7 @@ std::size_t DatagramBatch::receive(int fd, std::error_code& error) {
         return 0;
     }
     const auto received = static_cast<std::size_t>(count);
+    last_received_ = received;
     for (std::size_t slot = 0; slot < received; ++slot) {
         senders_[slot].resize(received_[slot].msg_hdr.msg_namelen);
     }

@@ -55,12 +55,15 @@ public:
     std::size_t flush(int fd) noexcept;
 
 private:
+    void offer_whole(std::size_t slot) noexcept;
+
     std::unique_ptr<std::uint8_t[]> heads_;   // kHeadSize per slot
     std::unique_ptr<std::uint8_t[]> tails_;   // kSlotSize - kHeadSize per slot
     std::unique_ptr<std::uint8_t[]> joined_;  // one large datagram made contiguous
     std::unique_ptr<std::uint8_t[]> replies_; // packed back to back
     std::size_t reply_bytes_ = 0;
     std::size_t reply_count_ = 0;
+    std::size_t last_received_ = 0; // slots the kernel wrote in the last receive()
     std::array<asio::ip::udp::endpoint, kSlots> senders_;
     std::array<std::array<iovec, 2>, kSlots> request_iovs_{};
     std::array<mmsghdr, kSlots> received_{};

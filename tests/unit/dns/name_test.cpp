@@ -100,6 +100,14 @@ TEST(NameRead, ChainedPointers) {
     ASSERT_TRUE(result.ok);
     EXPECT_EQ(result.position, 18u);
     EXPECT_EQ(text_of(name), "x.dns.podman.");
+    // Three runs of labels, each copied on its own: the labels still line up.
+    ASSERT_EQ(name.label_count(), 3u);
+    EXPECT_EQ(name.label(0), "x");
+    EXPECT_EQ(name.label(1), "dns");
+    EXPECT_EQ(name.label(2), "podman");
+    DnsMessage expected;
+    expected.name("x.dns.podman");
+    EXPECT_EQ(wire_of(name), expected.bytes());
 }
 
 TEST(NameRead, PointerToItselfIsRejected) {
@@ -337,6 +345,26 @@ TEST(NameAssignText, LabelAndNameLimits) {
     EXPECT_EQ(name.wire().size(), 255u);
     EXPECT_TRUE(name.assign_text(fits + "."));
     EXPECT_FALSE(name.assign_text(fits + "b"));
+}
+
+TEST(EncodeText, WritesWireFormOrNothing) {
+    std::array<std::uint8_t, kMaxNameWireLength> out{};
+    for (const std::string_view text : {"a", "web.dns.podman", "web.dns.podman.", "x_y.Z-1"}) {
+        DnsMessage expected;
+        expected.name(text);
+        const std::size_t size = encode_text(text, out);
+        EXPECT_EQ(std::vector<std::uint8_t>(out.begin(), out.begin() + static_cast<long>(size)),
+                  expected.bytes())
+            << text;
+    }
+    EXPECT_EQ(encode_text("", out), 1u);
+    EXPECT_EQ(out[0], 0u);
+    const std::string label63(63, 'a');
+    EXPECT_EQ(encode_text("b." + label63, out), 67u); // a full last label closes the name
+    for (const std::string_view text : {"a..b", ".a", "a..", "..", ".a."}) {
+        EXPECT_EQ(encode_text(text, out), 0u) << text;
+    }
+    EXPECT_EQ(encode_text("b." + std::string(64, 'a'), out), 0u);
 }
 
 TEST(NameAssignText, KeepsCase) {

@@ -2,6 +2,7 @@
 // batches, from two clients, mixing local, unknown, forwarded and garbage datagrams) is answered
 // completely, each reply to its own sender and with its own answer.
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -9,6 +10,11 @@
 #include <optional>
 #include <set>
 #include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -154,6 +160,62 @@ TEST_F(BatchedUdpTest, DatagramLargerThanTheSlotHeadIsReadWhole) {
     EXPECT_EQ(test_support::answer_count(reply), 1);
     const Bytes address{10, 88, 0, 2};
     EXPECT_NE(std::search(reply.begin(), reply.end(), address.begin(), address.end()), reply.end());
+}
+
+// Slots are made ready again only where the last receive wrote them: a longer batch after a
+// short one still reads every datagram and every sender whole.
+TEST(DatagramBatchTest, LongerBatchAfterAShortOneReadsEverySender) {
+    const auto bound = [](std::uint16_t port) {
+        const int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(port);
+        ::inet_pton(AF_INET, kIp, &address.sin_addr);
+        EXPECT_EQ(::bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)), 0);
+        return fd;
+    };
+    const std::uint16_t port = test_support::free_port(kIp);
+    ASSERT_NE(port, 0);
+    const int server = bound(port);
+    const int first = bound(0);
+    const int second = bound(0);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(port);
+    ::inet_pton(AF_INET, kIp, &to.sin_addr);
+    const auto send_from = [&](int fd, std::uint8_t mark, int count) {
+        for (int i = 0; i < count; ++i) {
+            const std::array<std::uint8_t, 2> datagram{mark, static_cast<std::uint8_t>(i)};
+            ASSERT_EQ(::sendto(fd, datagram.data(), datagram.size(), 0,
+                               reinterpret_cast<const sockaddr*>(&to), sizeof(to)),
+                      2);
+        }
+    };
+    const auto port_of = [](int fd) {
+        sockaddr_in local{};
+        socklen_t size = sizeof(local);
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &size);
+        return ntohs(local.sin_port);
+    };
+
+    server::DatagramBatch batch;
+    std::error_code error;
+    send_from(first, 1, 3);
+    ASSERT_EQ(batch.receive(server, error), 3U);
+    send_from(second, 2, 5);
+    ASSERT_EQ(batch.receive(server, error), 5U);
+    for (std::size_t slot = 0; slot < 5; ++slot) {
+        EXPECT_EQ(batch.sender(slot).port(), port_of(second)) << slot;
+        const auto request = batch.request(slot);
+        ASSERT_EQ(request.size(), 2U) << slot;
+        EXPECT_EQ(request[0], 2);
+        EXPECT_EQ(request[1], slot);
+    }
+    EXPECT_EQ(batch.receive(server, error), 0U);
+    EXPECT_EQ(error, asio::error::would_block);
+    for (const int fd : {server, first, second}) {
+        ::close(fd);
+    }
 }
 
 } // namespace
