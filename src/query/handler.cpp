@@ -18,34 +18,29 @@ namespace {
 
 using NameText = std::array<char, dns::kMaxNameTextLength>;
 
-bool is_plain_label(std::string_view label) noexcept {
-    if (label.empty() || label.size() > dns::kMaxLabelLength || label.front() == '-') {
-        return false;
-    }
-    return std::all_of(label.begin(), label.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '-' || c == '_';
-    });
-}
-
-// Contract §4.5 step 6: aardvark skips PTR targets that are not plain ASCII host names; an empty
-// name (from `a,,b`) is the root.
+// Contract §4.5 step 6: aardvark skips PTR targets that are not plain ASCII host names (labels of
+// letters, digits, '-' and '_', not starting with '-', 1 to 63 bytes); an empty name (from
+// `a,,b`) is the root. One pass over the text: every PTR answer checks each of its targets.
 bool is_plain_ptr_target(std::string_view name) noexcept {
     if (name.empty()) {
         return true;
     }
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t dot = name.find('.', start);
-        const auto label = name.substr(start, dot == std::string_view::npos ? dot : dot - start);
-        if (!is_plain_label(label)) {
+    std::size_t label_size = 0;
+    for (const char c : name) {
+        if (c == '.') {
+            if (label_size == 0) {
+                return false;
+            }
+            label_size = 0;
+            continue;
+        }
+        const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                           (c >= '0' && c <= '9') || c == '_' || (c == '-' && label_size > 0);
+        if (!plain || ++label_size > dns::kMaxLabelLength) {
             return false;
         }
-        if (dot == std::string_view::npos) {
-            return true;
-        }
-        start = dot + 1;
     }
+    return label_size > 0;
 }
 
 // The largest reply this transport carries (RFC 1035 §4.2.1 and RFC 6891 for UDP, the

@@ -197,10 +197,12 @@ class HandlerTest : public testing::Test {
 protected:
     HandlerTest() {
         std::vector<config::NetworkFile> files;
-        files.push_back(network_file("podman1", "10.88.0.1,fd00:88::1 127.0.0.53\n"
-                                                "a1 10.88.0.2 fd00:88::2 aone,a1alias\n"
-                                                "a2 10.88.0.3  atwo,a2 127.0.0.54,127.0.0.55\n"
-                                                "a3 10.88.0.4  athree,odd.name,bad!name,,-dash\n"));
+        files.push_back(network_file(
+            "podman1", "10.88.0.1,fd00:88::1 127.0.0.53\n"
+                       "a1 10.88.0.2 fd00:88::2 aone,a1alias\n"
+                       "a2 10.88.0.3  atwo,a2 127.0.0.54,127.0.0.55\n"
+                       "a3 10.88.0.4  athree,odd.name,bad!name,,-dash,in-side_1,trail.,a..b," +
+                           std::string(64, 'a') + "," + std::string(63, 'b') + "\n"));
         files.push_back(network_file("podman2", "10.89.0.1\n"
                                                 "b1 10.89.0.2  bone\n"
                                                 "a1 10.89.0.3  aone,multi\n"));
@@ -485,9 +487,11 @@ TEST_F(HandlerTest, PtrV4ListsContainerNameThenAliasesAsBareTargets) {
 }
 
 TEST_F(HandlerTest, PtrSkipsNamesThatAreNotPlainHostNames) {
-    // athree,odd.name,bad!name,,-dash: the empty name is the root, dotted names are labels.
+    // athree,odd.name,bad!name,,-dash,in-side_1,trail.,a..b,a{64},b{63}: the empty name is the
+    // root, dotted names are labels; an empty label or one over 63 bytes is not plain.
     const auto reply = ask("4.0.88.10.in-addr.arpa.", RecordType::Ptr, from_aone());
-    EXPECT_THAT(targets(reply), ElementsAre("athree.", "odd.name.", "."));
+    EXPECT_THAT(targets(reply),
+                ElementsAre("athree.", "odd.name.", ".", "in-side_1.", std::string(63, 'b') + "."));
 }
 
 TEST_F(HandlerTest, PtrV6AcceptsUpperAndLowerCaseNibbles) {
