@@ -131,9 +131,6 @@ bool Name::read(WireReader& reader) noexcept {
             label_offsets_[label_count_++] = static_cast<std::uint8_t>(size_ + run_size);
             run_size += std::size_t{length} + 1;
         });
-    if (extent) {
-        copy_run();
-    }
     if (!extent) {
         wire_[0] = 0;
         size_ = 1;
@@ -141,6 +138,7 @@ bool Name::read(WireReader& reader) noexcept {
         reader.fail();
         return false;
     }
+    copy_run();
     // follow_name kept room for this byte (the 255-byte check counts it).
     wire_[size_++] = 0;
     reader.seek(extent->resume);
