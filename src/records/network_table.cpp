@@ -160,6 +160,7 @@ public:
         shrink_if_slack(table_.addresses_);
         shrink_if_slack(table_.entry_names_);
         shrink_if_slack(table_.dns_pool_);
+        shrink_if_slack(table_.dns_ranges_);
         shrink_if_slack(table_.arena_);
     }
 
@@ -173,8 +174,9 @@ private:
 
     struct Counts {
         std::size_t entries = 0;
-        std::size_t addresses = 0;
+        std::size_t spilled_addresses = 0; // of lines with more than an entry holds
         std::size_t names = 0;
+        std::size_t spilled_names = 0;
         std::size_t name_bytes = 0;
     };
 
@@ -205,8 +207,11 @@ private:
                 result.shadowed_names.emplace(index, std::move(entry_class.shadowed_names));
             }
             ++counts.entries;
-            counts.addresses += entry.ipv4.size() + entry.ipv6.size();
+            const std::size_t addresses = entry.ipv4.size() + entry.ipv6.size();
+            counts.spilled_addresses += addresses > NetworkTable::kInlineAddresses ? addresses : 0;
             counts.names += entry.names.size();
+            counts.spilled_names +=
+                entry.names.size() > NetworkTable::kInlineNames ? entry.names.size() : 0;
             for (const auto& name : entry.names) {
                 counts.name_bytes += name.size();
             }
@@ -220,8 +225,8 @@ private:
 
     void reserve(const Counts& counts) {
         table_.entries_.reserve(counts.entries);
-        table_.addresses_.reserve(counts.addresses);
-        table_.entry_names_.reserve(counts.names);
+        table_.addresses_.reserve(counts.spilled_addresses);
+        table_.entry_names_.reserve(counts.spilled_names);
         table_.arena_.reserve(counts.name_bytes + counts.names * NetworkTable::kNameHeader);
         table_.name_index_.reset(counts.names);
         reserved_names_ = counts.names;
@@ -265,53 +270,65 @@ private:
                    const std::vector<std::string>& shadowed) {
         NetworkTable::Entry entry;
         entry.key = container_key(source.id);
-        entry.addr_begin = static_cast<std::uint32_t>(table_.addresses_.size());
         const auto entry_index = static_cast<std::uint32_t>(table_.entries_.size());
         // The entry's addresses, IPv4 list then IPv6 list, each once.
+        auto& addresses = scratch_addresses_;
+        addresses.clear();
         for (const auto* list : {&source.ipv4, &source.ipv6}) {
             for (const auto& address : *list) {
-                const auto so_far =
-                    std::span<const base::IpAddress>(table_.addresses_).subspan(entry.addr_begin);
-                if (!contains(so_far, address) &&
-                    so_far.size() < std::numeric_limits<std::uint16_t>::max()) {
-                    table_.addresses_.push_back(address);
+                if (!contains(std::span<const base::IpAddress>(addresses), address) &&
+                    addresses.size() < std::numeric_limits<std::uint16_t>::max()) {
+                    addresses.push_back(address);
                 }
             }
         }
-        entry.addr_count = static_cast<std::uint16_t>(table_.addresses_.size() - entry.addr_begin);
+        entry.addr_count = static_cast<std::uint16_t>(addresses.size());
+        if (addresses.size() <= NetworkTable::kInlineAddresses) {
+            std::copy(addresses.begin(), addresses.end(), entry.inline_addresses.begin());
+        } else {
+            entry.addr_begin = static_cast<std::uint32_t>(table_.addresses_.size());
+            table_.addresses_.insert(table_.addresses_.end(), addresses.begin(), addresses.end());
+        }
 
-        entry.names_begin = static_cast<std::uint32_t>(table_.entry_names_.size());
+        auto& name_ids = scratch_names_;
+        name_ids.clear();
         for (const auto& name : source.names) {
-            // No DNS message can carry a longer name (253 characters at most).
-            if (name.size() > std::numeric_limits<std::uint16_t>::max()) {
+            // No DNS message can carry a longer name (253 characters at most), nor a line of
+            // a 16 MiB file that many names of its own worth answering.
+            if (name.size() > std::numeric_limits<std::uint16_t>::max() ||
+                name_ids.size() == std::numeric_limits<std::uint16_t>::max()) {
                 continue;
             }
             const std::uint32_t name_id = intern(name);
-            const auto so_far =
-                std::span<const std::uint32_t>(table_.entry_names_).subspan(entry.names_begin);
-            if (contains(so_far, name_id)) {
+            if (contains(std::span<const std::uint32_t>(name_ids), name_id)) {
                 continue;
             }
-            table_.entry_names_.push_back(name_id);
+            name_ids.push_back(name_id);
             // Shadowed names still give PTR answers (a renamed live container may own them).
             if (std::find(shadowed.begin(), shadowed.end(), name) != shadowed.end()) {
                 withheld_.emplace_back(entry_index, name_id);
             }
         }
-        entry.names_count =
-            static_cast<std::uint32_t>(table_.entry_names_.size() - entry.names_begin);
+        entry.names_count = static_cast<std::uint16_t>(name_ids.size());
+        if (name_ids.size() <= NetworkTable::kInlineNames) {
+            std::copy(name_ids.begin(), name_ids.end(), entry.inline_names.begin());
+        } else {
+            entry.inline_names[0] = static_cast<std::uint32_t>(table_.entry_names_.size());
+            table_.entry_names_.insert(table_.entry_names_.end(), name_ids.begin(), name_ids.end());
+        }
 
         // Contract §3.3: entries of internal files never set container DNS servers.
         entry.writes_dns = !file.internal;
         if (source.dns_servers) {
             entry.has_dns = true;
-            entry.dns_begin = static_cast<std::uint32_t>(table_.dns_pool_.size());
             const std::size_t count = std::min<std::size_t>(
                 source.dns_servers->size(), std::numeric_limits<std::uint16_t>::max());
+            table_.dns_ranges_.resize(entry_index);
+            table_.dns_ranges_.push_back({static_cast<std::uint32_t>(table_.dns_pool_.size()),
+                                          static_cast<std::uint32_t>(count)});
             table_.dns_pool_.insert(table_.dns_pool_.end(), source.dns_servers->begin(),
                                     source.dns_servers->begin() +
                                         static_cast<std::ptrdiff_t>(count));
-            entry.dns_count = static_cast<std::uint16_t>(count);
         }
         table_.entries_.push_back(entry);
     }
@@ -369,8 +386,7 @@ private:
             if (entry.addr_count == 0) {
                 continue;
             }
-            for (std::uint32_t n = 0; n < entry.names_count; ++n) {
-                const std::uint32_t name_id = table_.entry_names_[entry.names_begin + n];
+            for (const std::uint32_t name_id : table_.name_ids_of(entry)) {
                 if (!withheld_.empty() && std::binary_search(withheld_.begin(), withheld_.end(),
                                                              std::pair(index, name_id))) {
                     continue;
@@ -433,15 +449,20 @@ private:
     void index_addresses() {
         const auto& entries = table_.entries_;
         auto& index = table_.address_index_;
-        index.reset(table_.addresses_.size());
+        std::size_t address_count = 0;
+        for (const auto& entry : entries) {
+            address_count += entry.addr_count;
+        }
+        index.reset(address_count);
         // A network file holds 16 MiB at most, so far fewer lines than this.
         if (entries.size() >= (std::size_t{1} << (32 - NetworkTable::kOrdinalBits))) {
             std::abort();
         }
         // Inserted in entry order, so a probe meets the holders of one address newest first.
         for (std::uint32_t entry = 0; entry < entries.size(); ++entry) {
-            for (std::uint32_t at = 0; at < entries[entry].addr_count; ++at) {
-                const base::IpAddress& address = table_.addresses_[entries[entry].addr_begin + at];
+            const auto addresses = table_.addresses_of(entries[entry]);
+            for (std::uint32_t at = 0; at < addresses.size(); ++at) {
+                const base::IpAddress& address = addresses[at];
                 const std::uint64_t hash = address.hash();
                 if (!table_.shared_addresses_) {
                     index.for_each(hash, [&](std::uint32_t held) {
@@ -459,7 +480,9 @@ private:
     std::span<const std::uint32_t> orders_;
     std::vector<std::pair<std::uint32_t, std::uint32_t>> withheld_; // (entry, name): shadowed
     std::size_t name_count_ = 0;
-    std::size_t reserved_names_ = 0; // what name_index_ is sized for
+    std::size_t reserved_names_ = 0;                 // what name_index_ is sized for
+    std::vector<base::IpAddress> scratch_addresses_; // add_entry's, kept for their capacity
+    std::vector<std::uint32_t> scratch_names_;
 };
 
 namespace {
@@ -628,15 +651,12 @@ std::uint32_t NetworkTable::find_name(std::string_view name) const noexcept {
 }
 
 bool NetworkTable::holds_at(std::uint32_t held, const base::IpAddress& address) const noexcept {
-    const Entry& entry = entries_[holder_of(held)];
+    const auto addresses = addresses_of(entries_[holder_of(held)]);
     const std::uint32_t at = held & kLastOrdinal;
     if (at < kLastOrdinal) {
-        return at < entry.addr_count && addresses_[entry.addr_begin + at] == address;
+        return at < addresses.size() && addresses[at] == address;
     }
-    const auto rest =
-        std::span<const base::IpAddress>(addresses_)
-            .subspan(entry.addr_begin + at,
-                     entry.addr_count - std::min<std::uint32_t>(at, entry.addr_count));
+    const auto rest = addresses.subspan(std::min<std::size_t>(at, addresses.size()));
     return std::find(rest.begin(), rest.end(), address) != rest.end();
 }
 
@@ -701,8 +721,7 @@ void NetworkTable::append_merged_addresses(std::string_view name, std::size_t ke
 void NetworkTable::append_entry_addresses(const Entry& entry, std::size_t keep,
                                           std::size_t first_here, bool after_first,
                                           std::vector<base::IpAddress>& out) const {
-    for (std::uint32_t a = 0; a < entry.addr_count; ++a) {
-        const base::IpAddress& address = addresses_[entry.addr_begin + a];
+    for (const base::IpAddress& address : addresses_of(entry)) {
         const auto begin = out.begin();
         if (keep > 0 && std::find(begin, begin + static_cast<std::ptrdiff_t>(keep), address) !=
                             begin + static_cast<std::ptrdiff_t>(keep)) {
@@ -753,8 +772,8 @@ bool NetworkTable::append_own_names(const base::IpAddress& address,
             return true;
         }
         found = true;
-        for (std::uint32_t n = 0; n < entry.names_count; ++n) {
-            const std::string_view name = name_text(entry_names_[entry.names_begin + n]);
+        for (const std::uint32_t name_id : name_ids_of(entry)) {
+            const std::string_view name = name_text(name_id);
             if (std::find(out.begin(), out.end(), name) == out.end()) {
                 out.push_back(name);
             }
@@ -781,8 +800,9 @@ void NetworkTable::warm_address(std::uint64_t hash, unsigned step) const noexcep
     }
 }
 
-// The path of append_own_addresses: index slot, name record, entries, their addresses. Only the
-// first few hits are warmed: a name of 1,000 replicas is rare and long either way.
+// The path of append_own_addresses: index slot, name record, entries (which hold the addresses
+// of nearly every line). Only the first few hits are warmed: a name of 1,000 replicas is rare and
+// long either way.
 void NetworkTable::warm_own_name(std::string_view name, std::uint64_t hash,
                                  unsigned step) const noexcept {
     constexpr std::uint32_t kWarmHits = 4;
@@ -801,21 +821,16 @@ void NetworkTable::warm_own_name(std::string_view name, std::uint64_t hash,
         const std::uint32_t word = hits_word(name_id);
         const std::uint32_t count = std::min(hits_count(name_id), kWarmHits);
         for (std::uint32_t hit = 0; hit < count; ++hit) {
-            const Entry& entry = entries_[hit_entry(word, hit)];
-            if (step == 2) {
-                base::prefetch(&entry);
-            } else if (entry.addr_count > 0) {
-                base::prefetch(&addresses_[entry.addr_begin]);
-            }
+            base::prefetch(&entries_[hit_entry(word, hit)]);
         }
         return false;
     });
 }
 
-// The path of append_own_names: index slot, entry, its address and name ids, the names. Every
-// entry whose tag matches is warmed (the address is checked only by the lookup itself).
+// The path of append_own_names: index slot, entry (its addresses and name ids), the names.
+// Every entry whose tag matches is warmed (the address is checked only by the lookup itself).
 void NetworkTable::warm_own_address(std::uint64_t hash, unsigned step) const noexcept {
-    constexpr std::uint32_t kWarmNames = 4;
+    constexpr std::size_t kWarmNames = 4;
     if (step == 0) {
         address_index_.prefetch(hash);
         return;
@@ -824,19 +839,11 @@ void NetworkTable::warm_own_address(std::uint64_t hash, unsigned step) const noe
         const Entry& entry = entries_[holder_of(held)];
         if (step == 1) {
             base::prefetch(&entry);
-        } else if (step == 2) {
-            // Every value in the index stands for an address of its entry, so addr_count > 0.
-            const std::uint32_t at =
-                std::min<std::uint32_t>(held & kLastOrdinal, entry.addr_count - 1U);
-            base::prefetch(&addresses_[entry.addr_begin + at]);
-            if (entry.names_count > 0) {
-                base::prefetch(&entry_names_[entry.names_begin]);
-            }
-        } else {
-            const std::uint32_t count = std::min(entry.names_count, kWarmNames);
-            for (std::uint32_t n = 0; n < count; ++n) {
-                base::prefetch(&arena_[entry_names_[entry.names_begin + n]]);
-            }
+            return true;
+        }
+        const auto name_ids = name_ids_of(entry);
+        for (std::size_t n = 0; n < std::min(name_ids.size(), kWarmNames); ++n) {
+            base::prefetch(&arena_[name_ids[n]]);
         }
         return true;
     });
@@ -900,8 +907,9 @@ NetworkTable::own_dns_servers_of(const base::IpAddress& address,
         }
         result.found = true;
         if (entry.has_dns) {
-            result.servers = std::span<const base::IpAddress>(dns_pool_).subspan(entry.dns_begin,
-                                                                                 entry.dns_count);
+            const DnsRange range = dns_ranges_[entry_index];
+            result.servers =
+                std::span<const base::IpAddress>(dns_pool_).subspan(range.begin, range.count);
         }
         return false;
     });
@@ -937,7 +945,8 @@ std::size_t NetworkTable::memory_bytes() const noexcept {
     return sizeof(*this) + entries_.capacity() * sizeof(Entry) +
            addresses_.capacity() * sizeof(base::IpAddress) +
            entry_names_.capacity() * sizeof(std::uint32_t) +
-           dns_pool_.capacity() * sizeof(base::IpAddress) + arena_.capacity() +
+           dns_pool_.capacity() * sizeof(base::IpAddress) +
+           dns_ranges_.capacity() * sizeof(DnsRange) + arena_.capacity() +
            hits_.capacity() * sizeof(std::uint32_t) + name_index_.memory_bytes() +
            address_index_.memory_bytes() +
            (sorted_keys_.capacity() + hidden_keys_.capacity()) * sizeof(std::uint64_t) +

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -186,7 +187,7 @@ public:
     /// what the steps before loaded. Running each step over the whole batch before the next lets
     /// the batch's cache misses overlap. Changes nothing and answers nothing.
     /// `hash` is name_hash(name) or address.hash(), computed once for all steps.
-    static constexpr unsigned kWarmSteps = 4;
+    static constexpr unsigned kWarmSteps = 3;
     static std::uint64_t name_hash(std::string_view name) noexcept;
     void warm_name(std::string_view name, std::uint64_t hash, unsigned step) const noexcept;
     void warm_address(std::uint64_t hash, unsigned step) const noexcept;
@@ -244,17 +245,52 @@ public:
 private:
     NetworkTable() = default;
 
-    struct Entry {
-        std::uint64_t key = 0;         // container_key(id)
-        std::uint32_t addr_begin = 0;  // into addresses_
-        std::uint32_t names_begin = 0; // into entry_names_
-        std::uint32_t dns_begin = 0;   // into dns_pool_
+    // One cache line per entry, holding what a lookup reads after the index: the key, the
+    // addresses of a line with at most two (IPv4 and IPv6, as netavark writes them) and the name
+    // ids of one with at most three (a name, an alias and the short-ID alias). At 100,000
+    // containers the tables are far larger than the CPU's caches, and an A or PTR answer costs
+    // a cache miss per line it touches: with addresses and names in lists of their own, an
+    // answer touched two lines more. Longer lines keep theirs in addresses_ and entry_names_.
+    static constexpr std::uint16_t kInlineAddresses = 2;
+    static constexpr std::uint16_t kInlineNames = 3;
+
+    struct alignas(64) Entry {
+        std::uint64_t key = 0;        // container_key(id)
+        std::uint32_t addr_begin = 0; // into addresses_, when addr_count > kInlineAddresses
         std::uint16_t addr_count = 0;
-        std::uint16_t dns_count = 0;
-        std::uint32_t names_count = 0;
+        std::uint16_t names_count = 0;
+        std::array<base::IpAddress, kInlineAddresses> inline_addresses{};
         bool writes_dns = false; // from a non-internal file
-        bool has_dns = false;    // the line has a 5th field
+        bool has_dns = false;    // the line has a 5th field; its servers are dns_ranges_[entry]
+        // The name ids, or when names_count > kInlineNames, [0] is where they begin in
+        // entry_names_.
+        std::array<std::uint32_t, kInlineNames> inline_names{};
     };
+
+    static_assert(sizeof(Entry) == 64);
+
+    // Only entries with a 5th field have DNS servers: their places in dns_pool_ are kept apart
+    // from the entries, which a lookup reads.
+    struct DnsRange {
+        std::uint32_t begin = 0;
+        std::uint32_t count = 0;
+    };
+
+    std::span<const base::IpAddress> addresses_of(const Entry& entry) const noexcept {
+        if (entry.addr_count <= kInlineAddresses) {
+            return {entry.inline_addresses.data(), entry.addr_count};
+        }
+        return std::span<const base::IpAddress>(addresses_)
+            .subspan(entry.addr_begin, entry.addr_count);
+    }
+
+    std::span<const std::uint32_t> name_ids_of(const Entry& entry) const noexcept {
+        if (entry.names_count <= kInlineNames) {
+            return {entry.inline_names.data(), entry.names_count};
+        }
+        return std::span<const std::uint32_t>(entry_names_)
+            .subspan(entry.inline_names[0], entry.names_count);
+    }
 
     // A name lives in arena_ as one record, [hits: u32][size: u16][text], and its id is the
     // record's offset: the index leads to the text and the answer in one cache line. `hits` is
@@ -335,14 +371,15 @@ private:
 
     Network network_;
     std::vector<Finding> findings_;
-    std::vector<Entry> entries_; // serving entries only, newest first per file
-    std::vector<base::IpAddress> addresses_;
-    std::vector<std::uint32_t> entry_names_; // name ids, all names of each entry
+    std::vector<Entry> entries_;             // serving entries only, newest first per file
+    std::vector<base::IpAddress> addresses_; // of entries with more than kInlineAddresses
+    std::vector<std::uint32_t> entry_names_; // name ids of entries with more than kInlineNames
     std::vector<base::IpAddress> dns_pool_;
-    std::string arena_;               // name records, see kNameHeader
-    std::vector<std::uint32_t> hits_; // names with several hits: count, then entries
-    FlatIndex name_index_;            // name hash -> name id (arena offset)
-    FlatIndex address_index_;         // address hash -> held_at(entry, place), in entry order
+    std::vector<DnsRange> dns_ranges_; // per entry, up to the last entry that has a 5th field
+    std::string arena_;                // name records, see kNameHeader
+    std::vector<std::uint32_t> hits_;  // names with several hits: count, then entries
+    FlatIndex name_index_;             // name hash -> name id (arena offset)
+    FlatIndex address_index_;          // address hash -> held_at(entry, place), in entry order
     std::vector<std::uint64_t> sorted_keys_;
     std::vector<std::uint32_t> key_entries_; // full builds: the entry of each of sorted_keys_
     std::vector<std::uint32_t> orders_;      // overlays: each entry's place, see build_overlay

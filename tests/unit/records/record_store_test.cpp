@@ -254,6 +254,46 @@ TEST(RecordStore, ALineWithHundredsOfAddressesAnswersEveryOne) {
     EXPECT_EQ(lookup(*store, nets, "many").size(), 300U);
 }
 
+TEST(RecordStore, LinesOfEveryLengthAnswerAlike) {
+    // An entry keeps up to two addresses and three names in its own cache line and longer
+    // lists apart; lines on both sides of each limit, with and without DNS servers, in between.
+    std::vector<config::NetworkFile> files;
+    files.push_back(network_file("n",
+                                 "10.7.0.1\n"
+                                 "e1 10.7.0.2 fd07::2 one,one-alias,e1short\n"
+                                 "e2 10.7.0.3,10.7.0.4 fd07::3 two,two-a,two-b,two-c 127.0.0.9\n"
+                                 "e3 10.7.0.5  three,three,three-a 127.0.0.10,127.0.0.11\n"
+                                 "e4 10.7.0.6 fd07::6,fd07::7 four\n"
+                                 "e5 10.7.0.8  five,five-a,five-b,five-c,five-d\n"
+                                 "e6 10.7.0.9  six\n"));
+    const auto store = RecordStore::build(files);
+    const std::array nets{NetworkId{0}};
+    EXPECT_THAT(lookup(*store, nets, "e1short"), ElementsAre(ip("10.7.0.2"), ip("fd07::2")));
+    EXPECT_THAT(lookup(*store, nets, "two-c"),
+                ElementsAre(ip("10.7.0.3"), ip("10.7.0.4"), ip("fd07::3")));
+    EXPECT_THAT(lookup(*store, nets, "three-a"), ElementsAre(ip("10.7.0.5")));
+    EXPECT_THAT(lookup(*store, nets, "four"),
+                ElementsAre(ip("10.7.0.6"), ip("fd07::6"), ip("fd07::7")));
+    EXPECT_THAT(lookup(*store, nets, "five-d"), ElementsAre(ip("10.7.0.8")));
+    EXPECT_THAT(lookup(*store, nets, "six"), ElementsAre(ip("10.7.0.9")));
+
+    EXPECT_THAT(names_for(*store, nets, "fd07::2"),
+                Optional(ElementsAre("one", "one-alias", "e1short")));
+    EXPECT_THAT(names_for(*store, nets, "10.7.0.4"),
+                Optional(ElementsAre("two", "two-a", "two-b", "two-c")));
+    EXPECT_THAT(names_for(*store, nets, "10.7.0.5"), Optional(ElementsAre("three", "three-a")));
+    EXPECT_THAT(names_for(*store, nets, "fd07::7"), Optional(ElementsAre("four")));
+    EXPECT_THAT(names_for(*store, nets, "10.7.0.8"),
+                Optional(ElementsAre("five", "five-a", "five-b", "five-c", "five-d")));
+    EXPECT_EQ(names_for(*store, nets, "10.7.0.7"), std::nullopt);
+
+    EXPECT_THAT(dns_servers(*store, "10.7.0.2"), IsEmpty());
+    EXPECT_THAT(dns_servers(*store, "fd07::3"), ElementsAre(ip("127.0.0.9")));
+    EXPECT_THAT(dns_servers(*store, "10.7.0.5"), ElementsAre(ip("127.0.0.10"), ip("127.0.0.11")));
+    EXPECT_THAT(dns_servers(*store, "fd07::6"), IsEmpty());
+    EXPECT_THAT(dns_servers(*store, "10.7.0.9"), IsEmpty());
+}
+
 TEST(RecordStore, InternalOnlyIsTrueOnlyForContainersWhoseNetworksAreAllInternal) {
     const auto store = sample_store();
 
