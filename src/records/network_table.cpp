@@ -8,6 +8,7 @@
 #include <limits>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "base/prefetch.hpp"
@@ -28,6 +29,41 @@ template <typename T>
 bool contains(std::span<const T> list, const T& value) {
     return std::find(list.begin(), list.end(), value) != list.end();
 }
+
+// Keeps the first of each value, in order. A line of netavark's has a handful of addresses and
+// names, searched in place; a hand-made one can hold tens of thousands, and searching each in
+// the ones before would cost the reload minutes.
+template <typename T, typename Hash = std::hash<T>>
+class FirstOfEach {
+public:
+    explicit FirstOfEach(std::vector<T>& kept)
+        : kept_(kept) {
+        kept_.clear();
+    }
+
+    /// False when `value` was kept before.
+    bool keep(const T& value) {
+        constexpr std::size_t kSearchedInPlace = 16;
+        if (kept_.size() < kSearchedInPlace) {
+            if (contains(std::span<const T>(kept_), value)) {
+                return false;
+            }
+        } else {
+            if (seen_.empty()) {
+                seen_.insert(kept_.begin(), kept_.end());
+            }
+            if (!seen_.insert(value).second) {
+                return false;
+            }
+        }
+        kept_.push_back(value);
+        return true;
+    }
+
+private:
+    std::vector<T>& kept_;
+    std::unordered_set<T, Hash> seen_;
+};
 
 } // namespace
 
@@ -273,12 +309,11 @@ private:
         const auto entry_index = static_cast<std::uint32_t>(table_.entries_.size());
         // The entry's addresses, IPv4 list then IPv6 list, each once.
         auto& addresses = scratch_addresses_;
-        addresses.clear();
+        FirstOfEach<base::IpAddress, base::IpAddressHash> distinct_addresses(addresses);
         for (const auto* list : {&source.ipv4, &source.ipv6}) {
             for (const auto& address : *list) {
-                if (!contains(std::span<const base::IpAddress>(addresses), address) &&
-                    addresses.size() < std::numeric_limits<std::uint16_t>::max()) {
-                    addresses.push_back(address);
+                if (addresses.size() < std::numeric_limits<std::uint16_t>::max()) {
+                    distinct_addresses.keep(address);
                 }
             }
         }
@@ -291,7 +326,7 @@ private:
         }
 
         auto& name_ids = scratch_names_;
-        name_ids.clear();
+        FirstOfEach<std::uint32_t> distinct_names(name_ids);
         for (const auto& name : source.names) {
             // No DNS message can carry a longer name (253 characters at most), nor a line of
             // a 16 MiB file that many names of its own worth answering.
@@ -300,10 +335,9 @@ private:
                 continue;
             }
             const std::uint32_t name_id = intern(name);
-            if (contains(std::span<const std::uint32_t>(name_ids), name_id)) {
+            if (!distinct_names.keep(name_id)) {
                 continue;
             }
-            name_ids.push_back(name_id);
             // Shadowed names still give PTR answers (a renamed live container may own them).
             if (std::find(shadowed.begin(), shadowed.end(), name) != shadowed.end()) {
                 withheld_.emplace_back(entry_index, name_id);
@@ -772,9 +806,11 @@ bool NetworkTable::append_own_names(const base::IpAddress& address,
             return true;
         }
         found = true;
+        // An entry's own names are distinct: only another entry's can repeat them.
+        const auto others = static_cast<std::ptrdiff_t>(out.size());
         for (const std::uint32_t name_id : name_ids_of(entry)) {
             const std::string_view name = name_text(name_id);
-            if (std::find(out.begin(), out.end(), name) == out.end()) {
+            if (std::find(out.begin(), out.begin() + others, name) == out.begin() + others) {
                 out.push_back(name);
             }
         }

@@ -249,8 +249,10 @@ private:
     // addresses of a line with at most two (IPv4 and IPv6, as netavark writes them) and the name
     // ids of one with at most three (a name, an alias and the short-ID alias). At 100,000
     // containers the tables are far larger than the CPU's caches, and an A or PTR answer costs
-    // a cache miss per line it touches: with addresses and names in lists of their own, an
-    // answer touched two lines more. Longer lines keep theirs in addresses_ and entry_names_.
+    // a cache miss per line it touches: with addresses and names in lists of their own, an A
+    // answer touched one line more and a PTR answer two. Longer lines keep theirs in addresses_
+    // and entry_names_. A line answers for its first 65,535 names at most (netavark writes a
+    // name, the aliases and the short ID).
     static constexpr std::uint16_t kInlineAddresses = 2;
     static constexpr std::uint16_t kInlineNames = 3;
 

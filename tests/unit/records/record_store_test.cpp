@@ -294,6 +294,32 @@ TEST(RecordStore, LinesOfEveryLengthAnswerAlike) {
     EXPECT_THAT(dns_servers(*store, "10.7.0.9"), IsEmpty());
 }
 
+TEST(RecordStore, ALineAnswersForItsFirst65535NamesOnly) {
+    // An entry counts its names in 16 bits: a hand-made line with more keeps the first 65,535
+    // (repeats not counted), and the daemon stays up.
+    std::string names = "dup";
+    for (int i = 0; i < 65'540; ++i) {
+        names += fmt::format(",n{}", i);
+        if (i == 5) {
+            names += ",dup";
+        }
+    }
+    std::vector<config::NetworkFile> files;
+    files.push_back(network_file("n", "10.8.0.1\n"
+                                      "big 10.8.0.2  " +
+                                          names + "\n"));
+    const auto store = RecordStore::build(files);
+    const std::array nets{NetworkId{0}};
+    EXPECT_THAT(lookup(*store, nets, "dup"), ElementsAre(ip("10.8.0.2")));
+    EXPECT_THAT(lookup(*store, nets, "n65533"), ElementsAre(ip("10.8.0.2")));
+    EXPECT_THAT(lookup(*store, nets, "n65534"), IsEmpty());
+    const auto reverse = names_for(*store, nets, "10.8.0.2");
+    ASSERT_TRUE(reverse.has_value());
+    EXPECT_EQ(reverse->size(), 65'535U);
+    EXPECT_EQ(reverse->front(), "dup");
+    EXPECT_EQ(reverse->back(), "n65533");
+}
+
 TEST(RecordStore, InternalOnlyIsTrueOnlyForContainersWhoseNetworksAreAllInternal) {
     const auto store = sample_store();
 
