@@ -18,31 +18,6 @@ namespace {
 
 using NameText = std::array<char, dns::kMaxNameTextLength>;
 
-// Contract §4.5 step 6: aardvark skips PTR targets that are not plain ASCII host names (labels of
-// letters, digits, '-' and '_', not starting with '-', 1 to 63 bytes); an empty name (from
-// `a,,b`) is the root. One pass over the text: every PTR answer checks each of its targets.
-bool is_plain_ptr_target(std::string_view name) noexcept {
-    if (name.empty()) {
-        return true;
-    }
-    std::size_t label_size = 0;
-    for (const char c : name) {
-        if (c == '.') {
-            if (label_size == 0) {
-                return false;
-            }
-            label_size = 0;
-            continue;
-        }
-        const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                           (c >= '0' && c <= '9') || c == '_' || (c == '-' && label_size > 0);
-        if (!plain || ++label_size > dns::kMaxLabelLength) {
-            return false;
-        }
-    }
-    return label_size > 0;
-}
-
 // The largest reply this transport carries (RFC 1035 §4.2.1 and RFC 6891 for UDP, the
 // 2-byte length prefix for TCP), never more than the caller's buffer.
 std::size_t size_limit(const dns::Query& query, dns::Transport transport,
@@ -153,16 +128,16 @@ private:
         }
         // Kept per thread so its capacity survives between queries: no steady-state allocation.
         thread_local std::vector<std::string_view> names;
-        if (!store_.names_for(networks, *address, names)) {
+        // Step 6: aardvark skips PTR targets that are not plain ASCII host names; an empty name
+        // (from `a,,b`) is the root. The tables know which names are, since they were built.
+        if (!store_.names_for(networks, *address, names, records::NameFilter::PlainHostNames)) {
             return false;
         }
         dns::ResponseBuilder builder(out_, request_, verdict_.query,
                                      size_limit(verdict_.query, client_.transport, out_));
         builder.set_rcode(dns::Rcode::NoError);
         for (const std::string_view name : names) {
-            if (is_plain_ptr_target(name)) {
-                builder.add_ptr(name);
-            }
+            builder.add_ptr(name);
         }
         finish_reply(builder.finish());
         return true;

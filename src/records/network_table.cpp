@@ -11,6 +11,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "base/host_name.hpp"
 #include "base/prefetch.hpp"
 #include "config/write_progress.hpp"
 #include "records/staleness.hpp"
@@ -330,7 +331,7 @@ private:
         for (const auto& name : source.names) {
             // No DNS message can carry a longer name (253 characters at most), nor a line of
             // a 16 MiB file that many names of its own worth answering.
-            if (name.size() > std::numeric_limits<std::uint16_t>::max() ||
+            if (name.size() > NetworkTable::kMaxNameSize ||
                 name_ids.size() == std::numeric_limits<std::uint16_t>::max()) {
                 continue;
             }
@@ -389,7 +390,8 @@ private:
         const auto name_id = static_cast<std::uint32_t>(arena.size());
         // The hits word counts the name's hits until group_hits() sets it.
         const std::uint32_t hits = 0;
-        const auto size = static_cast<std::uint16_t>(name.size());
+        const auto size = static_cast<std::uint16_t>(
+            name.size() | (base::is_plain_host_name(name) ? NetworkTable::kPlainHostName : 0U));
         arena.resize(arena.size() + NetworkTable::kNameHeader);
         std::memcpy(&arena[name_id], &hits, sizeof(hits));
         std::memcpy(&arena[name_id + sizeof(hits)], &size, sizeof(size));
@@ -655,8 +657,7 @@ std::shared_ptr<const NetworkTable> NetworkTable::build_overlay(
 }
 
 std::string_view NetworkTable::name_text(std::uint32_t name_id) const noexcept {
-    std::uint16_t size = 0;
-    std::memcpy(&size, &arena_[name_id + sizeof(std::uint32_t)], sizeof(size));
+    const auto size = static_cast<std::uint16_t>(size_word(name_id) & kMaxNameSize);
     return std::string_view(arena_).substr(name_id + kNameHeader, size);
 }
 
@@ -790,14 +791,14 @@ void NetworkTable::append_own_addresses(std::string_view name, std::size_t keep,
     }
 }
 
-bool NetworkTable::append_names(const base::IpAddress& address,
-                                std::vector<std::string_view>& out) const {
-    return append_own_names(address, out, {}) ||
-           (base_ && base_->append_own_names(address, out, hidden_keys_));
+bool NetworkTable::append_names(const base::IpAddress& address, std::vector<std::string_view>& out,
+                                NameFilter which) const {
+    return append_own_names(address, out, which, {}) ||
+           (base_ && base_->append_own_names(address, out, which, hidden_keys_));
 }
 
 bool NetworkTable::append_own_names(const base::IpAddress& address,
-                                    std::vector<std::string_view>& out,
+                                    std::vector<std::string_view>& out, NameFilter which,
                                     std::span<const std::uint64_t> hidden) const {
     bool found = false;
     for_each_entry_holding(address, [&](std::uint32_t entry_index) {
@@ -809,6 +810,9 @@ bool NetworkTable::append_own_names(const base::IpAddress& address,
         // An entry's own names are distinct: only another entry's can repeat them.
         const auto others = static_cast<std::ptrdiff_t>(out.size());
         for (const std::uint32_t name_id : name_ids_of(entry)) {
+            if (which == NameFilter::PlainHostNames && (size_word(name_id) & kPlainHostName) == 0) {
+                continue;
+            }
             const std::string_view name = name_text(name_id);
             if (std::find(out.begin(), out.begin() + others, name) == out.begin() + others) {
                 out.push_back(name);

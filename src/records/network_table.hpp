@@ -83,6 +83,12 @@ struct ProbeCandidate {
 /// it, and only the hash is kept (the ID text lives in the file and in findings).
 std::uint64_t container_key(std::string_view container_id) noexcept;
 
+/// Which of an address's names a reverse lookup wants.
+enum class NameFilter {
+    All,
+    PlainHostNames // PTR targets (contract §4.5)
+};
+
 class NetworkTable {
 public:
     /// Builds one network from its files (`x` and/or `x%int`, in that order; all with the same
@@ -125,6 +131,10 @@ public:
                   std::vector<std::uint64_t>* clashing = nullptr);
 
     static constexpr std::uint32_t kNewest = 0xffffffffU;
+
+    /// The longest name a table keeps (longer ones are left out): no DNS message can carry a
+    /// name over 253 characters.
+    static constexpr std::size_t kMaxNameSize = 0x7fff;
 
     /// A full build of one file: its serving lines in file order, 0 the oldest. The container
     /// key of the line at `position`, and the position of a key's line (none: not a serving
@@ -178,9 +188,11 @@ public:
     void append_addresses(std::string_view name, std::size_t keep,
                           std::vector<base::IpAddress>& out) const;
 
-    /// Appends the names of every entry holding `address` (newest first, each once). Returns
-    /// false when no entry holds it.
-    bool append_names(const base::IpAddress& address, std::vector<std::string_view>& out) const;
+    /// Appends the names of every entry holding `address` (newest first, each once); with
+    /// `which` = PlainHostNames only those base::is_plain_host_name accepts, as decided when the
+    /// table was built. Returns false when no entry holds it.
+    bool append_names(const base::IpAddress& address, std::vector<std::string_view>& out,
+                      NameFilter which = NameFilter::All) const;
 
     /// Warming for a batch of lookups: step `step` (0 to kWarmSteps - 1) of append_addresses(name)
     /// or append_names(address) asks the CPU to load the memory the next step reads, having read
@@ -297,10 +309,20 @@ private:
     // A name lives in arena_ as one record, [hits: u32][size: u16][text], and its id is the
     // record's offset: the index leads to the text and the answer in one cache line. `hits` is
     // the entry of a name with one hit (nearly every name), kNoHits, or kMultipleHits | i where
-    // hits_[i] is the count and hits_[i + 1 ...] the entries, newest first.
+    // hits_[i] is the count and hits_[i + 1 ...] the entries, newest first. The size word's top
+    // bit says whether the name is a plain host name: every PTR answer asks, and the text is
+    // walked for it once, at the build, rather than at each answer.
     static constexpr std::uint32_t kNoHits = 0xffffffffU;
     static constexpr std::uint32_t kMultipleHits = 0x80000000U;
     static constexpr std::uint32_t kNameHeader = 6;
+    static constexpr std::uint16_t kPlainHostName = 0x8000U;
+    static_assert(kMaxNameSize < kPlainHostName);
+
+    std::uint16_t size_word(std::uint32_t name_id) const noexcept {
+        std::uint16_t word = 0;
+        std::memcpy(&word, &arena_[name_id + sizeof(std::uint32_t)], sizeof(word));
+        return word;
+    }
 
     std::uint32_t hits_word(std::uint32_t name_id) const noexcept {
         std::uint32_t word = 0;
@@ -343,7 +365,7 @@ private:
     void append_merged_addresses(std::string_view name, std::size_t keep,
                                  std::vector<base::IpAddress>& out) const;
     bool append_own_names(const base::IpAddress& address, std::vector<std::string_view>& out,
-                          std::span<const std::uint64_t> hidden) const;
+                          NameFilter which, std::span<const std::uint64_t> hidden) const;
     bool own_holds(const base::IpAddress& address, std::vector<std::uint64_t>* keys,
                    std::span<const std::uint64_t> hidden) const;
     DnsServersOf own_dns_servers_of(const base::IpAddress& address,

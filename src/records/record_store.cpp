@@ -151,10 +151,10 @@ bool RecordStore::lookup_name(std::span<const NetworkId> nets, std::string_view 
 }
 
 bool RecordStore::names_for(std::span<const NetworkId> nets, const base::IpAddress& address,
-                            std::vector<std::string_view>& out) const {
+                            std::vector<std::string_view>& out, NameFilter which) const {
     out.clear();
     for (const NetworkId id : nets) {
-        if (id < tables_->tables.size() && tables_->tables[id]->append_names(address, out)) {
+        if (id < tables_->tables.size() && tables_->tables[id]->append_names(address, out, which)) {
             return true;
         }
     }

@@ -55,10 +55,10 @@ public:
                      std::vector<base::IpAddress>& out) const;
 
     /// All names of `address` in the first network of `nets` that knows it (contract §4.5):
-    /// container name first, then aliases, into `out` (cleared first; views into this store).
-    /// False when no network does.
+    /// container name first, then aliases, into `out` (cleared first; views into this store),
+    /// only the plain host names with `which` = PlainHostNames. False when no network knows it.
     bool names_for(std::span<const NetworkId> nets, const base::IpAddress& address,
-                   std::vector<std::string_view>& out) const;
+                   std::vector<std::string_view>& out, NameFilter which = NameFilter::All) const;
 
     /// True when the tables are too large to stay in a CPU cache between queries (over
     /// kWarmThresholdBytes together): only then do batches warm their lookups first, which

@@ -1,3 +1,5 @@
+#include <algorithm>
+#include <iterator>
 #include <optional>
 #include <span>
 #include <string>
@@ -8,12 +10,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "base/host_name.hpp"
 #include "network_files.hpp"
 #include "records/record_store.hpp"
 
 namespace {
 
+using records::NameFilter;
 using records::NetworkId;
+using records::NetworkTable;
 using records::RecordStore;
 using records_test::ip;
 using records_test::ips;
@@ -31,10 +36,12 @@ std::vector<base::IpAddress> lookup(const RecordStore& store, std::span<const Ne
 }
 
 // names_for as a value: nullopt when no network knows the address.
-std::optional<std::vector<std::string>>
-names_for(const RecordStore& store, std::span<const NetworkId> nets, std::string_view address) {
+std::optional<std::vector<std::string>> names_for(const RecordStore& store,
+                                                  std::span<const NetworkId> nets,
+                                                  std::string_view address,
+                                                  NameFilter which = NameFilter::All) {
     std::vector<std::string_view> out{"stale"}; // must be cleared by names_for
-    if (!store.names_for(nets, ip(address), out)) {
+    if (!store.names_for(nets, ip(address), out, which)) {
         EXPECT_TRUE(out.empty());
         return std::nullopt;
     }
@@ -318,6 +325,46 @@ TEST(RecordStore, ALineAnswersForItsFirst65535NamesOnly) {
     EXPECT_EQ(reverse->size(), 65'535U);
     EXPECT_EQ(reverse->front(), "dup");
     EXPECT_EQ(reverse->back(), "n65533");
+}
+
+TEST(RecordStore, PlainHostNamesAreTheNamesTheTextRuleAccepts) {
+    // The tables decide base::is_plain_host_name once per name when they load; the filter must
+    // give what the rule gives, in the same order, for every line shape (inline names, spilled
+    // names, a name shared between entries, the root from `a,,b`).
+    const std::string long_kept(NetworkTable::kMaxNameSize, 'k');
+    const std::string long_dropped(NetworkTable::kMaxNameSize + 1, 'd');
+    std::vector<config::NetworkFile> files;
+    files.push_back(network_file("n", "10.9.0.1\n"
+                                      "c1 10.9.0.2  one,bad!name,,-dash,in-side_1\n"
+                                      "c2 10.9.0.3  two,trail.,odd.name,odd.name\n"
+                                      "c3 10.9.0.4  three,a..b," +
+                                          long_kept + "," + long_dropped +
+                                          "\n"
+                                          "c4 10.9.0.5  caf\xc3\xa9,-x\n"));
+    const auto store = RecordStore::build(files);
+    const std::array nets{NetworkId{0}};
+    for (const std::string_view address : {"10.9.0.2", "10.9.0.3", "10.9.0.4", "10.9.0.5"}) {
+        const auto all = names_for(*store, nets, address);
+        const auto plain = names_for(*store, nets, address, NameFilter::PlainHostNames);
+        ASSERT_TRUE(all.has_value() && plain.has_value()) << address;
+        std::vector<std::string> expected;
+        std::copy_if(all->begin(), all->end(), std::back_inserter(expected),
+                     [](const std::string& name) { return base::is_plain_host_name(name); });
+        EXPECT_EQ(*plain, expected) << address;
+    }
+    EXPECT_THAT(names_for(*store, nets, "10.9.0.2", NameFilter::PlainHostNames),
+                Optional(ElementsAre("one", "", "in-side_1")));
+    EXPECT_THAT(names_for(*store, nets, "10.9.0.3", NameFilter::PlainHostNames),
+                Optional(ElementsAre("two", "odd.name")));
+    // A name of the longest size kept keeps its whole text (the size shares its word with the
+    // flag); one byte longer is left out.
+    EXPECT_THAT(names_for(*store, nets, "10.9.0.4"),
+                Optional(ElementsAre("three", "a..b", long_kept)));
+    EXPECT_THAT(lookup(*store, nets, long_kept), ElementsAre(ip("10.9.0.4")));
+    EXPECT_THAT(lookup(*store, nets, long_dropped), IsEmpty());
+    // An address whose names are none of them plain still counts as known (NOERROR, no answer).
+    EXPECT_THAT(names_for(*store, nets, "10.9.0.5", NameFilter::PlainHostNames),
+                Optional(IsEmpty()));
 }
 
 TEST(RecordStore, InternalOnlyIsTrueOnlyForContainersWhoseNetworksAreAllInternal) {
