@@ -61,12 +61,12 @@ bool make_room(WireWriter& writer, const Query& query, std::size_t size_limit,
     return true;
 }
 
+// Three 32-bit writes, not five: every answer record pays them, and each write checks the room
+// again. The TTL is 0 since aardvark 1.13 (contract §4.4): its halves are the zeros below.
 void write_answer_fixed(WireWriter& writer, RecordType type, std::size_t rdata_size) noexcept {
-    writer.write_u16(kPointerToQuestion);
-    writer.write_u16(static_cast<std::uint16_t>(type));
-    writer.write_u16(kClassIn);
-    writer.write_u32(0); // TTL 0 since aardvark 1.13 (contract §4.4)
-    writer.write_u16(static_cast<std::uint16_t>(rdata_size));
+    writer.write_u32((std::uint32_t{kPointerToQuestion} << 16) | static_cast<std::uint16_t>(type));
+    writer.write_u32(std::uint32_t{kClassIn} << 16);
+    writer.write_u32(static_cast<std::uint16_t>(rdata_size));
 }
 
 } // namespace
