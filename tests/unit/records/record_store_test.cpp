@@ -330,7 +330,7 @@ TEST(RecordStore, ALineAnswersForItsFirst65535NamesOnly) {
 TEST(RecordStore, PlainHostNamesAreTheNamesTheTextRuleAccepts) {
     // The tables decide base::is_plain_host_name once per name when they load; the filter must
     // give what the rule gives, in the same order, for every line shape (inline names, spilled
-    // names, a name shared between entries, the root from `a,,b`).
+    // names, a name repeated in its line, the root from `a,,b`).
     const std::string long_kept(NetworkTable::kMaxNameSize, 'k');
     const std::string long_dropped(NetworkTable::kMaxNameSize + 1, 'd');
     std::vector<config::NetworkFile> files;
